@@ -1,0 +1,143 @@
+import { z } from "zod";
+
+// Public API v1 (../shared/API.md). The single source of these types for the edge, the regions and clients.
+
+export const Priority = z.enum(["fast", "standard", "relax"]);
+export type Priority = z.infer<typeof Priority>;
+
+export const GenerationStatus = z.enum([
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "blocked",
+  "canceled",
+]);
+export type GenerationStatus = z.infer<typeof GenerationStatus>;
+export const TERMINAL_STATUSES: ReadonlySet<GenerationStatus> = new Set([
+  "succeeded",
+  "failed",
+  "blocked",
+  "canceled",
+]);
+
+export const SIDE = { min: 64, max: 2048, multipleOf: 64, default: 512 } as const;
+export const PROMPT_MAX_CHARS = 2000;
+export const METADATA_MAX_PAIRS = 16;
+
+const side = z
+  .number()
+  .int()
+  .min(SIDE.min)
+  .max(SIDE.max)
+  .refine((n) => n % SIDE.multipleOf === 0, {
+    message: `must be a multiple of ${SIDE.multipleOf}`,
+  });
+
+export const WebhookEvent = z.enum(["succeeded", "failed", "blocked", "canceled"]);
+
+export const CreateGenerationRequest = z.strictObject({
+  prompt: z
+    .string()
+    .max(PROMPT_MAX_CHARS, `prompt must be at most ${PROMPT_MAX_CHARS} characters`)
+    .refine((s) => s.trim().length > 0, { message: "prompt must not be empty" }),
+  negative_prompt: z.string().max(PROMPT_MAX_CHARS).optional(),
+  model: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9-]{0,63}(@[A-Za-z0-9._-]{1,64})?$/,
+      "model must be 'name' or 'name@version'",
+    )
+    .optional(),
+  width: side.default(SIDE.default),
+  height: side.default(SIDE.default),
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
+  priority: Priority.optional(),
+  project: z
+    .string()
+    .regex(/^proj_[0-9a-z]{26}$/, "project must be a project id")
+    .optional(),
+  style: z
+    .strictObject({
+      reference: z.string().regex(/^gen_[0-9a-z]{26}$/),
+      strength: z.number().min(0).max(1).default(0.5),
+    })
+    .optional(),
+  webhook: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }),
+      events: z.array(WebhookEvent).min(1).optional(),
+    })
+    .optional(),
+  metadata: z
+    .record(z.string().min(1).max(64), z.string().max(512))
+    .refine((m) => Object.keys(m).length <= METADATA_MAX_PAIRS, {
+      message: `metadata may hold at most ${METADATA_MAX_PAIRS} pairs`,
+    })
+    .optional(),
+  /** Opt out of the dedup cache (answering identical requests from storage). */
+  cache: z.boolean().optional(),
+});
+export type CreateGenerationRequest = z.infer<typeof CreateGenerationRequest>;
+
+export const GenerationOutput = z.object({
+  url: z.string(),
+  content_type: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+});
+
+export const GenerationError = z.object({
+  type: z.string(),
+  code: z.string(),
+  message: z.string(),
+  categories: z.array(z.string()).optional(),
+});
+
+export const Generation = z.object({
+  id: z.string(),
+  object: z.literal("generation"),
+  status: GenerationStatus,
+  prompt: z.string(),
+  negative_prompt: z.string().nullable(),
+  model: z.string(),
+  model_version: z.string(),
+  params: z.object({
+    width: z.number().int(),
+    height: z.number().int(),
+    seed: z.number().int(),
+    priority: Priority,
+  }),
+  project: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
+  region: z.string().nullable(),
+  cached: z.boolean(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  queue: z.object({ estimated_wait_ms: z.number().nullable() }),
+  output: GenerationOutput.nullable(),
+  error: GenerationError.nullable(),
+  cost: z.object({
+    estimated_usd: z.number(),
+    actual_usd: z.number().nullable(),
+    gpu_ms: z.number().nullable(),
+  }),
+  urls: z.object({ self: z.string(), events: z.string(), cancel: z.string() }),
+});
+export type Generation = z.infer<typeof Generation>;
+
+export const GenerationList = z.object({
+  object: z.literal("list"),
+  data: z.array(Generation),
+  next_cursor: z.string().nullable(),
+});
+
+export const ListGenerationsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  project: z.string().max(64).optional(),
+  status: GenerationStatus.optional(),
+});

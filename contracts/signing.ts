@@ -1,0 +1,74 @@
+// HMAC-SHA256 request signing between the edge and the regions (WebCrypto: runs on Workers, Deno, Node).
+// Signed string: `${timestamp}.${METHOD}.${path}.${body}`; header `x-genart-signature: v1=<hex>`.
+
+export const SIGNATURE_HEADER = "x-genart-signature";
+export const TIMESTAMP_HEADER = "x-genart-timestamp";
+export const DEFAULT_TOLERANCE_S = 300;
+
+const encoder = new TextEncoder();
+const keyCache = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keyCache.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      encoder.encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    keyCache.set(secret, key);
+  }
+  return key;
+}
+
+const toHex = (buf: ArrayBuffer) =>
+  Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+
+function fromHex(hex: string): Uint8Array | null {
+  if (!/^(?:[0-9a-f]{2})+$/.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export interface SignedParts {
+  method: string;
+  path: string;
+  body: string;
+}
+
+const payload = (ts: string, p: SignedParts) =>
+  encoder.encode(`${ts}.${p.method.toUpperCase()}.${p.path}.${p.body}`);
+
+export async function signRequest(
+  secret: string,
+  parts: SignedParts,
+  now: number = Date.now(),
+): Promise<Record<string, string>> {
+  const ts = String(Math.floor(now / 1000));
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), payload(ts, parts));
+  return { [TIMESTAMP_HEADER]: ts, [SIGNATURE_HEADER]: `v1=${toHex(mac)}` };
+}
+
+export type VerifyResult =
+  { ok: true } | { ok: false; reason: "missing" | "malformed" | "stale" | "mismatch" };
+
+export async function verifyRequest(
+  secret: string,
+  parts: SignedParts,
+  headers: { get(name: string): string | null | undefined },
+  opts: { now?: number; toleranceS?: number } = {},
+): Promise<VerifyResult> {
+  const ts = headers.get(TIMESTAMP_HEADER);
+  const sig = headers.get(SIGNATURE_HEADER);
+  if (!ts || !sig) return { ok: false, reason: "missing" };
+  const mac = sig.startsWith("v1=") ? fromHex(sig.slice(3)) : null;
+  if (!/^\d{1,12}$/.test(ts) || !mac) return { ok: false, reason: "malformed" };
+  const ageS = Math.abs((opts.now ?? Date.now()) / 1000 - Number(ts));
+  if (ageS > (opts.toleranceS ?? DEFAULT_TOLERANCE_S)) return { ok: false, reason: "stale" };
+  // subtle.verify compares in constant time.
+  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, payload(ts, parts));
+  return ok ? { ok: true } : { ok: false, reason: "mismatch" };
+}

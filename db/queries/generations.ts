@@ -1,0 +1,312 @@
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { GenerationStatus, TERMINAL_STATUSES } from "../../contracts/api.ts";
+import type { Database } from "../client/types.ts";
+import {
+  generations,
+  type GenerationErrorBody,
+  type GenerationModeration,
+  type GenerationRow,
+  type NewGenerationRow,
+} from "../schema/generations.ts";
+import { projects, type ProjectVisibility } from "../schema/projects.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+
+const ACTIVE_STATUSES = GenerationStatus.options.filter((s) => !TERMINAL_STATUSES.has(s));
+
+export type GenerationPatch = Partial<Omit<NewGenerationRow, "id" | "accountId" | "createdAt">>;
+
+/**
+ * Writes a new generation (normally `queued`). When the account already used the row's
+ * `idempotencyKey`, nothing is written and the earlier generation comes back with
+ * `created: false`; the caller compares `requestHash` to tell a replay from a conflict (409).
+ */
+export async function insertGeneration(
+  db: Database,
+  values: NewGenerationRow,
+): Promise<{ generation: GenerationRow; created: boolean }> {
+  const [inserted] = await db
+    .insert(generations)
+    .values(values)
+    .onConflictDoNothing({ target: [generations.accountId, generations.idempotencyKey] })
+    .returning();
+  if (inserted) return { generation: inserted, created: true };
+  const existing =
+    values.idempotencyKey == null
+      ? null
+      : await findGenerationByIdempotencyKey(db, values.accountId, values.idempotencyKey);
+  if (!existing) throw new Error("generation insert conflicted but no earlier row was found");
+  return { generation: existing, created: false };
+}
+
+export async function findGenerationByIdempotencyKey(
+  db: Database,
+  accountId: string,
+  idempotencyKey: string,
+): Promise<GenerationRow | null> {
+  const [row] = await db
+    .select()
+    .from(generations)
+    .where(
+      and(eq(generations.accountId, accountId), eq(generations.idempotencyKey, idempotencyKey)),
+    );
+  return row ?? null;
+}
+
+/** Internal lookup by id (region callbacks, workers); API reads use getGenerationForAccount. */
+export async function getGeneration(db: Database, id: string): Promise<GenerationRow | null> {
+  const [row] = await db.select().from(generations).where(eq(generations.id, id));
+  return row ?? null;
+}
+
+/** The generation if the account owns it; null for unknown ids and other accounts' ids alike. */
+export async function getGenerationForAccount(
+  db: Database,
+  accountId: string,
+  id: string,
+): Promise<GenerationRow | null> {
+  const [row] = await db
+    .select()
+    .from(generations)
+    .where(and(eq(generations.id, id), eq(generations.accountId, accountId)));
+  return row ?? null;
+}
+
+export const ListGenerationsOptions = z.strictObject({
+  limit: z.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  projectId: z.string().min(1).optional(),
+  status: GenerationStatus.optional(),
+});
+export type ListGenerationsOptions = z.input<typeof ListGenerationsOptions>;
+
+/**
+ * The account's generations, newest first, `limit` per page. `nextCursor` is null on the last page.
+ * Throws InvalidCursorError for a cursor this function did not issue.
+ */
+export async function listGenerations(
+  db: Database,
+  accountId: string,
+  options: ListGenerationsOptions = {},
+): Promise<{ data: GenerationRow[]; nextCursor: string | null }> {
+  const { limit, cursor, projectId, status } = ListGenerationsOptions.parse(options);
+  const filters: SQL[] = [eq(generations.accountId, accountId)];
+  if (projectId !== undefined) filters.push(eq(generations.projectId, projectId));
+  if (status !== undefined) filters.push(eq(generations.status, status));
+  if (cursor !== undefined) {
+    const after = decodeCursor(cursor);
+    filters.push(
+      sql`(${generations.createdAt}, ${generations.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id})`,
+    );
+  }
+  const rows = await db
+    .select()
+    .from(generations)
+    .where(and(...filters))
+    .orderBy(desc(generations.createdAt), desc(generations.id))
+    .limit(limit + 1);
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  const nextCursor =
+    rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
+  return { data, nextCursor };
+}
+
+/** Unconditional update of the given columns; null when the id is unknown. */
+export async function updateGeneration(
+  db: Database,
+  id: string,
+  patch: GenerationPatch,
+): Promise<GenerationRow | null> {
+  const [row] = await db
+    .update(generations)
+    .set(patch)
+    .where(eq(generations.id, id))
+    .returning();
+  return row ?? null;
+}
+
+// The transitions below change a row only from the states that allow it, so duplicated or late
+// events (a retry, a cancel racing a start) cannot move a generation backwards. Each returns the
+// updated row, or null when nothing changed (unknown id, or a state that does not allow it).
+
+/** Records the region the edge dispatched to (again on failover), while still queued. */
+export async function markGenerationRouted(
+  db: Database,
+  id: string,
+  { region, estimatedWaitMs, at = new Date() }: { region: string; estimatedWaitMs?: number; at?: Date },
+): Promise<GenerationRow | null> {
+  const [row] = await db
+    .update(generations)
+    .set({ region, routedAt: at, estimatedWaitMs: estimatedWaitMs ?? null })
+    .where(and(eq(generations.id, id), eq(generations.status, "queued")))
+    .returning();
+  return row ?? null;
+}
+
+export async function markGenerationRunning(
+  db: Database,
+  id: string,
+  { region, at = new Date() }: { region?: string; at?: Date } = {},
+): Promise<GenerationRow | null> {
+  const [row] = await db
+    .update(generations)
+    .set({ status: "running", startedAt: at, ...(region === undefined ? {} : { region }) })
+    .where(and(eq(generations.id, id), eq(generations.status, "queued")))
+    .returning();
+  return row ?? null;
+}
+
+export const GenerationResult = z.object({
+  assetKey: z.string().min(1),
+  contentType: z.string().min(1),
+  bytes: z.number().int().nonnegative(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  outputSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  gpuMs: z.number().int().nonnegative(),
+  costActualMicrousd: z.number().int().nonnegative(),
+  region: z.string().min(1).optional(),
+  /** Set when the start event was missed (or the answer came from the dedup cache). */
+  startedAt: z.date().optional(),
+  completedAt: z.date().optional(),
+  cached: z.boolean().optional(),
+  moderation: z.custom<GenerationModeration>((v) => typeof v === "object" && v !== null).optional(),
+});
+export type GenerationResult = z.input<typeof GenerationResult>;
+
+/** queued|running -> succeeded, with the output and its measured cost. */
+export async function completeGeneration(
+  db: Database,
+  id: string,
+  result: GenerationResult,
+): Promise<GenerationRow | null> {
+  const { startedAt, completedAt = new Date(), region, moderation, cached, ...output } =
+    GenerationResult.parse(result);
+  const [row] = await db
+    .update(generations)
+    .set({
+      ...output,
+      status: "succeeded",
+      completedAt,
+      startedAt: sql`coalesce(${generations.startedAt}, ${(startedAt ?? completedAt).toISOString()}::timestamptz)`,
+      ...(region === undefined ? {} : { region }),
+      ...(moderation === undefined ? {} : { moderation }),
+      ...(cached === undefined ? {} : { cached }),
+    })
+    .where(and(eq(generations.id, id), inArray(generations.status, ACTIVE_STATUSES)))
+    .returning();
+  return row ?? null;
+}
+
+/** queued|running -> failed (or blocked, when output moderation refused the image). */
+export async function failGeneration(
+  db: Database,
+  id: string,
+  {
+    error,
+    status = "failed",
+    at = new Date(),
+    moderation,
+  }: {
+    error: GenerationErrorBody;
+    status?: "failed" | "blocked";
+    at?: Date;
+    moderation?: GenerationModeration;
+  },
+): Promise<GenerationRow | null> {
+  const [row] = await db
+    .update(generations)
+    .set({ status, error, completedAt: at, ...(moderation === undefined ? {} : { moderation }) })
+    .where(and(eq(generations.id, id), inArray(generations.status, ACTIVE_STATUSES)))
+    .returning();
+  return row ?? null;
+}
+
+/** queued -> canceled, for the owning account only; a started generation runs to the end. */
+export async function cancelGeneration(
+  db: Database,
+  accountId: string,
+  id: string,
+  at: Date = new Date(),
+): Promise<GenerationRow | null> {
+  const [row] = await db
+    .update(generations)
+    .set({ status: "canceled", completedAt: at })
+    .where(
+      and(
+        eq(generations.id, id),
+        eq(generations.accountId, accountId),
+        eq(generations.status, "queued"),
+      ),
+    )
+    .returning();
+  return row ?? null;
+}
+
+/** The earliest finished generation with this dedup key (the one that paid for the bytes). */
+export async function findSucceededByContentHash(
+  db: Database,
+  contentHash: string,
+): Promise<GenerationRow | null> {
+  const [row] = await db
+    .select()
+    .from(generations)
+    .where(
+      and(
+        eq(generations.contentHash, contentHash),
+        eq(generations.status, "succeeded"),
+        sql`${generations.assetKey} is not null`,
+      ),
+    )
+    .orderBy(asc(generations.createdAt), asc(generations.id))
+    .limit(1);
+  return row ?? null;
+}
+
+export type AssetOwner = {
+  generationId: string;
+  accountId: string;
+  projectId: string | null;
+  /** Generations outside any project are private. */
+  visibility: ProjectVisibility;
+  /** Region whose object store holds the bytes. */
+  region: string | null;
+  contentType: string | null;
+  bytes: number | null;
+  outputSha256: string | null;
+};
+
+/**
+ * Who may read an asset and where it lives. Deduplicated generations share one content-addressed
+ * key, so several rows may match; the one returned is the caller's own if `accountId` owns one,
+ * else a public one, else the original. Access is allowed when `visibility` is public or
+ * `accountId` matches.
+ */
+export async function findGenerationByAssetKey(
+  db: Database,
+  assetKey: string,
+  { accountId }: { accountId?: string } = {},
+): Promise<AssetOwner | null> {
+  const visibility = sql<ProjectVisibility>`coalesce(${projects.visibility}, 'private')`;
+  const preference: SQL[] = [];
+  if (accountId !== undefined) preference.push(desc(sql`${generations.accountId} = ${accountId}`));
+  preference.push(desc(sql`${visibility} = 'public'`), asc(generations.createdAt), asc(generations.id));
+  const [row] = await db
+    .select({
+      generationId: generations.id,
+      accountId: generations.accountId,
+      projectId: generations.projectId,
+      visibility,
+      region: generations.region,
+      contentType: generations.contentType,
+      bytes: generations.bytes,
+      outputSha256: generations.outputSha256,
+    })
+    .from(generations)
+    .leftJoin(projects, eq(projects.id, generations.projectId))
+    .where(and(eq(generations.assetKey, assetKey), eq(generations.status, "succeeded")))
+    .orderBy(...preference)
+    .limit(1);
+  return row ?? null;
+}

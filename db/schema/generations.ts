@@ -1,0 +1,123 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+  type AnyPgColumn,
+} from "drizzle-orm/pg-core";
+import type { z } from "zod";
+import {
+  GenerationStatus,
+  type CreateGenerationRequest,
+  type Generation as ApiGeneration,
+  type GenerationError,
+} from "../../contracts/api.ts";
+import { newId } from "../../contracts/ids.ts";
+import { createdAt, nonEmpty, microusd, oneOf, timestamptz, updatedAt } from "./_helpers.ts";
+import { accounts } from "./accounts.ts";
+import { apiKeys } from "./api-keys.ts";
+import { modelVersions } from "./models.ts";
+import { projects } from "./projects.ts";
+
+export type GenerationParams = ApiGeneration["params"];
+export type GenerationErrorBody = z.infer<typeof GenerationError>;
+export type GenerationStyle = NonNullable<CreateGenerationRequest["style"]>;
+export type GenerationWebhook = NonNullable<CreateGenerationRequest["webhook"]>;
+/** Verdicts of prompt and output moderation; the moderation code owns the details. */
+export type GenerationModeration = {
+  prompt?: { action: string; categories: string[] };
+  output?: { action: string; categories: string[] };
+  [detail: string]: unknown;
+};
+
+/**
+ * One requested image, from acceptance to a terminal state. Written (queued) before any dispatch so
+ * nothing accepted is lost; carries every tag that pricing, usage and search group by.
+ */
+export const generations = pgTable(
+  "generations",
+  {
+    id: text("id")
+      .primaryKey()
+      .$defaultFn(() => newId("generation")),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    projectId: text("project_id").references(() => projects.id, { onDelete: "set null" }),
+    apiKeyId: text("api_key_id").references(() => apiKeys.id, { onDelete: "set null" }),
+    modelVersionId: text("model_version_id").references(() => modelVersions.id, {
+      onDelete: "set null",
+    }),
+    /** Model name and version as resolved at acceptance; kept even if the version row goes. */
+    model: text("model").notNull(),
+    modelVersion: text("model_version").notNull(),
+    /** Region that ran (or serves) it; null until routed. */
+    region: text("region"),
+    prompt: text("prompt").notNull(),
+    negativePrompt: text("negative_prompt"),
+    params: jsonb("params").$type<GenerationParams>().notNull(),
+    metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
+    status: text("status", { enum: nonEmpty(GenerationStatus.options) }).notNull().default("queued"),
+    createdAt: createdAt(),
+    routedAt: timestamptz("routed_at"),
+    startedAt: timestamptz("started_at"),
+    completedAt: timestamptz("completed_at"),
+    updatedAt: updatedAt(),
+    estimatedWaitMs: integer("estimated_wait_ms"),
+    gpuMs: integer("gpu_ms"),
+    costEstimatedMicrousd: microusd("cost_estimated_microusd").notNull().default(0),
+    costActualMicrousd: microusd("cost_actual_microusd"),
+    /** Content-addressed object key of the output; shared by deduplicated generations. */
+    assetKey: text("asset_key"),
+    contentType: text("content_type"),
+    bytes: integer("bytes"),
+    width: integer("width"),
+    height: integer("height"),
+    outputSha256: text("output_sha256"),
+    /** Dedup key: model version + normalised prompt + seed + size. Null when the seed was random. */
+    contentHash: text("content_hash"),
+    /** Answered from storage (dedup) at zero GPU cost. */
+    cached: boolean("cached").notNull().default(false),
+    error: jsonb("error").$type<GenerationErrorBody>(),
+    moderation: jsonb("moderation").$type<GenerationModeration>(),
+    idempotencyKey: text("idempotency_key"),
+    /** Hash of the request body that came with `idempotency_key`; a different body is a 409. */
+    requestHash: text("request_hash"),
+    parentGenerationId: text("parent_generation_id").references(
+      (): AnyPgColumn => generations.id,
+      { onDelete: "set null" },
+    ),
+    style: jsonb("style").$type<GenerationStyle>(),
+    webhook: jsonb("webhook").$type<GenerationWebhook>(),
+    requestId: text("request_id"),
+  },
+  (t) => [
+    // "List newest first" pages on (created_at, id) within an account. NULLS FIRST is what a plain
+    // ORDER BY ... DESC means, so the planner can use the index as is.
+    index("generations_account_id_created_at_idx").on(
+      t.accountId,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index("generations_account_id_status_idx").on(t.accountId, t.status),
+    index("generations_project_id_created_at_idx").on(
+      t.projectId,
+      t.createdAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index("generations_asset_key_idx").on(t.assetKey),
+    index("generations_content_hash_idx").on(t.contentHash),
+    index("generations_parent_generation_id_idx").on(t.parentGenerationId),
+    // NULL keys are distinct in Postgres, so requests without Idempotency-Key never collide.
+    uniqueIndex("generations_account_id_idempotency_key_idx").on(t.accountId, t.idempotencyKey),
+    check("generations_status_check", oneOf(t.status, GenerationStatus.options)),
+  ],
+);
+
+export type GenerationRow = typeof generations.$inferSelect;
+export type NewGenerationRow = typeof generations.$inferInsert;

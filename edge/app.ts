@@ -1,0 +1,85 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env.ts";
+import { DEFAULT_TUNING, type EdgeDeps, type EdgeServices, type Log } from "./deps.ts";
+import { errorHandler, notFoundHandler } from "./errors/index.ts";
+import { GenerationNotifier } from "./generations/generation-notifier.ts";
+import { accessLog } from "./middleware/access-log/index.ts";
+import { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
+import { requestId } from "./middleware/request-id/index.ts";
+import { RegionCatalog } from "./routing/region-catalog.ts";
+import { RegionDirectory } from "./routing/region-directory.ts";
+import { assetRoutes } from "./routes/assets.ts";
+import { generationRoutes } from "./routes/generations.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { internalRegionRoutes } from "./routes/internal-regions.ts";
+
+export type { EdgeDeps, EdgeTuning, ResponseCache } from "./deps.ts";
+
+const jsonLines: Log = (entry) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+
+/** Fills defaults and builds the per-app state (region directory, key cache, notifier) once. */
+export function buildServices(deps: EdgeDeps): EdgeServices {
+  const log = deps.log ?? jsonLines;
+  const clock = deps.clock ?? Date.now;
+  const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const run = deps.waitUntil;
+  // Background work never rejects unobserved: failures become log lines.
+  const waitUntil = (work: Promise<unknown>) => {
+    const guarded = work.catch((err: unknown) =>
+      log({ level: "error", msg: "background task failed", error: String(err) }),
+    );
+    run?.(guarded);
+  };
+  const directory = new RegionDirectory(deps.regions, {
+    clock,
+    heartbeatTtlMs: tuning.heartbeatTtlMs,
+    breakerThreshold: tuning.breakerThreshold,
+    breakerCooldownMs: tuning.breakerCooldownMs,
+  });
+  return {
+    db: deps.db,
+    assets: deps.assets,
+    responseCache: deps.responseCache,
+    secrets: deps.secrets,
+    publicUrl: deps.publicUrl,
+    environment: deps.environment,
+    clock,
+    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    waitUntil,
+    log,
+    tuning,
+    directory,
+    catalog: new RegionCatalog({
+      db: deps.db,
+      directory,
+      clock,
+      ttlMs: tuning.regionCatalogTtlMs,
+      log,
+    }),
+    notifier: new GenerationNotifier(),
+    authenticator: new ApiKeyAuthenticator({
+      db: deps.db,
+      pepper: deps.secrets.apiKeyPepper,
+      clock,
+      cacheTtlMs: tuning.authCacheTtlMs,
+      cacheMaxEntries: tuning.authCacheMaxEntries,
+      waitUntil,
+    }),
+  };
+}
+
+/** The edge app of API.md, on any runtime: the entry passes its runtime's dependencies. */
+export function createApp(deps: EdgeDeps): Hono<AppEnv> {
+  const s = buildServices(deps);
+  const app = new Hono<AppEnv>();
+  app.use("*", requestId());
+  app.use("*", accessLog({ log: s.log }));
+  app.route("/", healthRoutes(s));
+  app.route("/v1/generations", generationRoutes(s));
+  app.route("/v1/assets", assetRoutes(s));
+  app.route("/internal/regions", internalRegionRoutes(s));
+  app.onError(errorHandler(s.log));
+  app.notFound(notFoundHandler);
+  return app;
+}

@@ -1,0 +1,81 @@
+import type { RegionConfig } from "../contracts/region-protocol.ts";
+import type { Database } from "../db/client/index.ts";
+import type { ObjectStore } from "../storage/object-store.ts";
+import { DEFAULT_ASSET_URL_TTL_S } from "./assets/asset-url.ts";
+import type { GenerationNotifier } from "./generations/generation-notifier.ts";
+import type { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
+import type { RegionCatalog } from "./routing/region-catalog.ts";
+import type { RegionDirectory } from "./routing/region-directory.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "./validation/index.ts";
+
+/** A response cache in front of the asset store: the Cache API on Workers. */
+export interface ResponseCache {
+  match(request: Request): Promise<Response | undefined>;
+  put(request: Request, response: Response): Promise<void>;
+}
+
+export type Log = (entry: Record<string, unknown>) => void;
+
+/** Everything the edge app needs from its runtime; entries (Workers, Node, Deno) build this. */
+export interface EdgeDeps {
+  /** Drizzle over the one schema, any driver. */
+  db: Database;
+  /** The edge's asset store: R2 on Workers, FsObjectStore on Node. */
+  assets: ObjectStore;
+  responseCache?: ResponseCache;
+  regions: RegionConfig[];
+  secrets: { regionSigning: string; assetUrl: string; apiKeyPepper?: string };
+  /** Base of callback and output URLs; default: the request's origin. */
+  publicUrl?: string;
+  environment: "development" | "production";
+  clock?: () => number;
+  /** Used for calls to regions. */
+  fetch?: typeof fetch;
+  /** Workers' ctx.waitUntil; elsewhere the entry tracks the promises and awaits them on close. */
+  waitUntil?: (work: Promise<unknown>) => void;
+  /** One JSON object per line; never secrets or full prompts. */
+  log?: Log;
+  tuning?: Partial<EdgeTuning>;
+}
+
+export const DEFAULT_TUNING = {
+  /** Per region: connect and answer of a job dispatch. */
+  dispatchTimeoutMs: 5_000,
+  /** Fetching an asset's bytes from its origin region. */
+  originTimeoutMs: 10_000,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  /** In-isolate API key lookups: a revoked key stops working here within this long. */
+  authCacheTtlMs: 30_000,
+  authCacheMaxEntries: 10_000,
+  /** A region silent for longer is stale (heartbeats come every ~2 s). */
+  heartbeatTtlMs: 15_000,
+  breakerThreshold: 3,
+  breakerCooldownMs: 30_000,
+  /** How long one read of the regions table (prices, other isolates' heartbeats) is reused. */
+  regionCatalogTtlMs: 5_000,
+  /** `Prefer: wait` re-reads the row this often, for events applied in another isolate. */
+  waitPollMs: 1_000,
+  assetUrlTtlS: DEFAULT_ASSET_URL_TTL_S,
+  /** Dispatch attempts of one generation across retryable region failures. */
+  maxDispatchAttempts: 3,
+};
+export type EdgeTuning = typeof DEFAULT_TUNING;
+
+/** EdgeDeps with defaults filled in and the per-app stateful parts built once. */
+export interface EdgeServices {
+  db: Database;
+  assets: ObjectStore;
+  responseCache: ResponseCache | undefined;
+  secrets: EdgeDeps["secrets"];
+  publicUrl: string | undefined;
+  environment: EdgeDeps["environment"];
+  clock: () => number;
+  fetch: typeof fetch;
+  waitUntil: (work: Promise<unknown>) => void;
+  log: Log;
+  tuning: EdgeTuning;
+  directory: RegionDirectory;
+  catalog: RegionCatalog;
+  notifier: GenerationNotifier;
+  authenticator: ApiKeyAuthenticator;
+}

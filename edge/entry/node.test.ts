@@ -1,0 +1,164 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Generation } from "../../contracts/api.ts";
+import { createPgliteDatabase } from "../../db/client/pglite.ts";
+import { createTestDatabase, type PgliteHandle } from "../../db/testing.ts";
+import { TEST_SECRETS } from "../testing/edge-fixture.ts";
+import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
+import { seedAccount, seedModel, seedRegions } from "../testing/seed.ts";
+import { startEdge } from "./node.ts";
+
+let handle: PgliteHandle;
+let region: RegionStandIn;
+let dir: string;
+
+beforeAll(async () => {
+  handle = await createTestDatabase();
+  region = await startRegionStandIn({
+    name: "eu-west",
+    lat: 53.35,
+    lon: -6.26,
+    secret: TEST_SECRETS.regionSigning,
+    mode: { kind: "complete", bytes: new TextEncoder().encode("a real png would go here") },
+  });
+  await seedModel(handle.db);
+  await seedRegions(handle.db, [region.config]);
+  dir = await mkdtemp(join(tmpdir(), "edge-node-"));
+});
+afterAll(async () => {
+  await region.close();
+  await handle.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("startEdge", () => {
+  it("serves the app over HTTP: a generation round trip with a real region callback", async () => {
+    const { key } = await seedAccount(handle.db);
+    const logs: Record<string, unknown>[] = [];
+    const edge = await startEdge({
+      port: 0,
+      db: handle.db,
+      regions: [region.config],
+      assetsDir: join(dir, "assets"),
+      secrets: TEST_SECRETS,
+      log: (entry) => logs.push(entry),
+      env: {},
+    });
+    try {
+      expect(edge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await fetch(`${edge.url}/v1/generations`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          prefer: "wait=10",
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ prompt: "over the wire", width: 64, height: 64 }),
+      });
+      expect(res.status).toBe(200);
+      const gen = Generation.parse(await res.json());
+      expect(gen.status).toBe("succeeded");
+      expect(region.jobs[0]?.callback_url).toBe(`${edge.url}/internal/regions/eu-west/events`);
+
+      const asset = await fetch(gen.output!.url);
+      expect(asset.status).toBe(200);
+      expect(await asset.text()).toBe("a real png would go here");
+      expect(asset.headers.get("x-request-id")).toMatch(/^req_/);
+      expect(logs.some((l) => l.msg === "request" && l.path === "/v1/generations")).toBe(true);
+      // Prompts never reach the logs.
+      expect(JSON.stringify(logs)).not.toContain("over the wire");
+    } finally {
+      await edge.close();
+    }
+    await expect(fetch(`${edge.url}/healthz`)).rejects.toThrow();
+    expect(logs.at(-1)).toMatchObject({ msg: "edge stopped" });
+  });
+
+  it("reads its configuration from the environment", async () => {
+    const edge = await startEdge({
+      db: handle.db,
+      log: () => {},
+      env: {
+        EDGE_PORT: "0",
+        REGIONS: JSON.stringify([region.config]),
+        REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning,
+        ASSET_URL_SECRET: TEST_SECRETS.assetUrl,
+        EDGE_ASSETS_DIR: join(dir, "env-assets"),
+        PUBLIC_URL: "https://edge.example",
+        ENVIRONMENT: "production",
+      },
+    });
+    try {
+      const health = await (await fetch(`${edge.url}/healthz`)).json();
+      expect(health).toMatchObject({
+        ok: true,
+        environment: "production",
+        regions: [{ name: "eu-west" }],
+      });
+    } finally {
+      await edge.close();
+    }
+  });
+
+  it("refuses a bad configuration with a clear message", async () => {
+    const base = { REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning };
+    await expect(startEdge({ db: handle.db, env: base })).rejects.toThrow(/no regions/);
+    await expect(startEdge({ db: handle.db, env: { ...base, REGIONS: "[{" } })).rejects.toThrow(
+      /REGIONS: must be JSON/,
+    );
+    await expect(startEdge({ db: handle.db, env: { ...base, REGIONS: "[]" } })).rejects.toThrow(
+      /REGIONS/,
+    );
+    await expect(
+      startEdge({ db: handle.db, env: { REGIONS: JSON.stringify([region.config]) } }),
+    ).rejects.toThrow(/REGION_SIGNING_SECRET is required/);
+    await expect(
+      startEdge({
+        db: handle.db,
+        env: { ...base, REGIONS: JSON.stringify([region.config]), ENVIRONMENT: "production" },
+      }),
+    ).rejects.toThrow(/ASSET_URL_SECRET is required in production/);
+    await expect(startEdge({ db: handle.db, env: { ...base, EDGE_PORT: "http" } })).rejects.toThrow(
+      /EDGE_PORT/,
+    );
+  });
+
+  it("runs as `node edge/entry/node.ts` on the embedded database and stops cleanly on SIGTERM", async () => {
+    // A file-backed copy of the migrated test database: the child skips initdb (seconds in WASM).
+    const dataDir = join(dir, "child-db");
+    const copy = await createPgliteDatabase({
+      dataDir,
+      loadDataDir: await handle.db.$client.dumpDataDir("none"),
+    });
+    await copy.close();
+    const child = spawn(process.execPath, ["edge/entry/node.ts"], {
+      env: {
+        PATH: process.env.PATH,
+        EDGE_PORT: "0",
+        DATABASE_URL: `pglite://${dataDir}`,
+        REGIONS: JSON.stringify([region.config]),
+        REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning,
+        EDGE_ASSETS_DIR: join(dir, "child-assets"),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (out += chunk));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
+    await expect
+      .poll(() => /"edge listening"/.test(out), { timeout: 60_000, interval: 100 })
+      .toBe(true);
+    const url = /"url":"(http:[^"]+)"/.exec(out)![1]!;
+    const res = await fetch(`${url}/v1/generations`);
+    expect(res.status).toBe(401);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(out).toContain('"edge stopped"');
+  }, 90_000);
+});

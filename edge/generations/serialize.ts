@@ -1,0 +1,58 @@
+import type { Generation } from "../../contracts/api.ts";
+import type { GenerationRow } from "../../db/schema/generations.ts";
+import { signedAssetPath } from "../assets/asset-url.ts";
+import { microusdToUsd } from "./pricing.ts";
+
+export interface SerializeContext {
+  /** Absolute base of output URLs (publicUrl, or the request's origin). */
+  baseUrl: string;
+  assetUrlSecret: string;
+  assetUrlTtlS?: number;
+  now: number;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The one mapping from a generations row to the public Generation of API.md. */
+export async function toGeneration(row: GenerationRow, ctx: SerializeContext): Promise<Generation> {
+  const self = `/v1/generations/${row.id}`;
+  const output =
+    row.status === "succeeded" && row.assetKey !== null
+      ? {
+          url:
+            ctx.baseUrl.replace(/\/+$/, "") +
+            (await signedAssetPath(row.assetKey, ctx.assetUrlSecret, ctx.now, ctx.assetUrlTtlS)),
+          content_type: row.contentType ?? "application/octet-stream",
+          width: row.width ?? row.params.width,
+          height: row.height ?? row.params.height,
+          bytes: row.bytes ?? 0,
+          sha256: row.outputSha256 ?? "",
+        }
+      : null;
+  return {
+    id: row.id,
+    object: "generation",
+    status: row.status,
+    prompt: row.prompt,
+    negative_prompt: row.negativePrompt,
+    model: row.model,
+    model_version: row.modelVersion,
+    params: row.params,
+    project: row.projectId,
+    metadata: row.metadata,
+    region: row.region,
+    cached: row.cached,
+    created_at: row.createdAt.toISOString(),
+    started_at: iso(row.startedAt),
+    completed_at: iso(row.completedAt),
+    queue: { estimated_wait_ms: row.estimatedWaitMs },
+    output,
+    error: row.error ?? null,
+    cost: {
+      estimated_usd: microusdToUsd(row.costEstimatedMicrousd),
+      actual_usd: row.costActualMicrousd === null ? null : microusdToUsd(row.costActualMicrousd),
+      gpu_ms: row.gpuMs,
+    },
+    urls: { self, events: `${self}/events`, cancel: `${self}/cancel` },
+  };
+}

@@ -1,0 +1,1 @@
+export { accessLog, type AccessLogOptions } from "./access-log.ts";

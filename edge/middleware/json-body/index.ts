@@ -1,0 +1,1 @@
+export { jsonBody, type JsonBodyEnv, type JsonBodyOptions } from "./json-body.ts";

@@ -1,0 +1,1 @@
+export { regionSignature, type RegionSignatureOptions } from "./region-signature.ts";

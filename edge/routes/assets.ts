@@ -1,0 +1,111 @@
+import { Hono } from "hono";
+import { findGenerationByAssetKey } from "../../db/queries/generations.ts";
+import type { AppEnv } from "../app-env.ts";
+import { assetResponse, type AssetBody } from "../assets/asset-response.ts";
+import { ASSETS_PATH, verifyAssetSignature } from "../assets/asset-url.ts";
+import { isContentAddressed, isServableKey, loadAsset } from "../assets/load-asset.ts";
+import type { EdgeServices } from "../deps.ts";
+import { ApiError, notFound } from "../errors/index.ts";
+import { optionalAuth } from "../middleware/auth/index.ts";
+
+const ONE_YEAR_S = 31_536_000;
+
+function cacheControl(key: string, visibility: "public" | "private"): string {
+  return isContentAddressed(key)
+    ? `${visibility}, max-age=${ONE_YEAR_S}, immutable`
+    : `${visibility}, max-age=300`;
+}
+
+const assetNotFound = () => notFound("no such asset", "asset_not_found");
+
+async function fromCachedResponse(res: Response): Promise<AssetBody | null> {
+  const etag = res.headers.get("etag");
+  const cc = res.headers.get("cache-control");
+  if (res.status !== 200 || !etag || !cc) return null;
+  return {
+    bytes: new Uint8Array(await res.arrayBuffer()),
+    contentType: res.headers.get("content-type") ?? "application/octet-stream",
+    sha256: etag.replace(/^W\//, "").replaceAll('"', ""),
+    cacheControl: cc,
+  };
+}
+
+/**
+ * GET /v1/assets/:key. Lookup: response cache -> edge store -> origin region (fills the store).
+ * Access: a valid signed URL, a public project, or the owner's key; a bad signature is 403.
+ */
+export function assetRoutes(s: EdgeServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const loadDeps = {
+    assets: s.assets,
+    fetch: s.fetch,
+    secret: s.secrets.regionSigning,
+    clock: s.clock,
+    timeoutMs: s.tuning.originTimeoutMs,
+    waitUntil: s.waitUntil,
+    log: s.log,
+  };
+
+  app.get("/:key{.+}", optionalAuth({ authenticator: s.authenticator }), async (c) => {
+    const key = c.req.param("key");
+    if (!isServableKey(key)) throw assetNotFound();
+
+    const exp = c.req.query("exp");
+    const sig = c.req.query("sig");
+    const signed = exp !== undefined || sig !== undefined;
+    if (signed) {
+      const verdict = await verifyAssetSignature(
+        key,
+        exp ?? "",
+        sig ?? "",
+        s.secrets.assetUrl,
+        s.clock(),
+      );
+      if (verdict !== "valid") {
+        throw new ApiError({
+          type: "permission_error",
+          code: verdict === "expired" ? "signed_url_expired" : "invalid_signature",
+          message:
+            verdict === "expired"
+              ? "this signed URL has expired: read the generation again for a fresh one"
+              : "the signature of this URL is not valid",
+        });
+      }
+    }
+
+    // Only public assets are put in the response cache, so a hit may be served to anyone.
+    const cacheKey = new Request(new URL(`${ASSETS_PATH}/${key}`, c.req.url));
+    const hit = s.responseCache && (await s.responseCache.match(cacheKey));
+    const cached = hit ? await fromCachedResponse(hit) : null;
+    if (cached) return assetResponse(c.req.raw, cached);
+
+    const caller = c.var.caller;
+    const owner = await findGenerationByAssetKey(s.db, key, { accountId: caller?.account.id });
+    if (!owner) throw assetNotFound();
+    const isPublic = owner.visibility === "public";
+    if (!signed && !isPublic && owner.accountId !== caller?.account.id) {
+      throw new ApiError({
+        type: "permission_error",
+        code: "asset_private",
+        message:
+          "this asset belongs to a private project: use the owner's API key or the signed output.url",
+      });
+    }
+    const origin = owner.region === null ? undefined : s.directory.get(owner.region);
+    const loaded = await loadAsset(key, origin, c.var.requestId, loadDeps);
+    if (!loaded) throw assetNotFound();
+
+    const asset: AssetBody = {
+      bytes: loaded.bytes,
+      contentType: owner.contentType ?? loaded.contentType,
+      sha256: owner.outputSha256 ?? loaded.sha256,
+      cacheControl: cacheControl(key, isPublic ? "public" : "private"),
+    };
+    if (isPublic && s.responseCache) {
+      s.waitUntil(s.responseCache.put(cacheKey, assetResponse(new Request(cacheKey), asset)));
+    }
+    return assetResponse(c.req.raw, asset);
+  });
+
+  return app;
+}

@@ -1,0 +1,84 @@
+import { Hono } from "hono";
+import { Heartbeat, JobEvent } from "../../contracts/region-protocol.ts";
+import { recordRegionHeartbeat } from "../../db/queries/regions.ts";
+import type { RegionStatus as StoredRegionStatus } from "../../db/schema/regions.ts";
+import type { AppEnv } from "../app-env.ts";
+import type { EdgeServices } from "../deps.ts";
+import { invalidRequest, notFound } from "../errors/index.ts";
+import { applyJobEvent } from "../generations/apply-job-event.ts";
+import { regionSignature } from "../middleware/region-signature/index.ts";
+import type { RegionHealth } from "../routing/region-directory.ts";
+import { baseUrl } from "./base-url.ts";
+
+const STORED_STATUS: Record<RegionHealth, StoredRegionStatus> = {
+  healthy: "healthy",
+  draining: "draining",
+  tripped: "degraded",
+  stale: "down",
+  unknown: "down",
+};
+
+// Heartbeats arrive every ~2 s per node; the table only needs them often enough for other
+// isolates (which re-read it every few seconds) to see a region as alive.
+const PERSIST_EVERY_MS = 5_000;
+
+/** Region -> edge: POST /internal/regions/:region/events and /heartbeat, HMAC-signed. */
+export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const signed = {
+    secret: s.secrets.regionSigning,
+    clock: s.clock,
+    maxBytes: s.tuning.maxBodyBytes,
+  };
+  const applyDeps = {
+    db: s.db,
+    catalog: s.catalog,
+    directory: s.directory,
+    notifier: s.notifier,
+    fetch: s.fetch,
+    secret: s.secrets.regionSigning,
+    clock: s.clock,
+    timeoutMs: s.tuning.dispatchTimeoutMs,
+    maxDispatchAttempts: s.tuning.maxDispatchAttempts,
+    log: s.log,
+  };
+  const persisted = new Map<string, { at: number; status: StoredRegionStatus }>();
+
+  function knownRegion(param: string, claimed: string): string {
+    if (claimed !== param) {
+      throw invalidRequest(
+        "region_mismatch",
+        `body is for region '${claimed}', path for '${param}'`,
+        "region",
+      );
+    }
+    if (!s.directory.get(param)) throw notFound(`no such region: ${param}`, "region_not_found");
+    return param;
+  }
+
+  app.post("/:region/events", regionSignature({ ...signed, schema: JobEvent }), async (c) => {
+    const event = c.var.body;
+    knownRegion(c.req.param("region"), event.region);
+    const outcome = await applyJobEvent(event, baseUrl(c, s), applyDeps);
+    if (outcome === "unknown") {
+      throw notFound(`no generation for job ${event.job_id}`, "job_not_found");
+    }
+    return c.json({ ok: true, outcome });
+  });
+
+  app.post("/:region/heartbeat", regionSignature({ ...signed, schema: Heartbeat }), async (c) => {
+    const heartbeat = c.var.body;
+    const region = knownRegion(c.req.param("region"), heartbeat.region);
+    const now = s.clock();
+    s.directory.observeHeartbeat(heartbeat, now);
+    const status = STORED_STATUS[s.directory.health(region) ?? "unknown"];
+    const last = persisted.get(region);
+    if (!last || last.status !== status || now - last.at >= PERSIST_EVERY_MS) {
+      persisted.set(region, { at: now, status });
+      s.waitUntil(recordRegionHeartbeat(s.db, region, { heartbeat, status, at: new Date(now) }));
+    }
+    return c.json({ ok: true, status });
+  });
+
+  return app;
+}

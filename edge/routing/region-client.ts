@@ -1,0 +1,55 @@
+import { signRequest } from "../../contracts/signing.ts";
+import type { RegionConfig } from "../../contracts/region-protocol.ts";
+
+export interface RegionClientDeps {
+  fetch: typeof fetch;
+  /** Shared HMAC secret of the edge and its regions. */
+  secret: string;
+  clock: () => number;
+}
+
+export interface RegionCall {
+  method: "GET" | "POST";
+  /** A path of REGION_PATHS, appended to the region's endpoint (which may carry a path prefix). */
+  path: string;
+  body?: string;
+  requestId: string;
+  timeoutMs: number;
+}
+
+export function regionUrl(region: RegionConfig, path: string): URL {
+  return new URL(region.endpoint.replace(/\/+$/, "") + path);
+}
+
+/** One signed call to a region; the signature covers the path the region actually receives. */
+export async function callRegion(
+  region: RegionConfig,
+  call: RegionCall,
+  deps: RegionClientDeps,
+): Promise<Response> {
+  const url = regionUrl(region, call.path);
+  const body = call.body ?? "";
+  const signature = await signRequest(
+    deps.secret,
+    { method: call.method, path: url.pathname, body },
+    deps.clock(),
+  );
+  return deps.fetch(url, {
+    method: call.method,
+    headers: {
+      ...signature,
+      "x-request-id": call.requestId,
+      ...(call.method === "POST" && { "content-type": "application/json" }),
+    },
+    ...(call.method === "POST" && { body }),
+    signal: AbortSignal.timeout(call.timeoutMs),
+  });
+}
+
+/** Retry-After in whole seconds (delta-seconds or an HTTP date); null when absent or unusable. */
+export function retryAfterSeconds(value: string | null, now: number): number | null {
+  if (value === null) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}

@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "vitest";
+import type { RegionConfig } from "../../contracts/region-protocol.ts";
+import { ErrorBody } from "../../contracts/errors.ts";
+import { createTestDatabase } from "../../db/testing.ts";
+import { FsObjectStore } from "../../storage/fs.ts";
+import { createApp } from "../app.ts";
+import type { EdgeDeps } from "../deps.ts";
+import { BackgroundTasks } from "../lib/background-tasks.ts";
+import { seedAccount, seedModel, seedRegions } from "./seed.ts";
+
+export const TEST_SECRETS = {
+  regionSigning: "test-region-signing-secret-0123456789abcdef",
+  assetUrl: "test-asset-url-secret-0123456789abcdef",
+};
+
+export interface EdgeFixtureOptions extends Partial<Omit<EdgeDeps, "db" | "assets" | "regions">> {
+  regions: RegionConfig[];
+}
+
+/**
+ * The real app over a fresh migrated in-memory PGlite (model, regions and one account seeded) and
+ * a real FsObjectStore in a temp folder. Log lines are collected instead of printed.
+ */
+export async function createEdgeFixture(opts: EdgeFixtureOptions) {
+  const handle = await createTestDatabase();
+  const db = handle.db;
+  await seedModel(db);
+  await seedRegions(db, opts.regions);
+  const owner = await seedAccount(db);
+  const assetsDir = await mkdtemp(join(tmpdir(), "edge-assets-"));
+  const assets = new FsObjectStore(assetsDir);
+  const tasks = new BackgroundTasks();
+  const logs: Record<string, unknown>[] = [];
+  const app = createApp({
+    environment: "development",
+    secrets: TEST_SECRETS,
+    log: (entry) => logs.push(entry),
+    waitUntil: tasks.add,
+    ...opts,
+    tuning: { dispatchTimeoutMs: 1_000, waitPollMs: 200, ...opts.tuning },
+    db,
+    assets,
+  });
+
+  /** `app.request` with the owner's key unless `key` says otherwise (null: no Authorization). */
+  function call(
+    path: string,
+    init: RequestInit & { key?: string | null; json?: unknown } = {},
+  ): Promise<Response> {
+    const { key = owner.key, json, headers, ...rest } = init;
+    const h = new Headers(headers);
+    if (key !== null) h.set("authorization", `Bearer ${key}`);
+    if (json !== undefined) h.set("content-type", "application/json");
+    return Promise.resolve(
+      app.request(path, {
+        ...rest,
+        headers: h,
+        ...(json !== undefined && { body: JSON.stringify(json) }),
+      }),
+    );
+  }
+
+  return {
+    app,
+    db,
+    assets,
+    tasks,
+    logs,
+    owner,
+    call,
+    async close() {
+      await tasks.drain(5_000);
+      await handle.close();
+      await rm(assetsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type EdgeFixture = Awaited<ReturnType<typeof createEdgeFixture>>;
+
+/** Asserts the error envelope of API.md, with the same request id in the body and the header. */
+export async function expectError(
+  res: Response,
+  status: number,
+  type: string,
+  code?: string,
+): Promise<ErrorBody["error"]> {
+  const body = ErrorBody.parse(await res.json());
+  expect({ status: res.status, type: body.error.type, code: body.error.code }).toEqual({
+    status,
+    type,
+    code: code ?? body.error.code,
+  });
+  const requestId = res.headers.get("x-request-id");
+  expect(requestId).toMatch(/^\S{8,}$/);
+  expect(body.error.request_id).toBe(requestId);
+  return body.error;
+}

@@ -1,0 +1,61 @@
+import type { JobEvent, RegionJob } from "../../contracts/region-protocol.ts";
+import { REGION_PATHS } from "../../contracts/region-protocol.ts";
+import { signRequest } from "../../contracts/signing.ts";
+import { storedObjectOf } from "./region-stand-in.ts";
+
+type Requester = { request(path: string, init?: RequestInit): Response | Promise<Response> };
+
+/** Posts a region's signed event straight into an app (what a region does over HTTP). */
+export async function deliverEvent(
+  app: Requester,
+  secret: string,
+  event: JobEvent,
+): Promise<Response> {
+  const path = REGION_PATHS.events(event.region);
+  const body = JSON.stringify(event);
+  const headers = await signRequest(secret, { method: "POST", path, body });
+  return app.request(path, {
+    method: "POST",
+    body,
+    headers: { ...headers, "content-type": "application/json" },
+  });
+}
+
+const base = (job: RegionJob, region: string) => ({
+  job_id: job.job_id,
+  region,
+  request_id: job.request_id,
+  at: new Date().toISOString(),
+});
+
+export const runningEvent = (job: RegionJob, region: string): JobEvent => ({
+  type: "running",
+  ...base(job, region),
+});
+
+export const succeededEvent = (
+  job: RegionJob,
+  region: string,
+  bytes: Uint8Array,
+  gpuMs = 10,
+): JobEvent => ({
+  type: "succeeded",
+  ...base(job, region),
+  started_at: new Date(Date.now() - 50).toISOString(),
+  gpu_ms: gpuMs,
+  execution_provider: "cpu",
+  timings: { queue_ms: 5, inference_ms: gpuMs, encode_ms: 2, upload_ms: 1, batch_size: 1 },
+  output: storedObjectOf(bytes),
+});
+
+export const failedEvent = (
+  job: RegionJob,
+  region: string,
+  retryable: boolean,
+  code = "node_draining",
+): JobEvent => ({
+  type: "failed",
+  ...base(job, region),
+  error: { code, message: `job failed: ${code}` },
+  retryable,
+});

@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, configFromEnv, objectStoreOf } from "./config.ts";
+
+const base = { REGION_NAME: "eu-west", REGION_SIGNING_SECRET: "0123456789abcdef" };
+
+describe("configFromEnv", () => {
+  it("fills the documented defaults", () => {
+    const config = configFromEnv(base);
+    expect(config).toMatchObject({
+      regionName: "eu-west",
+      port: 8080,
+      host: "127.0.0.1",
+      modelDir: ".data/models",
+      executionProvider: "auto",
+      simulatedRttMs: 0,
+      maxBatch: 1,
+      maxBatchDelayMs: 0,
+      heartbeatIntervalMs: 2_000,
+    });
+    expect(config.edgeUrl).toBeUndefined();
+    expect(config.warmModels).toBeUndefined();
+    expect(objectStoreOf(config)).toEqual({ kind: "file", dir: ".data/regions/eu-west/objects" });
+  });
+
+  it("reads every variable", () => {
+    const config = configFromEnv({
+      ...base,
+      PORT: "0",
+      HOST: "0.0.0.0",
+      EDGE_URL: "http://127.0.0.1:8787",
+      MODEL_DIR: "/models",
+      ORT_EP: "cuda",
+      SIMULATED_RTT_MS: "120",
+      MAX_BATCH: "8",
+      MAX_BATCH_DELAY_MS: "15",
+      HEARTBEAT_INTERVAL_MS: "500",
+      WARM_MODELS: "cppn-glove@2026-11-27.1, other@v2",
+      OBJECT_STORE: "s3://genart-eu/outputs/",
+      S3_ENDPOINT: "http://127.0.0.1:9000",
+      S3_REGION: "eu-west-1",
+      S3_FORCE_PATH_STYLE: "true",
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      host: "0.0.0.0",
+      edgeUrl: "http://127.0.0.1:8787",
+      executionProvider: "cuda",
+      simulatedRttMs: 120,
+      maxBatch: 8,
+      maxBatchDelayMs: 15,
+      heartbeatIntervalMs: 500,
+      warmModels: ["cppn-glove@2026-11-27.1", "other@v2"],
+      objectStore: {
+        kind: "s3",
+        bucket: "genart-eu",
+        prefix: "outputs/",
+        endpoint: "http://127.0.0.1:9000",
+        region: "eu-west-1",
+        forcePathStyle: true,
+      },
+    });
+    expect(configFromEnv({ ...base, OBJECT_STORE: "file:///srv/objects" }).objectStore).toEqual({
+      kind: "file",
+      dir: "/srv/objects",
+    });
+  });
+
+  it("names every bad variable in one ConfigError", () => {
+    let error: unknown;
+    try {
+      configFromEnv({
+        REGION_NAME: "EU West",
+        PORT: "eighty",
+        ORT_EP: "tpu",
+        OBJECT_STORE: "ftp://x",
+        WARM_MODELS: "no-version",
+        EDGE_URL: "not a url",
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const name of [
+      "REGION_NAME",
+      "PORT",
+      "ORT_EP",
+      "OBJECT_STORE",
+      "WARM_MODELS",
+      "EDGE_URL",
+    ]) {
+      expect(message).toContain(`  ${name}: `);
+    }
+    expect(message).toContain("REGION_SIGNING_SECRET: is required");
+  });
+});

@@ -1,0 +1,168 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { RegionName } from "../contracts/region-protocol.ts";
+
+// The regional node's configuration: RegionNodeConfig is what startRegion takes (in-process callers
+// build it directly); configFromEnv maps the process environment onto it.
+
+export const ExecutionProviderChoice = z.enum(["cpu", "cuda", "auto"]);
+export type ExecutionProviderChoice = z.infer<typeof ExecutionProviderChoice>;
+
+/** `name@version`, as WARM_MODELS lists models and the pool keys its sessions. */
+export const ModelRef = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}@[A-Za-z0-9._-]{1,64}$/, {
+  message: "must be name@version",
+});
+
+export const ObjectStoreConfig = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("file"), dir: z.string().min(1) }),
+  z.strictObject({
+    kind: z.literal("s3"),
+    bucket: z.string().min(3),
+    prefix: z.string().default(""),
+    endpoint: z.url().optional(),
+    region: z.string().optional(),
+    forcePathStyle: z.boolean().default(false),
+  }),
+]);
+export type ObjectStoreConfig = z.infer<typeof ObjectStoreConfig>;
+
+const ms = (max: number) => z.number().int().min(0).max(max);
+
+export const RegionNodeConfig = z.strictObject({
+  regionName: RegionName,
+  nodeId: z
+    .string()
+    .min(1)
+    .default(() => `${hostname()}-${process.pid}`),
+  port: z.number().int().min(0).max(65_535).default(8080),
+  host: z.string().min(1).default("127.0.0.1"),
+  signingSecret: z.string().min(16, "must be at least 16 characters"),
+  edgeUrl: z.url({ protocol: /^https?$/ }).optional(),
+  modelDir: z.string().min(1).default(".data/models"),
+  /** Default: a folder per region under .data/regions/. */
+  objectStore: ObjectStoreConfig.optional(),
+  executionProvider: ExecutionProviderChoice.default("auto"),
+  simulatedRttMs: ms(10_000).default(0),
+  maxBatch: z.number().int().min(1).max(256).default(1),
+  maxBatchDelayMs: ms(10_000).default(0),
+  /** Queued jobs (all lanes) above which intake answers 429. */
+  maxQueueDepth: z.number().int().min(1).default(256),
+  /** A waiting job is promoted one lane per this many ms, so relax is never starved. */
+  queueAgingMs: z.number().int().min(1).default(10_000),
+  heartbeatIntervalMs: z.number().int().min(100).default(2_000),
+  /** Absent: every model in modelDir. */
+  warmModels: z.array(ModelRef).optional(),
+  /** How long a drain waits for in-flight jobs and event deliveries. */
+  drainTimeoutMs: ms(600_000).default(30_000),
+  eventMaxAttempts: z.number().int().min(1).max(50).default(10),
+  eventRetryBaseMs: z.number().int().min(1).default(250),
+  logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+export type RegionNodeConfig = z.infer<typeof RegionNodeConfig>;
+export type RegionNodeConfigInput = z.input<typeof RegionNodeConfig>;
+
+export function objectStoreOf(config: RegionNodeConfig): ObjectStoreConfig {
+  return config.objectStore ?? { kind: "file", dir: `.data/regions/${config.regionName}/objects` };
+}
+
+const ENV_NAME_OF = {
+  regionName: "REGION_NAME",
+  nodeId: "NODE_ID",
+  port: "PORT",
+  host: "HOST",
+  signingSecret: "REGION_SIGNING_SECRET",
+  edgeUrl: "EDGE_URL",
+  modelDir: "MODEL_DIR",
+  objectStore: "OBJECT_STORE",
+  executionProvider: "ORT_EP",
+  simulatedRttMs: "SIMULATED_RTT_MS",
+  maxBatch: "MAX_BATCH",
+  maxBatchDelayMs: "MAX_BATCH_DELAY_MS",
+  maxQueueDepth: "MAX_QUEUE_DEPTH",
+  queueAgingMs: "QUEUE_AGING_MS",
+  heartbeatIntervalMs: "HEARTBEAT_INTERVAL_MS",
+  warmModels: "WARM_MODELS",
+  drainTimeoutMs: "DRAIN_TIMEOUT_MS",
+  eventMaxAttempts: "EVENT_MAX_ATTEMPTS",
+  eventRetryBaseMs: "EVENT_RETRY_BASE_MS",
+  logLevel: "LOG_LEVEL",
+} as const satisfies Record<keyof RegionNodeConfig, string>;
+
+const NUMERIC = new Set<string>([
+  "port",
+  "simulatedRttMs",
+  "maxBatch",
+  "maxBatchDelayMs",
+  "maxQueueDepth",
+  "queueAgingMs",
+  "heartbeatIntervalMs",
+  "drainTimeoutMs",
+  "eventMaxAttempts",
+  "eventRetryBaseMs",
+]);
+
+export class ConfigError extends Error {
+  readonly code = "invalid_config";
+  override readonly name = "ConfigError";
+}
+
+const OBJECT_STORE_FORMS = "must be file://<dir> or s3://<bucket>/<prefix>";
+
+/** `file://<dir>` or `s3://bucket/prefix` (S3_* variables complete the latter). */
+function parseObjectStore(url: string, env: Record<string, string | undefined>): unknown {
+  const file = /^file:\/\/(.+)$/.exec(url);
+  if (file) return { kind: "file", dir: file[1] };
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!s3) return undefined;
+  const pathStyle = env.S3_FORCE_PATH_STYLE;
+  return {
+    kind: "s3",
+    bucket: s3[1],
+    prefix: s3[2],
+    endpoint: env.S3_ENDPOINT || undefined,
+    region: env.S3_REGION || undefined,
+    forcePathStyle: pathStyle === undefined ? false : pathStyle === "true" || pathStyle === "1",
+  };
+}
+
+/** The config from environment variables; a ConfigError names every bad variable. */
+export function configFromEnv(env: Record<string, string | undefined>): RegionNodeConfig {
+  const problems: string[] = [];
+  const input: Record<string, unknown> = {};
+  for (const [field, name] of Object.entries(ENV_NAME_OF)) {
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    input[field] = NUMERIC.has(field) ? (/^\d+$/.test(value) ? Number(value) : value) : value;
+  }
+  if (typeof input.warmModels === "string") {
+    input.warmModels = input.warmModels
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+  if (typeof input.objectStore === "string") {
+    const store = parseObjectStore(input.objectStore, env);
+    if (store === undefined) problems.push(`  OBJECT_STORE: ${OBJECT_STORE_FORMS}`);
+    input.objectStore = store;
+  }
+  const pathStyle = env.S3_FORCE_PATH_STYLE;
+  if (pathStyle !== undefined && !["true", "false", "1", "0", ""].includes(pathStyle)) {
+    problems.push("  S3_FORCE_PATH_STYLE: must be true or false");
+  }
+  const parsed = RegionNodeConfig.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const [field, ...rest] = issue.path;
+      const name = ENV_NAME_OF[field as keyof typeof ENV_NAME_OF] ?? String(field);
+      const where =
+        rest.length > 0 && name !== "WARM_MODELS" ? `${name} (${rest.join(".")})` : name;
+      const message =
+        issue.code === "invalid_type" && input[String(field)] === undefined
+          ? "is required"
+          : issue.message;
+      problems.push(`  ${where}: ${message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join("\n")}`);
+  return parsed.data!;
+}

@@ -1,0 +1,146 @@
+import { Hono, type Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { bodyLimit } from "hono/body-limit";
+import { newId } from "../../contracts/ids.ts";
+import { REGION_PATHS, RegionJob } from "../../contracts/region-protocol.ts";
+import {
+  InvalidObjectKeyError,
+  RangeNotSatisfiableError,
+  type ObjectStore,
+} from "../../storage/object-store.ts";
+import { InvalidRequestError, RegionHttpError } from "../errors.ts";
+import type { JobIntake } from "../intake/job-intake.ts";
+import type { NodeLifecycle } from "../lifecycle.ts";
+import type { Logger } from "../log.ts";
+import { rangeNotSatisfiable, serveObject } from "./objects-route.ts";
+import { verifySignature } from "./verify-signature.ts";
+
+// The regional node's HTTP surface: the signed edge API under /v1 (job intake, stored objects) and
+// the probes. Errors are thrown as RegionHttpError and answered in the one onError below.
+
+export interface RegionAppDeps {
+  region: string;
+  nodeId: string;
+  secret: string;
+  intake: JobIntake;
+  store: ObjectStore;
+  lifecycle: NodeLifecycle;
+  logger: Logger;
+  /** name@version of the hot models and the provider they run on, for /readyz. */
+  status: () => { warmModels: string[]; executionProvider: string };
+  /** Added to every /v1 response, to stand in for distance when all regions run on one machine. */
+  simulatedRttMs?: number;
+  now?: () => number;
+}
+
+type Env = { Variables: { requestId: string } };
+
+/** Jobs are small JSON; anything bigger is refused before it is read. */
+const MAX_JOB_BYTES = 64 * 1024;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function issueParam(path: PropertyKey[]): string | undefined {
+  return path.length > 0 ? path.map(String).join(".") : undefined;
+}
+
+export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const rtt = deps.simulatedRttMs ?? 0;
+
+  app.use("*", async (c, next) => {
+    const given = c.req.header("x-request-id");
+    const requestId = given && /^[\w.-]{1,128}$/.test(given) ? given : newId("request");
+    c.set("requestId", requestId);
+    await next();
+    c.header("x-request-id", requestId);
+  });
+
+  app.use("/v1/*", async (_c, next) => {
+    await next();
+    if (rtt > 0) await sleep(rtt);
+  });
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_JOB_BYTES,
+      onError: () => {
+        throw new InvalidRequestError("body_too_large", `body exceeds ${MAX_JOB_BYTES} bytes`, {
+          status: 413,
+        });
+      },
+    }),
+  );
+  app.use("/v1/*", verifySignature({ secret: deps.secret, ...(deps.now && { now: deps.now }) }));
+
+  app.post(REGION_PATHS.jobs, async (c) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(await c.req.text());
+    } catch {
+      throw new InvalidRequestError("invalid_json", "body is not valid JSON");
+    }
+    const parsed = RegionJob.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const param = issueParam(issue.path);
+      const message = param ? `${param}: ${issue.message}` : issue.message;
+      throw new InvalidRequestError("invalid_job", message, param ? { param } : {});
+    }
+    const job = parsed.data;
+    const accepted = await deps.intake.accept(job);
+    deps.logger.info("job accepted", {
+      request_id: job.request_id,
+      job_id: job.job_id,
+      priority: job.priority,
+      model: `${job.model}@${job.model_version}`,
+      queue_position: accepted.queue_position,
+    });
+    return c.json(accepted, 202);
+  });
+
+  app.get("/v1/objects/:key", serveObject(deps.store));
+
+  app.get("/healthz", (c) => c.json({ status: "ok", region: deps.region, node_id: deps.nodeId }));
+
+  app.get("/readyz", (c) => {
+    const { lifecycle } = deps;
+    if (!lifecycle.ready) {
+      const code = lifecycle.draining ? "region_draining" : "region_not_ready";
+      throw new RegionHttpError("overloaded_error", code, `region node is ${lifecycle.phase}`);
+    }
+    const { warmModels, executionProvider } = deps.status();
+    return c.json({
+      status: "ready",
+      region: deps.region,
+      node_id: deps.nodeId,
+      warm_models: warmModels,
+      execution_provider: executionProvider,
+    });
+  });
+
+  app.notFound((c) =>
+    errorResponse(c, new RegionHttpError("not_found_error", "route_not_found", "no such route")),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof RegionHttpError) return errorResponse(c, err);
+    if (err instanceof RangeNotSatisfiableError)
+      return errorResponse(c, rangeNotSatisfiable(err.size));
+    if (err instanceof InvalidObjectKeyError) {
+      const known = new InvalidRequestError("invalid_object_key", err.message, { param: "key" });
+      return errorResponse(c, known);
+    }
+    deps.logger.error("unhandled error", { request_id: c.get("requestId"), path: c.req.path, err });
+    return errorResponse(c, new RegionHttpError("api_error", "internal_error", "internal error"));
+  });
+
+  return app;
+}
+
+function errorResponse(c: Context<Env>, err: RegionHttpError): Response {
+  const requestId = c.get("requestId") ?? newId("request");
+  for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+  c.header("x-request-id", requestId);
+  return c.json(err.body(requestId), err.status as ContentfulStatusCode);
+}

@@ -1,0 +1,79 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { referenceModel, type TestModel } from "./testing/reference-model.ts";
+
+// The entry as a child process configured by environment variables, the way `npm start` runs it.
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+let model: TestModel;
+let dir: string;
+
+beforeAll(async () => {
+  model = await referenceModel();
+  dir = await mkdtemp(join(tmpdir(), "region-main-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function launch(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    lines.push(JSON.parse(line) as Record<string, unknown>);
+    waiters.splice(0).forEach((w) => w());
+  });
+  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+  const line = (msg: string) =>
+    new Promise<Record<string, unknown>>((done, fail) => {
+      const check = () => {
+        const found = lines.find((l) => l.msg === msg);
+        if (found) return done(found);
+        waiters.push(check);
+      };
+      void exited.then(() => fail(new Error(`exited before "${msg}": ${stderr}`)));
+      check();
+    });
+  return { child, lines, line, exited, stderr: () => stderr };
+}
+
+describe("node regional-gpu/main.ts", () => {
+  it("starts from env vars, serves, and drains to exit 0 on SIGTERM", async () => {
+    const region = launch({
+      REGION_NAME: "ap-south",
+      REGION_SIGNING_SECRET: "main-test-signing-secret",
+      PORT: "0",
+      MODEL_DIR: model.modelsDir,
+      WARM_MODELS: model.ref,
+      OBJECT_STORE: `file://${join(dir, "objects")}`,
+      ORT_EP: "cpu",
+    });
+    const ready = await region.line("region node ready");
+    expect(ready).toMatchObject({ region: "ap-south", execution_provider: "cpu" });
+    const health = await fetch(`${ready.url as string}/healthz`);
+    expect(await health.json()).toMatchObject({ status: "ok", region: "ap-south" });
+    region.child.kill("SIGTERM");
+    expect(await region.exited).toBe(0);
+    expect(region.lines.map((l) => l.msg)).toContain("stopped");
+  });
+
+  it("exits 1 naming every bad variable", async () => {
+    const region = launch({ REGION_NAME: "Not A Name", PORT: "http" });
+    expect(await region.exited).toBe(1);
+    const text = region.stderr();
+    expect(text).toContain("REGION_NAME");
+    expect(text).toContain("PORT");
+    expect(text).toContain("REGION_SIGNING_SECRET: is required");
+  });
+});

@@ -1,0 +1,52 @@
+import { ConfigError, configFromEnv } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { startRegion } from "./region.ts";
+
+// Entry of a regional node: `node regional-gpu/main.ts`, configured by environment variables
+// (regional-gpu/config.ts). SIGTERM/SIGINT drain the node and exit 0; a second signal exits at once.
+
+export { startRegion, type RegionOverrides, type RunningRegion } from "./region.ts";
+export type { RegionNodeConfigInput } from "./config.ts";
+
+async function main(): Promise<void> {
+  const log = createLogger({ bindings: { service: "regional-gpu" } });
+  process.on("unhandledRejection", (reason) => {
+    log.error("unhandled rejection", { err: reason });
+    process.exit(1);
+  });
+
+  let config;
+  try {
+    config = configFromEnv(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`regional-gpu: ${err.message}\n`);
+    process.exit(1);
+  }
+
+  let region;
+  try {
+    region = await startRegion(config);
+  } catch (err) {
+    log.error("region node failed to start", { region: config.regionName, err });
+    process.exit(1);
+  }
+
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    log.info("signal received; draining", { region: config.regionName, signal });
+    region.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error("drain failed", { region: config.regionName, err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,95 @@
+import type { JobAccepted } from "../../contracts/region-protocol.ts";
+import type { LaneDepths, QueueBackend, QueueEntry } from "./queue-backend.ts";
+
+// The node's view of its queue: a bound on waiting jobs, idempotent intake (a job id seen while queued
+// or running gets the answer it got the first time, and is not queued twice), and wake-ups for the
+// scheduler. Storage and ordering belong to the injected QueueBackend.
+
+export interface JobQueueOptions {
+  /** Queued jobs (all lanes) at which new jobs are refused. */
+  maxDepth: number;
+}
+
+export type EnqueueResult =
+  | { kind: "added"; answer: JobAccepted }
+  | { kind: "duplicate"; answer: JobAccepted }
+  | { kind: "full"; depth: number };
+
+export const totalDepth = (d: LaneDepths) => d.fast + d.standard + d.relax;
+
+export class JobQueue {
+  private readonly backend: QueueBackend;
+  private readonly maxDepth: number;
+  /** Answers given for jobs still queued or running. */
+  private readonly answers = new Map<string, JobAccepted>();
+  private waiters: Array<() => void> = [];
+
+  constructor(backend: QueueBackend, opts: JobQueueOptions) {
+    this.backend = backend;
+    this.maxDepth = opts.maxDepth;
+  }
+
+  /** Queues the job unless it is a duplicate or the queue is full; `answer` builds the 202 body. */
+  async enqueue(
+    entry: QueueEntry,
+    answer: (position: number) => JobAccepted,
+  ): Promise<EnqueueResult> {
+    const id = entry.job.job_id;
+    const known = this.answers.get(id);
+    if (known) return { kind: "duplicate", answer: known };
+    const depth = totalDepth(await this.backend.depth());
+    if (depth >= this.maxDepth) return { kind: "full", depth };
+    const { added, position } = await this.backend.add(entry);
+    if (!added) {
+      // Queued or running elsewhere (a shared backend) without an answer from this node.
+      const again = this.answers.get(id) ?? answer(position ?? 0);
+      return { kind: "duplicate", answer: again };
+    }
+    const accepted = answer(position ?? 0);
+    this.answers.set(id, accepted);
+    this.wake();
+    return { kind: "added", answer: accepted };
+  }
+
+  take(max: number, batchKey?: string): Promise<QueueEntry[]> {
+    return this.backend.take(max, batchKey);
+  }
+
+  async finish(jobIds: readonly string[]): Promise<void> {
+    for (const id of jobIds) this.answers.delete(id);
+    await this.backend.finish(jobIds);
+  }
+
+  /** Removes every job not yet started; the caller reports them and then calls finish. */
+  removeQueued(): Promise<QueueEntry[]> {
+    return this.backend.removeQueued();
+  }
+
+  depth(): Promise<LaneDepths> {
+    return this.backend.depth();
+  }
+
+  running(): Promise<number> {
+    return this.backend.running();
+  }
+
+  /** Resolves at the next enqueue, after `timeoutMs`, or when `signal` aborts, whichever is first. */
+  waitForJobs(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener("abort", done, { once: true });
+      if (signal?.aborted) done();
+      else this.waiters.push(done);
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters) waiter();
+  }
+}

@@ -1,0 +1,73 @@
+// `npm run admin -- <command> [options]`: accounts and API keys. Each created key is printed once.
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ZodError } from "zod";
+import { AdminCommand, AdminError } from "./admin/commands.ts";
+import { runAgainstDatabase, runAgainstStack } from "./admin/transport.ts";
+import { readRunningStack } from "./local-stack/stack-file.ts";
+
+const USAGE = `usage: npm run admin -- <command> [options]
+
+  create-account --name <name> [--plan free|pro|enterprise] [--email <email>] [--test]
+  create-key     --account <acct_id> [--name <label>] [--test]
+  list-keys      --account <acct_id>
+  revoke-key     --account <acct_id> --key <key_id>
+
+  --json   print the result as JSON
+
+Database: DATABASE_URL when set (API_KEY_PEPPER must match the edge's); otherwise the local stack
+in DATA_DIR (default .data): through the running \`npm start\`, or its PGlite folder directly.`;
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      name: { type: "string" },
+      plan: { type: "string" },
+      email: { type: "string" },
+      account: { type: "string" },
+      key: { type: "string" },
+      test: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help || positionals.length !== 1) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const { test, json, help: _help, ...rest } = values;
+  const command = AdminCommand.parse({ command: positionals[0], ...rest, ...(test ? { mode: "test" } : {}) });
+  const dataDir = resolve(process.env.DATA_DIR ?? ".data");
+  const stack = process.env.DATABASE_URL ? null : await readRunningStack(dataDir);
+  const result = stack
+    ? await runAgainstStack(stack, command)
+    : await runAgainstDatabase(command, { dataDir, databaseUrl: process.env.DATABASE_URL });
+  if (json) console.log(JSON.stringify(result, null, 2));
+  else printHuman(result);
+  return 0;
+}
+
+function printHuman(result: Record<string, unknown>): void {
+  const account = result.account as { id: string; name: string; plan: string } | undefined;
+  if (account) console.log(`account  ${account.id}  "${account.name}"  plan ${account.plan}`);
+  if (typeof result.key === "string") {
+    console.log(`api key  ${result.key}`);
+    console.log("         (shown once: it is stored only hashed)");
+  }
+  const keys = result.keys as { id: string; prefix: string; revoked_at: string | null }[] | undefined;
+  for (const k of keys ?? []) console.log(`${k.id}  ${k.prefix}...  ${k.revoked_at ? `revoked ${k.revoked_at}` : "active"}`);
+  if (result.revoked_at) console.log(`revoked ${String(result.key_id)} at ${String(result.revoked_at)}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ZodError) {
+      const issue = error.issues[0];
+      console.error(`error: ${issue?.path.join(".") || "command"}: ${issue?.message}\n\n${USAGE}`);
+    } else if (error instanceof AdminError) console.error(`error: ${error.message}`);
+    else console.error(`error: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

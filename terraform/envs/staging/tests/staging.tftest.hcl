@@ -1,0 +1,41 @@
+# Staging composes the same three regions as production, small and disposable; its region_map output
+# is what the staging edge is deployed with.
+
+mock_provider "aws" {
+  alias  = "us_east_1"
+  source = "../../modules/gpu-region/tests/mocks"
+}
+
+mock_provider "aws" {
+  alias  = "eu_west_1"
+  source = "../../modules/gpu-region/tests/mocks"
+}
+
+mock_provider "aws" {
+  alias  = "ap_southeast_1"
+  source = "../../modules/gpu-region/tests/mocks"
+}
+
+run "regions" {
+  command = apply
+
+  assert {
+    condition     = output.region_map == jsondecode(file("${path.module}/tests/fixtures/region_map.json"))
+    error_message = "region_map must equal tests/fixtures/region_map.json, the value the staging edge is deployed with."
+  }
+
+  assert {
+    condition     = [for r in output.region_map : r.name] == [for r in jsondecode(file("${path.module}/../production/tests/fixtures/region_map.json")) : r.name]
+    error_message = "Staging must run the same regions as production."
+  }
+
+  assert {
+    condition     = length(distinct(flatten([for r in values(output.regions) : values(r.autoscaling_group_names)]))) == 6 && alltrue([for r in values(output.regions) : startswith(r.asset_bucket_name, "genart-stg-")])
+    error_message = "Staging resources are named apart from production's."
+  }
+
+  assert {
+    condition     = local.base_capacity.max_size <= 2 && local.burst_capacity.spot_percentage == 100 && local.disposable
+    error_message = "Staging stays small, all-spot above its base, and disposable."
+  }
+}

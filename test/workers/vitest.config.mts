@@ -1,0 +1,24 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// The Worker entry (edge/entry/worker.ts, from wrangler.toml) inside workerd with real Miniflare
+// bindings (R2, Cache API). The database and the regions are real servers that global-setup.ts starts
+// in Node; their addresses and the run's secrets reach the Worker as bindings.
+
+export default defineConfig({
+  root: import.meta.dirname,
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: `${import.meta.dirname}/../../wrangler.toml` },
+      miniflare: { bindings: inject("workerBindings") },
+    })),
+  ],
+  test: {
+    name: "workers",
+    include: ["**/*.test.ts"],
+    exclude: ["setup/**"],
+    globalSetup: ["setup/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
