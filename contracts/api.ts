@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PolicyMatch } from "./errors.ts";
 
 // Public API v1 (../shared/API.md). The single source of these types for the edge, the regions and clients.
 
@@ -94,7 +95,38 @@ export const GenerationError = z.object({
   code: z.string(),
   message: z.string(),
   categories: z.array(z.string()).optional(),
+  /** Prompt moderation: the spans of the prompt that were matched. */
+  matches: z.array(PolicyMatch).optional(),
 });
+
+/** How a region scored for one routing decision (all times in ms). */
+export const RouteCandidate = z.object({
+  region: z.string(),
+  /** The edge's view of the region: healthy | unknown | stale | draining | tripped. */
+  state: z.enum(["healthy", "unknown", "stale", "draining", "tripped"]),
+  /** rtt_ms + queue_ms + cold_ms: when the job would be expected to start there. */
+  expected_ms: z.number(),
+  /** Network round trip: distance model corrected by observed dispatch times; null when unknown. */
+  rtt_ms: z.number().nullable(),
+  /** Expected wait in the job's lane, from the region's heartbeats. */
+  queue_ms: z.number(),
+  /** Penalty when the model version is not warm there. */
+  cold_ms: z.number(),
+  /** What happened: tried (accepted, busy, unreachable, rejected), not tried, or skipped. */
+  outcome: z.enum(["accepted", "busy", "unreachable", "rejected", "not_tried", "skipped"]),
+});
+export type RouteCandidate = z.infer<typeof RouteCandidate>;
+
+/** The routing decision behind a generation's region: every region, in the order considered. */
+export const GenerationRouting = z.object({
+  /** The region that accepted the job; null when none did. */
+  region: z.string().nullable(),
+  /** The region's id for the job (a re-dispatch gets a new one). */
+  job_id: z.string(),
+  decided_at: z.string(),
+  candidates: z.array(RouteCandidate),
+});
+export type GenerationRouting = z.infer<typeof GenerationRouting>;
 
 export const Generation = z.object({
   id: z.string(),
@@ -126,8 +158,25 @@ export const Generation = z.object({
     gpu_ms: z.number().nullable(),
   }),
   urls: z.object({ self: z.string(), events: z.string(), cancel: z.string() }),
+  /** Why the generation went where it did; null until routed (or when answered from cache). */
+  routing: GenerationRouting.nullable().optional(),
 });
 export type Generation = z.infer<typeof Generation>;
+
+/**
+ * Event names of GET /v1/generations/:id/events (text/event-stream); each event's data is the
+ * Generation. `routed`: a region accepted the job (again after a failover); the rest are statuses.
+ */
+export const GenerationEventType = z.enum([
+  "queued",
+  "routed",
+  "running",
+  "succeeded",
+  "failed",
+  "blocked",
+  "canceled",
+]);
+export type GenerationEventType = z.infer<typeof GenerationEventType>;
 
 export const GenerationList = z.object({
   object: z.literal("list"),

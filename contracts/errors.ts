@@ -15,6 +15,16 @@ export const ErrorType = z.enum([
 ]);
 export type ErrorType = z.infer<typeof ErrorType>;
 
+/** A span of a request field that moderation matched: UTF-16 offsets into the original string. */
+export const PolicyMatch = z.object({
+  param: z.string(),
+  category: z.string(),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  text: z.string(),
+});
+export type PolicyMatch = z.infer<typeof PolicyMatch>;
+
 export const ErrorBody = z.object({
   error: z.object({
     type: ErrorType,
@@ -23,6 +33,10 @@ export const ErrorBody = z.object({
     param: z.string().optional(),
     request_id: z.string().optional(),
     categories: z.array(z.string()).optional(),
+    /** content_policy_violation: what matched, and where. */
+    matches: z.array(PolicyMatch).optional(),
+    /** The generation the error is recorded on (a blocked prompt's is kept, status blocked). */
+    generation: z.string().optional(),
   }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;

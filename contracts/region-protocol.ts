@@ -8,6 +8,10 @@ export const REGION_PATHS = {
   jobs: "/v1/jobs",
   /** edge -> region: read a stored object (to fill the edge cache) */
   object: (key: string) => `/v1/objects/${encodeURIComponent(key)}`,
+  /** edge -> region: load a model version ahead of traffic */
+  modelsWarm: "/v1/models/warm",
+  /** edge -> region: drop a job that has not started (answer: JobCancelAnswer) */
+  jobCancel: (jobId: string) => `/v1/jobs/${encodeURIComponent(jobId)}/cancel`,
   /** region -> edge: job lifecycle events */
   events: (region: string) => `/internal/regions/${encodeURIComponent(region)}/events`,
   /** region -> edge: heartbeat */
@@ -28,6 +32,41 @@ export const RegionConfig = z.object({
 export type RegionConfig = z.infer<typeof RegionConfig>;
 export const RegionList = z.array(RegionConfig).min(1);
 
+/** The classes of the output-safety classifier (nsfwjs); each score is a probability, all sum to 1. */
+export const SafetyClass = z.enum(["drawing", "hentai", "neutral", "porn", "sexy"]);
+export type SafetyClass = z.infer<typeof SafetyClass>;
+export const SafetyScores = z.record(SafetyClass, z.number().min(0).max(1));
+export type SafetyScores = z.infer<typeof SafetyScores>;
+
+/** The classes that can block an output. */
+export const ModerationCategory = z.enum(["porn", "hentai", "sexy"]);
+export type ModerationCategory = z.infer<typeof ModerationCategory>;
+
+export const ModerationStrictness = z.enum(["strict", "standard", "relaxed"]);
+export type ModerationStrictness = z.infer<typeof ModerationStrictness>;
+
+/**
+ * A project's output-moderation policy. An output is blocked when a category's score reaches its
+ * threshold: the strictness's, unless `thresholds` overrides it (null: that category never blocks).
+ * Under standard and relaxed, an output the fast screening classifier flags is judged again by a
+ * larger confirming classifier, whose verdict stands; under strict, the screen's verdict stands.
+ */
+export const ModerationPolicy = z.strictObject({
+  strictness: ModerationStrictness.default("standard"),
+  thresholds: z.partialRecord(ModerationCategory, z.number().gt(0).max(1).nullable()).optional(),
+});
+export type ModerationPolicy = z.infer<typeof ModerationPolicy>;
+
+/** A classifier's verdict on one output (the screen's, when a confirmation overruled it). */
+export const ModerationJudgement = z.object({
+  /** Which classifier judged, e.g. "nsfwjs/MobileNetV2Mid@4.4.0". */
+  classifier: z.string(),
+  /** Categories whose score reached the policy's threshold. */
+  categories: z.array(ModerationCategory),
+  scores: SafetyScores,
+});
+export type ModerationJudgement = z.infer<typeof ModerationJudgement>;
+
 export const RegionJob = z.strictObject({
   job_id: z.string(),
   request_id: z.string(),
@@ -44,6 +83,8 @@ export const RegionJob = z.strictObject({
   /** Absolute URL the region posts JobEvents to. */
   callback_url: z.url(),
   submitted_at: z.string(),
+  /** Output moderation policy of the job's project; absent: standard strictness. */
+  moderation: ModerationPolicy.optional(),
 });
 export type RegionJob = z.infer<typeof RegionJob>;
 
@@ -54,6 +95,32 @@ export const JobAccepted = z.object({
   estimated_wait_ms: z.number().min(0),
 });
 export type JobAccepted = z.infer<typeof JobAccepted>;
+
+/**
+ * Answer to POST /v1/jobs/:id/cancel (signed, empty body). `canceled`: it was still queued and will
+ * never run, and no further event follows; `running` / `finished`: too late, it runs to the end
+ * (the edge ignores its events); `unknown`: no such job here.
+ */
+export const JobCancelAnswer = z.object({
+  job_id: z.string(),
+  state: z.enum(["canceled", "running", "finished", "unknown"]),
+});
+export type JobCancelAnswer = z.infer<typeof JobCancelAnswer>;
+
+/** Body of POST /v1/models/warm. */
+export const WarmModelRequest = z.strictObject({
+  model: z.string().min(1),
+  version: z.string().min(1),
+});
+export type WarmModelRequest = z.infer<typeof WarmModelRequest>;
+
+/** 200 when the model is hot already, 202 while it loads in the background. */
+export const WarmModelAnswer = z.object({
+  model: z.string(),
+  version: z.string(),
+  state: z.enum(["hot", "loading"]),
+});
+export type WarmModelAnswer = z.infer<typeof WarmModelAnswer>;
 
 export const StoredObject = z.object({
   key: z.string(),
@@ -71,6 +138,8 @@ export const JobTimings = z.object({
   encode_ms: z.number(),
   upload_ms: z.number(),
   batch_size: z.number().int(),
+  /** Time to check the image against the output-safety classifier (resize, queue, classify). */
+  moderation_ms: z.number().min(0).optional(),
 });
 
 const base = { job_id: z.string(), region: z.string(), request_id: z.string(), at: z.string() };
@@ -85,6 +154,8 @@ export const JobEvent = z.discriminatedUnion("type", [
     execution_provider: z.string(),
     timings: JobTimings,
     output: StoredObject,
+    /** Present when the screen flagged the output and the confirming classifier cleared it. */
+    moderation_flag: ModerationJudgement.optional(),
   }),
   z.object({
     type: z.literal("failed"),
@@ -92,6 +163,29 @@ export const JobEvent = z.discriminatedUnion("type", [
     error: z.object({ code: z.string(), message: z.string() }),
     /** true when the job never started and the edge may route it elsewhere (e.g. node draining). */
     retryable: z.boolean(),
+  }),
+  z.object({
+    /** The output failed moderation: stored only under QUARANTINE_PREFIX, never at a public key. */
+    type: z.literal("blocked"),
+    ...base,
+    started_at: z.string(),
+    /** GPU time spent, for accounting; the user is not charged for a blocked output. */
+    gpu_ms: z.number().min(0),
+    execution_provider: z.string(),
+    timings: JobTimings,
+    /** Categories whose score reached the policy's threshold. */
+    categories: z.array(ModerationCategory).min(1),
+    /** The deciding classifier's scores. */
+    scores: SafetyScores,
+    /** The thresholds applied (null: the category could not block). */
+    thresholds: z.record(ModerationCategory, z.number().nullable()),
+    /** The deciding classifier, e.g. "nsfwjs/InceptionV3@4.4.0". */
+    classifier: z.string(),
+    /** The screening classifier's verdict, when a confirming classifier decided. */
+    screening: ModerationJudgement.optional(),
+    quarantine_key: z.string().refine((key) => key.startsWith(QUARANTINE_PREFIX), {
+      message: "must be under the quarantine prefix",
+    }),
   }),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
@@ -104,11 +198,30 @@ export const Heartbeat = z.object({
   draining: z.boolean(),
   queue_depth: z.object({ fast: z.number(), standard: z.number(), relax: z.number() }),
   in_flight: z.number().int(),
+  /** Most jobs the node runs at once (its max batch). */
   capacity: z.number().int(),
+  /** Jobs finished per second, exponentially weighted. */
   throughput_per_s: z.number(),
   warm_models: z.array(z.string()),
+  /** Share of the jobs finished in the last minute that failed (see recent_jobs for how many). */
   failure_rate: z.number().min(0).max(1),
   execution_provider: z.string(),
+  /** Age of the oldest queued job (0 when none). */
+  oldest_job_age_ms: z.number().min(0).optional(),
+  /** Queued jobs per node taking from the queue: the signal the fleet autoscales on. */
+  backlog_per_instance: z.number().min(0).optional(),
+  /** Measured service time per image (EWMA over batches); null before the first batch. */
+  service_ms_per_image: z.number().min(0).nullable().optional(),
+  /** Expected wait of a job arriving now in each lane. */
+  estimated_wait_ms: z
+    .object({ fast: z.number().min(0), standard: z.number().min(0), relax: z.number().min(0) })
+    .optional(),
+  /** Jobs finished in the last minute, and of those the failures by code: "no capacity" shows as
+   * a long queue with few failures, "node failing" as failures with an empty queue. */
+  recent_jobs: z.number().int().min(0).optional(),
+  recent_failures: z.record(z.string(), z.number().int().min(0)).optional(),
+  /** Longest a job waits for batch-mates. */
+  max_batch_delay_ms: z.number().min(0).optional(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 

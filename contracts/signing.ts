@@ -1,8 +1,14 @@
 // HMAC-SHA256 request signing between the edge and the regions (WebCrypto: runs on Workers, Deno, Node).
 // Signed string: `${timestamp}.${METHOD}.${path}.${body}`; header `x-genart-signature: v1=<hex>`.
+// With an `x-genart-nonce` header (random, 32 hex; what signRequest sends) the signed string is
+// `${timestamp}.${nonce}.${METHOD}.${path}.${body}`, so two otherwise identical requests in the same
+// second carry different signatures and a receiver can refuse a replayed one
+// (edge/security/replay-guard.ts). Requests without a nonce still verify.
 
 export const SIGNATURE_HEADER = "x-genart-signature";
 export const TIMESTAMP_HEADER = "x-genart-timestamp";
+export const NONCE_HEADER = "x-genart-nonce";
+const NONCE = /^[0-9a-f]{32}$/;
 export const DEFAULT_TOLERANCE_S = 300;
 
 const encoder = new TextEncoder();
@@ -26,7 +32,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 const toHex = (buf: ArrayBuffer) =>
   Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 
-function fromHex(hex: string): Uint8Array | null {
+function fromHex(hex: string): Uint8Array<ArrayBuffer> | null {
   if (!/^(?:[0-9a-f]{2})+$/.test(hex)) return null;
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -39,8 +45,13 @@ export interface SignedParts {
   body: string;
 }
 
-const payload = (ts: string, p: SignedParts) =>
-  encoder.encode(`${ts}.${p.method.toUpperCase()}.${p.path}.${p.body}`);
+// Methods are upper-cased and nonces lower-case hex: the two forms can never sign the same string.
+const payload = (ts: string, nonce: string | null, p: SignedParts) =>
+  encoder.encode(
+    `${ts}.${nonce === null ? "" : `${nonce}.`}${p.method.toUpperCase()}.${p.path}.${p.body}`,
+  );
+
+const newNonce = () => toHex(crypto.getRandomValues(new Uint8Array(16)).buffer);
 
 export async function signRequest(
   secret: string,
@@ -48,8 +59,9 @@ export async function signRequest(
   now: number = Date.now(),
 ): Promise<Record<string, string>> {
   const ts = String(Math.floor(now / 1000));
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), payload(ts, parts));
-  return { [TIMESTAMP_HEADER]: ts, [SIGNATURE_HEADER]: `v1=${toHex(mac)}` };
+  const nonce = newNonce();
+  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), payload(ts, nonce, parts));
+  return { [TIMESTAMP_HEADER]: ts, [NONCE_HEADER]: nonce, [SIGNATURE_HEADER]: `v1=${toHex(mac)}` };
 }
 
 export type VerifyResult =
@@ -64,11 +76,19 @@ export async function verifyRequest(
   const ts = headers.get(TIMESTAMP_HEADER);
   const sig = headers.get(SIGNATURE_HEADER);
   if (!ts || !sig) return { ok: false, reason: "missing" };
+  const nonce = headers.get(NONCE_HEADER) ?? null;
   const mac = sig.startsWith("v1=") ? fromHex(sig.slice(3)) : null;
-  if (!/^\d{1,12}$/.test(ts) || !mac) return { ok: false, reason: "malformed" };
+  if (!/^\d{1,12}$/.test(ts) || !mac || (nonce !== null && !NONCE.test(nonce))) {
+    return { ok: false, reason: "malformed" };
+  }
   const ageS = Math.abs((opts.now ?? Date.now()) / 1000 - Number(ts));
   if (ageS > (opts.toleranceS ?? DEFAULT_TOLERANCE_S)) return { ok: false, reason: "stale" };
   // subtle.verify compares in constant time.
-  const ok = await crypto.subtle.verify("HMAC", await hmacKey(secret), mac, payload(ts, parts));
+  const ok = await crypto.subtle.verify(
+    "HMAC",
+    await hmacKey(secret),
+    mac,
+    payload(ts, nonce, parts),
+  );
   return ok ? { ok: true } : { ok: false, reason: "mismatch" };
 }

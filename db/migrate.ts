@@ -65,12 +65,14 @@ async function underMigrationLock(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { "no-seed": { type: "boolean", default: false } } });
-  const url = process.env.DATABASE_URL ?? "pglite://.data/db";
+  const url = process.env.DATABASE_URL || "pglite://.data/db";
   const handle = await createDatabase(url);
   try {
     await migrateDatabase(handle);
     const seeded = values["no-seed"] ? 0 : await seedPlans(handle.db);
-    console.log(JSON.stringify({ msg: "database migrated", driver: handle.driver, plansSeeded: seeded }));
+    console.log(
+      JSON.stringify({ msg: "database migrated", driver: handle.driver, plansSeeded: seeded }),
+    );
   } finally {
     await handle.close();
   }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPgliteDatabase, type PgliteHandle } from "./client/pglite.ts";
@@ -20,11 +20,13 @@ export type TestDatabaseOptions = {
   migrate?: boolean;
   /** Insert the default plans (default true; implies `migrate`). */
   seed?: boolean;
+  /** Persist in this (empty or missing) folder instead of memory. */
+  dataDir?: string;
 };
 
 /**
- * A fresh in-memory PGlite with every migration applied and the default plans seeded: the real
- * schema for any component's tests. Each call is an independent database; create one per test
+ * A fresh PGlite (in memory unless `dataDir` is given) with every migration applied and the default
+ * plans seeded: the real schema for any component's tests. Each call is an independent database; create one per test
  * file or suite and close it in `afterAll`.
  */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<PgliteHandle> {
@@ -37,13 +39,13 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
     templates.set(key, template);
     template.catch(() => templates.delete(key));
   }
-  return createPgliteDatabase({ loadDataDir: await template });
+  return createPgliteDatabase({ dataDir: options.dataDir, loadDataDir: await template });
 }
 
 type Stage = "empty" | "migrated" | "seeded";
 
 async function loadOrBuildTemplate(key: string, stage: Stage): Promise<Blob> {
-  const file = join(CACHE_DIR, `${key}.tar`);
+  const file = join(CACHE_DIR, `${stage}-${key}.tar`);
   try {
     return new Blob([await readFile(file)]);
   } catch {
@@ -53,6 +55,12 @@ async function loadOrBuildTemplate(key: string, stage: Stage): Promise<Blob> {
     const partial = `${file}.${process.pid}.partial`;
     await writeFile(partial, new Uint8Array(await dump.arrayBuffer()));
     await rename(partial, file);
+    // Dumps of older migration sets are dead weight (about 40 MB each).
+    for (const name of await readdir(CACHE_DIR)) {
+      if (name.startsWith(`${stage}-`) && name.endsWith(".tar") && join(CACHE_DIR, name) !== file) {
+        await rm(join(CACHE_DIR, name), { force: true });
+      }
+    }
     return dump;
   }
 }

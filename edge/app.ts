@@ -2,16 +2,24 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env.ts";
 import { DEFAULT_TUNING, type EdgeDeps, type EdgeServices, type Log } from "./deps.ts";
 import { errorHandler, notFoundHandler } from "./errors/index.ts";
+import { describeError } from "./lib/describe-error.ts";
 import { GenerationNotifier } from "./generations/generation-notifier.ts";
+import { InProcessAccountLimiter } from "./limits/in-process-limiter.ts";
 import { accessLog } from "./middleware/access-log/index.ts";
+import { corsPolicy } from "./middleware/cors-policy/index.ts";
 import { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
+import { securityHeaders } from "./middleware/security-headers/index.ts";
 import { RegionCatalog } from "./routing/region-catalog.ts";
 import { RegionDirectory } from "./routing/region-directory.ts";
 import { assetRoutes } from "./routes/assets.ts";
+import { generationProgressRoutes } from "./routes/generation-progress.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { internalRegionRoutes } from "./routes/internal-regions.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+import { webhookSigningKeyOf } from "./webhooks/signing.ts";
+import { WebhookDispatcher, webhookTuning } from "./webhooks/webhook-dispatcher.ts";
 
 export type { EdgeDeps, EdgeTuning, ResponseCache } from "./deps.ts";
 
@@ -27,7 +35,7 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
   // Background work never rejects unobserved: failures become log lines.
   const waitUntil = (work: Promise<unknown>) => {
     const guarded = work.catch((err: unknown) =>
-      log({ level: "error", msg: "background task failed", error: String(err) }),
+      log({ level: "error", msg: "background task failed", error: describeError(err) }),
     );
     run?.(guarded);
   };
@@ -45,6 +53,7 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     publicUrl: deps.publicUrl,
     environment: deps.environment,
     clock,
+    limiter: deps.limiter ?? new InProcessAccountLimiter({ clock }),
     fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
     waitUntil,
     log,
@@ -58,6 +67,21 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
       log,
     }),
     notifier: new GenerationNotifier(),
+    webhooks:
+      deps.webhooks ??
+      new WebhookDispatcher({
+        db: deps.db,
+        fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+        signingKey: webhookSigningKeyOf(deps.secrets),
+        previousSigningKey: deps.secrets.webhookSigningPrevious,
+        assetUrlSecret: deps.secrets.assetUrl,
+        environment: deps.environment,
+        clock,
+        log,
+        waitUntil,
+        retries: "timers",
+        ...webhookTuning(tuning),
+      }),
     authenticator: new ApiKeyAuthenticator({
       db: deps.db,
       pepper: deps.secrets.apiKeyPepper,
@@ -75,8 +99,12 @@ export function createApp(deps: EdgeDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestId());
   app.use("*", accessLog({ log: s.log }));
+  app.use("*", securityHeaders({ environment: s.environment }));
+  app.use("/v1/*", corsPolicy());
   app.route("/", healthRoutes(s));
   app.route("/v1/generations", generationRoutes(s));
+  app.route("/v1/generations", generationProgressRoutes(s));
+  app.route("/v1", webhookRoutes(s));
   app.route("/v1/assets", assetRoutes(s));
   app.route("/internal/regions", internalRegionRoutes(s));
   app.onError(errorHandler(s.log));

@@ -3,9 +3,11 @@ import type { Database } from "../db/client/index.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
 import { DEFAULT_ASSET_URL_TTL_S } from "./assets/asset-url.ts";
 import type { GenerationNotifier } from "./generations/generation-notifier.ts";
+import type { AccountLimiter } from "./limits/limiter-protocol.ts";
 import type { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
 import type { RegionCatalog } from "./routing/region-catalog.ts";
 import type { RegionDirectory } from "./routing/region-directory.ts";
+import type { WebhookDispatcher } from "./webhooks/webhook-dispatcher.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./validation/index.ts";
 
 /** A response cache in front of the asset store: the Cache API on Workers. */
@@ -24,13 +26,34 @@ export interface EdgeDeps {
   assets: ObjectStore;
   responseCache?: ResponseCache;
   regions: RegionConfig[];
-  secrets: { regionSigning: string; assetUrl: string; apiKeyPepper?: string };
+  secrets: {
+    regionSigning: string;
+    assetUrl: string;
+    apiKeyPepper?: string;
+    /**
+     * Key the accounts' webhook secrets derive from (edge/webhooks/signing.ts); default: derived
+     * from `regionSigning`. `webhookSigningPrevious` keeps signing during a rotation.
+     */
+    webhookSigning?: string;
+    webhookSigningPrevious?: string;
+  };
   /** Base of callback and output URLs; default: the request's origin. */
   publicUrl?: string;
   environment: "development" | "production";
   clock?: () => number;
+  /**
+   * Per-account rate, concurrency and spend counters: a Durable Object per account on Workers;
+   * default, an in-process limiter (exact within this process).
+   */
+  limiter?: AccountLimiter;
   /** Used for calls to regions. */
   fetch?: typeof fetch;
+  /**
+   * Webhook delivery. Default: one built from these deps that retries with in-process timers
+   * (`fetch` for deliveries). The Node entry builds its own (SSRF-guarded fetch, restart resume);
+   * the Worker passes one with `retries: "external"` (cron sweep).
+   */
+  webhooks?: WebhookDispatcher;
   /** Workers' ctx.waitUntil; elsewhere the entry tracks the promises and awaits them on close. */
   waitUntil?: (work: Promise<unknown>) => void;
   /** One JSON object per line; never secrets or full prompts. */
@@ -55,9 +78,23 @@ export const DEFAULT_TUNING = {
   regionCatalogTtlMs: 5_000,
   /** `Prefer: wait` re-reads the row this often, for events applied in another isolate. */
   waitPollMs: 1_000,
+  /**
+   * Event streams re-read the row this often (in-process changes wake them at once): bounds the
+   * delivery delay of a change applied in another isolate or process.
+   */
+  eventsPollMs: 250,
+  /** A comment line on a quiet event stream this often, so proxies keep it open. */
+  eventsKeepAliveMs: 15_000,
+  /** An event stream closes after this long even if unfinished; EventSource clients reconnect. */
+  eventsMaxStreamMs: 10 * 60_000,
   assetUrlTtlS: DEFAULT_ASSET_URL_TTL_S,
   /** Dispatch attempts of one generation across retryable region failures. */
   maxDispatchAttempts: 3,
+  /** Webhooks: attempts in all, the delay before the 2nd (x6 each time), its cap, per-attempt timeout. */
+  webhookMaxAttempts: 8,
+  webhookRetryBaseMs: 5_000,
+  webhookRetryMaxMs: 6 * 3_600_000,
+  webhookTimeoutMs: 15_000,
 };
 export type EdgeTuning = typeof DEFAULT_TUNING;
 
@@ -70,6 +107,7 @@ export interface EdgeServices {
   publicUrl: string | undefined;
   environment: EdgeDeps["environment"];
   clock: () => number;
+  limiter: AccountLimiter;
   fetch: typeof fetch;
   waitUntil: (work: Promise<unknown>) => void;
   log: Log;
@@ -78,4 +116,5 @@ export interface EdgeServices {
   catalog: RegionCatalog;
   notifier: GenerationNotifier;
   authenticator: ApiKeyAuthenticator;
+  webhooks: WebhookDispatcher;
 }

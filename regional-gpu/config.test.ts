@@ -13,10 +13,11 @@ describe("configFromEnv", () => {
       modelDir: ".data/models",
       executionProvider: "auto",
       simulatedRttMs: 0,
-      maxBatch: 1,
-      maxBatchDelayMs: 0,
       heartbeatIntervalMs: 2_000,
     });
+    // Batch limits default per execution provider, once the models are loaded.
+    expect(config.maxBatch).toBeUndefined();
+    expect(config.maxBatchDelayMs).toBeUndefined();
     expect(config.edgeUrl).toBeUndefined();
     expect(config.warmModels).toBeUndefined();
     expect(objectStoreOf(config)).toEqual({ kind: "file", dir: ".data/regions/eu-west/objects" });

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { z } from "zod";
 import { RegionName } from "../contracts/region-protocol.ts";
+import { ClassifierBackend, ClassifierModel } from "./moderation/classifier-options.ts";
 
 // The regional node's configuration: RegionNodeConfig is what startRegion takes (in-process callers
 // build it directly); configFromEnv maps the process environment onto it.
@@ -26,6 +27,13 @@ export const ObjectStoreConfig = z.discriminatedUnion("kind", [
 ]);
 export type ObjectStoreConfig = z.infer<typeof ObjectStoreConfig>;
 
+/** The model pool's cold tier: an S3 bucket (S3_* as for OBJECT_STORE) or an HTTP(S) base URL. */
+export const ModelStoreConfig = z.discriminatedUnion("kind", [
+  ObjectStoreConfig.options[1],
+  z.strictObject({ kind: z.literal("http"), url: z.url({ protocol: /^https?$/ }) }),
+]);
+export type ModelStoreConfig = z.infer<typeof ModelStoreConfig>;
+
 const ms = (max: number) => z.number().int().min(0).max(max);
 
 export const RegionNodeConfig = z.strictObject({
@@ -43,15 +51,43 @@ export const RegionNodeConfig = z.strictObject({
   objectStore: ObjectStoreConfig.optional(),
   executionProvider: ExecutionProviderChoice.default("auto"),
   simulatedRttMs: ms(10_000).default(0),
-  maxBatch: z.number().int().min(1).max(256).default(1),
-  maxBatchDelayMs: ms(10_000).default(0),
+  /** Absent: the measured default of the execution provider (scheduler/batch-policy.ts). */
+  maxBatch: z.number().int().min(1).max(256).optional(),
+  maxBatchDelayMs: ms(10_000).optional(),
   /** Queued jobs (all lanes) above which intake answers 429. */
   maxQueueDepth: z.number().int().min(1).default(256),
   /** A waiting job is promoted one lane per this many ms, so relax is never starved. */
   queueAgingMs: z.number().int().min(1).default(10_000),
+  /** Set: the region's nodes share one BullMQ queue on this Redis (queue/shared-queue.ts). */
+  redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Shared queue: a fetched job is this node's for this long without renewal (renewed at half). */
+  queueLockMs: z.number().int().min(100).max(600_000).default(10_000),
+  /** Shared queue: how often each node looks for jobs of dead nodes (lock expired). */
+  queueStalledIntervalMs: z.number().int().min(100).max(600_000).default(5_000),
+  /** Shared queue: recoveries of one job before it fails `node_lost` rather than run again. */
+  queueMaxStalledCount: z.number().int().min(0).max(100).default(1),
   heartbeatIntervalMs: z.number().int().min(100).default(2_000),
   /** Absent: every model in modelDir. */
   warmModels: z.array(ModelRef).optional(),
+  /** Where model versions are published (MODEL_STORE_URL); absent: modelDir, read in place. */
+  modelStore: ModelStoreConfig.optional(),
+  /** Disk tier in front of modelStore; default .data/regions/<name>/model-cache. */
+  modelCacheDir: z.string().min(1).optional(),
+  modelCacheMaxBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(20 * 2 ** 30),
+  /** Bytes hot models may hold on their device; absent: a share of it (models/create-model-pool.ts). */
+  modelMemoryBudgetBytes: z.number().int().min(1).optional(),
+  /** A model store request that makes no progress for this long fails. */
+  modelStoreTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+  /** Output moderation: the classifier that screens every image, on how many worker threads. */
+  moderationModel: ClassifierModel.default("MobileNetV2Mid"),
+  moderationWorkers: z.number().int().min(1).max(64).default(1),
+  /** The classifier that re-judges the screen's flags (policy permitting); "none": the screen decides. */
+  moderationConfirmModel: z.union([ClassifierModel, z.literal("none")]).default("InceptionV3"),
+  moderationBackend: ClassifierBackend.default("wasm"),
   /** How long a drain waits for in-flight jobs and event deliveries. */
   drainTimeoutMs: ms(600_000).default(30_000),
   eventMaxAttempts: z.number().int().min(1).max(50).default(10),
@@ -80,8 +116,21 @@ const ENV_NAME_OF = {
   maxBatchDelayMs: "MAX_BATCH_DELAY_MS",
   maxQueueDepth: "MAX_QUEUE_DEPTH",
   queueAgingMs: "QUEUE_AGING_MS",
+  redisUrl: "REDIS_URL",
+  queueLockMs: "QUEUE_LOCK_MS",
+  queueStalledIntervalMs: "QUEUE_STALLED_INTERVAL_MS",
+  queueMaxStalledCount: "QUEUE_MAX_STALLED",
   heartbeatIntervalMs: "HEARTBEAT_INTERVAL_MS",
   warmModels: "WARM_MODELS",
+  modelStore: "MODEL_STORE_URL",
+  modelCacheDir: "MODEL_CACHE_DIR",
+  modelCacheMaxBytes: "MODEL_CACHE_MAX_BYTES",
+  modelMemoryBudgetBytes: "MODEL_MEMORY_BUDGET_BYTES",
+  modelStoreTimeoutMs: "MODEL_STORE_TIMEOUT_MS",
+  moderationModel: "MODERATION_MODEL",
+  moderationWorkers: "MODERATION_WORKERS",
+  moderationConfirmModel: "MODERATION_CONFIRM_MODEL",
+  moderationBackend: "MODERATION_BACKEND",
   drainTimeoutMs: "DRAIN_TIMEOUT_MS",
   eventMaxAttempts: "EVENT_MAX_ATTEMPTS",
   eventRetryBaseMs: "EVENT_RETRY_BASE_MS",
@@ -89,14 +138,21 @@ const ENV_NAME_OF = {
 } as const satisfies Record<keyof RegionNodeConfig, string>;
 
 const NUMERIC = new Set<string>([
+  "modelCacheMaxBytes",
+  "modelMemoryBudgetBytes",
+  "modelStoreTimeoutMs",
   "port",
   "simulatedRttMs",
   "maxBatch",
   "maxBatchDelayMs",
   "maxQueueDepth",
   "queueAgingMs",
+  "queueLockMs",
+  "queueStalledIntervalMs",
+  "queueMaxStalledCount",
   "heartbeatIntervalMs",
   "drainTimeoutMs",
+  "moderationWorkers",
   "eventMaxAttempts",
   "eventRetryBaseMs",
 ]);
@@ -144,6 +200,18 @@ export function configFromEnv(env: Record<string, string | undefined>): RegionNo
     const store = parseObjectStore(input.objectStore, env);
     if (store === undefined) problems.push(`  OBJECT_STORE: ${OBJECT_STORE_FORMS}`);
     input.objectStore = store;
+  }
+  if (typeof input.modelStore === "string") {
+    const url = input.modelStore;
+    const store = /^https?:\/\//.test(url)
+      ? { kind: "http", url }
+      : url.startsWith("s3://")
+        ? parseObjectStore(url, env)
+        : undefined;
+    if (store === undefined) {
+      problems.push("  MODEL_STORE_URL: must be s3://<bucket>/<prefix> or http(s)://<host>/<path>");
+    }
+    input.modelStore = store;
   }
   const pathStyle = env.S3_FORCE_PATH_STYLE;
   if (pathStyle !== undefined && !["true", "false", "1", "0", ""].includes(pathStyle)) {

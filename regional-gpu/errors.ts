@@ -98,17 +98,34 @@ export class QueueFullError extends RegionHttpError {
   }
 }
 
+/** The shared queue's Redis does not answer: the edge should try another region. */
+export class QueueUnavailableError extends RegionHttpError {
+  constructor(cause: unknown) {
+    super("overloaded_error", "queue_unavailable", "region queue is unavailable", {
+      retryAfterS: 5,
+    });
+    this.name = "QueueUnavailableError";
+    this.cause = cause;
+  }
+}
+
 /** Codes of `failed` JobEvents. */
 export const JOB_FAILURE = {
   /** The node stopped before the job started; the edge may route it elsewhere. */
   draining: "region_draining",
   modelUnavailable: "model_unavailable",
+  /** The model is in no local tier and the model store cannot be reached. */
+  modelStoreUnreachable: "model_store_unreachable",
   invalidInput: "invalid_input",
   inference: "inference_failed",
   encode: "encode_failed",
   upload: "upload_failed",
+  /** The output could not be checked by the safety classifier; nothing was published. */
+  moderation: "moderation_failed",
   /** The node's drain deadline passed while the job was running. */
   shutdown: "shutdown_deadline_exceeded",
+  /** Shared queue: the nodes running the job died (lock lost) more times than allowed. */
+  nodeLost: "node_lost",
 } as const;
 export type JobFailureCode = (typeof JOB_FAILURE)[keyof typeof JOB_FAILURE];
 

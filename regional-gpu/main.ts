@@ -37,8 +37,19 @@ async function main(): Promise<void> {
     if (signalled) process.exit(1);
     signalled = true;
     log.info("signal received; draining", { region: config.regionName, signal });
+    // The drain bounds each of its steps; this is the backstop should anything still hang.
+    setTimeout(() => {
+      log.error("drain deadline passed; exiting", { region: config.regionName });
+      process.exit(1);
+    }, config.drainTimeoutMs + 1_000).unref();
     region.close().then(
-      () => process.exit(0),
+      (report) => {
+        if (!report.executorBusy) process.exit(0);
+        // A native session.run outlasted the drain; it cannot be interrupted, and a normal exit
+        // would tear its thread down mid-run and abort. Its jobs were already reported failed.
+        log.warn("exiting with a session.run still executing", { region: config.regionName });
+        process.kill(process.pid, "SIGKILL");
+      },
       (err: unknown) => {
         log.error("drain failed", { region: config.regionName, err });
         process.exit(1);

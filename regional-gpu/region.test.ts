@@ -150,7 +150,8 @@ describe("regional node", () => {
   });
 
   it("serves lanes in priority order behind a running job", async () => {
-    const { region } = await boot();
+    // One job per batch, so each lane's job starts on its own (a batch would start them together).
+    const { region } = await boot({ maxBatch: 1 });
     const blocker = job({ width: 512, height: 512 });
     await submit(region, blocker);
     await edge.waitFor(() => eventsOf(blocker.job_id).length > 0);

@@ -2,7 +2,6 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { z } from "zod";
-import type { Heartbeat } from "../contracts/region-protocol.ts";
 import { FsObjectStore } from "../storage/fs.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
 import { createS3Client, S3ObjectStore } from "../storage/s3.ts";
@@ -12,21 +11,29 @@ import {
   RegionNodeConfig,
   type RegionNodeConfigInput,
 } from "./config.ts";
+import { drainNode, type DrainReport } from "./drain/drain-node.ts";
 import { EventSender } from "./events/event-sender.ts";
 import { HeartbeatSender } from "./events/heartbeat.ts";
 import type { Fetch } from "./events/signed-post.ts";
 import { createRegionApp } from "./http/app.ts";
 import { JobIntake } from "./intake/job-intake.ts";
 import { NodeLifecycle } from "./lifecycle.ts";
+import { WorkerSessionFactory } from "./inference/worker-sessions.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { NodeMetrics } from "./metrics/node-metrics.ts";
+import { heartbeatOf, NodeStatusSource, type NodeStatus } from "./metrics/node-status.ts";
 import { ThroughputMeter } from "./metrics/throughput.ts";
-import { ModelPool } from "./models/model-pool.ts";
-import { LocalModelStore, type ModelStore } from "./models/model-store.ts";
-import { PIPELINE_FACTORIES } from "./models/pipeline-factories.ts";
-import { OrtSessionFactory, type SessionFactory } from "./models/session-factory.ts";
+import { createModelPool, warmSetOf } from "./models/create-model-pool.ts";
+import { OutputGate } from "./moderation/output-gate.ts";
+import type { OutputModerator } from "./moderation/output-moderator.ts";
+import { acquireModerator } from "./moderation/shared-moderator.ts";
+import type { ModelRepository } from "./models/model-repository.ts";
+import type { SessionFactory } from "./models/session-factory.ts";
 import { InProcessQueueBackend } from "./queue/in-process-backend.ts";
-import { JobQueue, totalDepth } from "./queue/job-queue.ts";
+import { JobQueue } from "./queue/job-queue.ts";
 import type { QueueBackend } from "./queue/queue-backend.ts";
+import { sharedQueueFor } from "./queue/shared-queue.ts";
+import { BatchPolicy } from "./scheduler/batch-policy.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 
 // Composes one regional node: object store, model pool, queue, scheduler, HTTP intake, heartbeat.
@@ -35,11 +42,14 @@ import { Scheduler } from "./scheduler/scheduler.ts";
 /** Real alternatives for tests and other deployments; defaults come from the config. */
 export interface RegionOverrides {
   objectStore?: ObjectStore;
-  modelStore?: ModelStore;
+  /** Below the hot tier: replaces MODEL_STORE_URL's disk cache + store, or MODEL_DIR. */
+  modelStore?: ModelRepository;
   sessions?: SessionFactory;
   queueBackend?: QueueBackend;
   logger?: Logger;
   fetch?: Fetch;
+  /** Replaces the output moderator this process's nodes share (classifier worker threads). */
+  moderator?: OutputModerator;
 }
 
 export interface RunningRegion {
@@ -47,8 +57,11 @@ export interface RunningRegion {
   url: string;
   name: string;
   nodeId: string;
-  /** Drains (refuse new jobs, fail queued ones as retryable, finish running ones) and stops. */
-  close(): Promise<void>;
+  /**
+   * Drains (refuse new jobs, hand back queued ones, finish running ones) and stops, within
+   * DRAIN_TIMEOUT_MS; regional-gpu/drain/drain-node.ts.
+   */
+  close(): Promise<DrainReport>;
 }
 
 function parseConfig(input: RegionNodeConfigInput): RegionNodeConfig {
@@ -95,18 +108,15 @@ export async function startRegion(
 
   const lifecycle = new NodeLifecycle();
   const store = overrides.objectStore ?? objectStoreFor(config);
-  const modelStore = overrides.modelStore ?? new LocalModelStore(resolve(config.modelDir));
-  const pool = new ModelPool({
-    store: modelStore,
-    sessions:
-      overrides.sessions ?? new OrtSessionFactory({ choice: config.executionProvider, logger }),
-    pipelines: PIPELINE_FACTORIES,
+  // Sessions run on an executor thread: session.run is synchronous and would stall the event loop.
+  const executor = overrides.sessions
+    ? null
+    : new WorkerSessionFactory({ choice: config.executionProvider, logger });
+  const pool = await createModelPool(config, {
     logger,
+    ...(overrides.modelStore && { repository: overrides.modelStore }),
+    sessions: overrides.sessions ?? executor!,
   });
-  const queue = new JobQueue(
-    overrides.queueBackend ?? new InProcessQueueBackend({ agingMs: config.queueAgingMs }),
-    { maxDepth: config.maxQueueDepth },
-  );
   const meter = new ThroughputMeter();
   const events = new EventSender({
     secret: config.signingSecret,
@@ -115,16 +125,55 @@ export async function startRegion(
     baseDelayMs: config.eventRetryBaseMs,
     ...(overrides.fetch && { fetch: overrides.fetch }),
   });
-  const scheduler = new Scheduler({
+  // REDIS_URL: the region's nodes share one queue, and job outcomes are recorded there first.
+  const shared = overrides.queueBackend
+    ? null
+    : await sharedQueueFor(config, events, logger).catch(async (err: unknown) => {
+        await pool.close();
+        await executor?.close();
+        throw err;
+      });
+  const queue = new JobQueue(
+    overrides.queueBackend ??
+      shared?.backend ??
+      new InProcessQueueBackend({ agingMs: config.queueAgingMs }),
+    { maxDepth: config.maxQueueDepth },
+  );
+  const batching = new BatchPolicy({
+    ...(config.maxBatch !== undefined && { maxBatch: config.maxBatch }),
+    ...(config.maxBatchDelayMs !== undefined && { maxBatchDelayMs: config.maxBatchDelayMs }),
+  });
+  const metrics: NodeMetrics = new NodeMetrics({
+    region: config.regionName,
+    nodeId: config.nodeId,
+    status: (): Promise<NodeStatus> => nodeStatus.read(),
+    processMetrics: true,
+  });
+  metrics.watchModelPool(pool.events);
+  // Every output is moderated before it is stored; the classifiers load beside the warm models.
+  const outputs = new OutputGate({
+    store,
+    ...(overrides.moderator && { moderator: overrides.moderator }),
+  });
+  const scheduler: Scheduler = new Scheduler({
     region: config.regionName,
     queue,
     models: pool,
     store,
-    events,
+    events: shared?.events ?? events,
     meter,
     logger,
-    maxBatch: config.maxBatch,
-    maxBatchDelayMs: config.maxBatchDelayMs,
+    batching,
+    observer: metrics,
+    outputs,
+  });
+  const nodeStatus: NodeStatusSource = new NodeStatusSource({
+    lifecycle,
+    queue,
+    meter,
+    batching,
+    inFlight: (): number => scheduler.inFlight(),
+    models: () => ({ warmModels: pool.loaded(), executionProvider: pool.executionProvider() }),
   });
   const intake = new JobIntake({
     region: config.regionName,
@@ -139,27 +188,17 @@ export async function startRegion(
     nodeId: config.nodeId,
     secret: config.signingSecret,
     intake,
+    models: pool,
     store,
     lifecycle,
     logger,
     status: () => ({ warmModels: pool.loaded(), executionProvider: pool.executionProvider() }),
     simulatedRttMs: config.simulatedRttMs,
+    metrics,
   });
 
-  const snapshot = async (): Promise<Heartbeat> => ({
-    region: config.regionName,
-    node_id: config.nodeId,
-    at: new Date().toISOString(),
-    ready: lifecycle.ready,
-    draining: lifecycle.draining,
-    queue_depth: await queue.depth(),
-    in_flight: scheduler.inFlight(),
-    capacity: config.maxBatch,
-    throughput_per_s: meter.perSecond(),
-    warm_models: pool.loaded(),
-    failure_rate: meter.failureRate(),
-    execution_provider: pool.executionProvider(),
-  });
+  const node = { region: config.regionName, nodeId: config.nodeId };
+  const snapshot = async () => heartbeatOf(await nodeStatus.read(), node);
   const heartbeat = config.edgeUrl
     ? new HeartbeatSender({
         edgeUrl: config.edgeUrl,
@@ -185,17 +224,30 @@ export async function startRegion(
       ).unref();
     });
 
+  const moderation = overrides.moderator
+    ? null
+    : acquireModerator({
+        screenModel: config.moderationModel,
+        confirmModel:
+          config.moderationConfirmModel === "none" ? null : config.moderationConfirmModel,
+        backend: config.moderationBackend,
+        workers: config.moderationWorkers,
+        logger,
+      });
   try {
-    const warm = config.warmModels ?? (await modelStore.list());
-    if (warm.length === 0) {
-      throw new ConfigError(`no models in MODEL_DIR ${resolve(config.modelDir)}; build one first`);
-    }
-    await pool.warm(warm);
+    await Promise.all([
+      pool.warm(await warmSetOf(config, pool.repository)),
+      moderation?.then((lease) => outputs.attach(lease.moderator)),
+    ]);
   } catch (err) {
+    moderation?.then((lease) => lease.release()).catch(() => {});
     await closeServer();
     await pool.close();
+    await executor?.close();
+    await queue.close();
     throw err;
   }
+  const limits = batching.resolve(pool.executionProvider());
   lifecycle.markReady();
   scheduler.start();
   heartbeat?.start();
@@ -203,26 +255,31 @@ export async function startRegion(
     url,
     warm_models: pool.loaded(),
     execution_provider: pool.executionProvider(),
+    max_batch: limits.maxBatch,
+    max_batch_delay_ms: limits.maxBatchDelayMs,
+    batch_limits: batching.source,
   });
 
-  let closing: Promise<void> | null = null;
+  let closing: Promise<DrainReport> | null = null;
   const drain = async () => {
-    const started = Date.now();
-    const left = () => Math.max(0, config.drainTimeoutMs - (Date.now() - started));
-    lifecycle.beginDrain();
-    logger.info("draining", {
-      queued: totalDepth(await queue.depth()),
-      in_flight: scheduler.inFlight(),
+    const report = await drainNode({
+      lifecycle,
+      queue,
+      scheduler,
+      flushEvents: (timeoutMs) => events.close(timeoutMs),
+      heartbeat,
+      closeServer,
+      closeModels: async () => {
+        await pool.close();
+        await executor?.close();
+      },
+      executorBusy: () => executor?.busy() ?? false,
+      logger,
+      timeoutMs: config.drainTimeoutMs,
     });
-    void heartbeat?.beat();
-    const rerouted = await scheduler.failQueued("region node is draining; route the job elsewhere");
-    const abandoned = await scheduler.stop(left());
-    await events.close(Math.max(1_000, left()));
-    await heartbeat?.stop();
-    await closeServer();
-    await pool.close();
-    lifecycle.markStopped();
-    logger.info("stopped", { rerouted, abandoned, drain_ms: Date.now() - started });
+    await queue.close();
+    (await moderation)?.release();
+    return report;
   };
   return {
     url,

@@ -3,7 +3,10 @@ import { resolveDatabaseConfig } from "./config.ts";
 
 describe("resolveDatabaseConfig", () => {
   it("maps pglite URLs to a data directory, or to memory when empty", () => {
-    expect(resolveDatabaseConfig("pglite://.data/db")).toEqual({ kind: "pglite", dataDir: ".data/db" });
+    expect(resolveDatabaseConfig("pglite://.data/db")).toEqual({
+      kind: "pglite",
+      dataDir: ".data/db",
+    });
     expect(resolveDatabaseConfig("pglite:///var/lib/genart")).toEqual({
       kind: "pglite",
       dataDir: "/var/lib/genart",

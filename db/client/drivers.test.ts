@@ -50,12 +50,13 @@ describe("migrations through the wire drivers", () => {
     const journal = JSON.parse(
       await readFile(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8"),
     ) as { entries: unknown[] };
-    const client = pg.driver === "node-postgres" ? pg.db.$client : null;
-    const applied = await client!.query<{ n: number }>(
+    if (pg.driver !== "node-postgres") throw new Error("expected the node-postgres driver");
+    const client = pg.db.$client;
+    const applied = await client.query<{ n: number }>(
       "select count(*)::int as n from drizzle.__drizzle_migrations",
     );
     expect(applied.rows[0]?.n).toBe(journal.entries.length);
-    const ext = await client!.query("select 1 from pg_extension where extname = 'vector'");
+    const ext = await client.query("select 1 from pg_extension where extname = 'vector'");
     expect(ext.rowCount).toBe(1);
     expect(await getPlan(pg.db, "free")).toMatchObject({ lanes: ["standard", "relax"] });
   });
@@ -143,14 +144,16 @@ describe.each(drivers)("query layer on %s", (name, getDb) => {
 
   it("rolls a failed transaction back", async () => {
     const db = getDb();
-    const name = `rolled back via ${name}`;
+    const accountName = `rolled back via ${name}`;
     await expect(
       db.transaction(async (tx) => {
-        await tx.insert(accounts).values({ name, planId: "free" });
+        await tx.insert(accounts).values({ name: accountName, planId: "free" });
         throw new Error("abort");
       }),
     ).rejects.toThrow("abort");
-    const rows = await db.query.accounts.findMany({ where: (a, { eq }) => eq(a.name, name) });
+    const rows = await db.query.accounts.findMany({
+      where: (a, { eq }) => eq(a.name, accountName),
+    });
     expect(rows).toEqual([]);
   });
 });

@@ -19,5 +19,7 @@ export function createNodePostgresDatabase(
 }
 
 function logPoolError(error: Error): void {
-  console.error(JSON.stringify({ level: "error", msg: "postgres pool error", error: error.message }));
+  console.error(
+    JSON.stringify({ level: "error", msg: "postgres pool error", error: error.message }),
+  );
 }

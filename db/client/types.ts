@@ -17,8 +17,20 @@ export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** An open database: the driver-typed drizzle instance (usable as `Database`) and its owner. */
 export type DatabaseHandle =
-  | { readonly driver: "pglite"; readonly db: PgliteDatabase<Schema> & { $client: PGlite }; close(): Promise<void> }
-  | { readonly driver: "node-postgres"; readonly db: NodePgDatabase<Schema> & { $client: PgPool }; close(): Promise<void> }
-  | { readonly driver: "neon"; readonly db: NeonDatabase<Schema> & { $client: NeonPool }; close(): Promise<void> };
+  | {
+      readonly driver: "pglite";
+      readonly db: PgliteDatabase<Schema> & { $client: PGlite };
+      close(): Promise<void>;
+    }
+  | {
+      readonly driver: "node-postgres";
+      readonly db: NodePgDatabase<Schema> & { $client: PgPool };
+      close(): Promise<void>;
+    }
+  | {
+      readonly driver: "neon";
+      readonly db: NeonDatabase<Schema> & { $client: NeonPool };
+      close(): Promise<void>;
+    };
 
 export type DriverKind = DatabaseHandle["driver"];

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { connect, type AddressInfo } from "node:net";
+import { connect } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { createWebSocketStream, WebSocketServer } from "ws";
@@ -41,7 +41,10 @@ export async function startWireGateway(
     downstream.pipe(upstream).pipe(downstream);
   });
   await once(bridge, "listening");
-  const bridgePort = (bridge.address() as AddressInfo).port;
+  const address = bridge.address();
+  if (address === null || typeof address !== "object")
+    throw new Error("WebSocket bridge did not bind a TCP port");
+  const bridgePort = address.port;
 
   const url = `postgresql://postgres:postgres@127.0.0.1:${wirePort}/postgres`;
   return {

@@ -141,7 +141,10 @@ export async function touchApiKey(
     .where(
       and(
         eq(apiKeys.id, id),
-        or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(at.getTime() - minIntervalMs))),
+        or(
+          isNull(apiKeys.lastUsedAt),
+          lt(apiKeys.lastUsedAt, new Date(at.getTime() - minIntervalMs)),
+        ),
       ),
     )
     .returning({ id: apiKeys.id });

@@ -118,11 +118,7 @@ export async function updateGeneration(
   id: string,
   patch: GenerationPatch,
 ): Promise<GenerationRow | null> {
-  const [row] = await db
-    .update(generations)
-    .set(patch)
-    .where(eq(generations.id, id))
-    .returning();
+  const [row] = await db.update(generations).set(patch).where(eq(generations.id, id)).returning();
   return row ?? null;
 }
 
@@ -134,7 +130,11 @@ export async function updateGeneration(
 export async function markGenerationRouted(
   db: Database,
   id: string,
-  { region, estimatedWaitMs, at = new Date() }: { region: string; estimatedWaitMs?: number; at?: Date },
+  {
+    region,
+    estimatedWaitMs,
+    at = new Date(),
+  }: { region: string; estimatedWaitMs?: number; at?: Date },
 ): Promise<GenerationRow | null> {
   const [row] = await db
     .update(generations)
@@ -181,8 +181,14 @@ export async function completeGeneration(
   id: string,
   result: GenerationResult,
 ): Promise<GenerationRow | null> {
-  const { startedAt, completedAt = new Date(), region, moderation, cached, ...output } =
-    GenerationResult.parse(result);
+  const {
+    startedAt,
+    completedAt = new Date(),
+    region,
+    moderation,
+    cached,
+    ...output
+  } = GenerationResult.parse(result);
   const [row] = await db
     .update(generations)
     .set({
@@ -291,7 +297,11 @@ export async function findGenerationByAssetKey(
   const visibility = sql<ProjectVisibility>`coalesce(${projects.visibility}, 'private')`;
   const preference: SQL[] = [];
   if (accountId !== undefined) preference.push(desc(sql`${generations.accountId} = ${accountId}`));
-  preference.push(desc(sql`${visibility} = 'public'`), asc(generations.createdAt), asc(generations.id));
+  preference.push(
+    desc(sql`${visibility} = 'public'`),
+    asc(generations.createdAt),
+    asc(generations.id),
+  );
   const [row] = await db
     .select({
       generationId: generations.id,

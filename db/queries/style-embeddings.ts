@@ -19,7 +19,11 @@ function assertDimensions(embedding: readonly number[]): void {
 /** Stores (or replaces) the style vector of a generation. */
 export async function upsertStyleEmbedding(
   db: Database,
-  { generationId, embedding, modelVersion }: {
+  {
+    generationId,
+    embedding,
+    modelVersion,
+  }: {
     generationId: string;
     embedding: readonly number[];
     modelVersion: string;

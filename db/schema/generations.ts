@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -16,6 +17,7 @@ import {
   type CreateGenerationRequest,
   type Generation as ApiGeneration,
   type GenerationError,
+  type GenerationRouting,
 } from "../../contracts/api.ts";
 import { newId } from "../../contracts/ids.ts";
 import { createdAt, nonEmpty, microusd, oneOf, timestamptz, updatedAt } from "./_helpers.ts";
@@ -62,7 +64,9 @@ export const generations = pgTable(
     negativePrompt: text("negative_prompt"),
     params: jsonb("params").$type<GenerationParams>().notNull(),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
-    status: text("status", { enum: nonEmpty(GenerationStatus.options) }).notNull().default("queued"),
+    status: text("status", { enum: nonEmpty(GenerationStatus.options) })
+      .notNull()
+      .default("queued"),
     createdAt: createdAt(),
     routedAt: timestamptz("routed_at"),
     startedAt: timestamptz("started_at"),
@@ -79,8 +83,21 @@ export const generations = pgTable(
     width: integer("width"),
     height: integer("height"),
     outputSha256: text("output_sha256"),
-    /** Dedup key: model version + normalised prompt + seed + size. Null when the seed was random. */
+    /**
+     * Dedup key (edge/dedup): account + model version + normalised prompts + seed + size + style.
+     * Null when the seed was random or the request opted out of the cache.
+     */
     contentHash: text("content_hash"),
+    /**
+     * Set on a request that arrived while an identical one (this id) was still queued or running:
+     * it runs no GPU job of its own and finishes with that generation's outcome.
+     */
+    mergedIntoGenerationId: text("merged_into_generation_id").references(
+      (): AnyPgColumn => generations.id,
+      { onDelete: "set null" },
+    ),
+    /** The plan's price multiplier when it was accepted: estimated and actual cost include it. */
+    priceMultiplier: doublePrecision("price_multiplier").notNull().default(1),
     /** Answered from storage (dedup) at zero GPU cost. */
     cached: boolean("cached").notNull().default(false),
     error: jsonb("error").$type<GenerationErrorBody>(),
@@ -88,13 +105,14 @@ export const generations = pgTable(
     idempotencyKey: text("idempotency_key"),
     /** Hash of the request body that came with `idempotency_key`; a different body is a 409. */
     requestHash: text("request_hash"),
-    parentGenerationId: text("parent_generation_id").references(
-      (): AnyPgColumn => generations.id,
-      { onDelete: "set null" },
-    ),
+    parentGenerationId: text("parent_generation_id").references((): AnyPgColumn => generations.id, {
+      onDelete: "set null",
+    }),
     style: jsonb("style").$type<GenerationStyle>(),
     webhook: jsonb("webhook").$type<GenerationWebhook>(),
     requestId: text("request_id"),
+    /** The routing decision of the latest dispatch: scores per region, outcome, the region's job id. */
+    routing: jsonb("routing").$type<GenerationRouting>(),
   },
   (t) => [
     // "List newest first" pages on (created_at, id) within an account. NULLS FIRST is what a plain
@@ -112,10 +130,19 @@ export const generations = pgTable(
     ),
     index("generations_asset_key_idx").on(t.assetKey),
     index("generations_content_hash_idx").on(t.contentHash),
+    // At most one queued/running generation per dedup key runs on a GPU; later identical requests
+    // conflict here and attach to it (merged_into_generation_id).
+    uniqueIndex("generations_account_id_content_hash_in_flight_idx")
+      .on(t.accountId, t.contentHash)
+      .where(
+        sql`${t.contentHash} is not null and ${t.mergedIntoGenerationId} is null and ${oneOf(t.status, ["queued", "running"])}`,
+      ),
+    index("generations_merged_into_generation_id_idx").on(t.mergedIntoGenerationId),
     index("generations_parent_generation_id_idx").on(t.parentGenerationId),
     // NULL keys are distinct in Postgres, so requests without Idempotency-Key never collide.
     uniqueIndex("generations_account_id_idempotency_key_idx").on(t.accountId, t.idempotencyKey),
     check("generations_status_check", oneOf(t.status, GenerationStatus.options)),
+    check("generations_price_multiplier_check", sql`${t.priceMultiplier} > 0`),
   ],
 );
 

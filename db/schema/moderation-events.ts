@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { check, index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { newId } from "../../contracts/ids.ts";
 import { createdAt, oneOf } from "./_helpers.ts";
@@ -27,11 +26,7 @@ export const moderationEvents = pgTable(
       onDelete: "set null",
     }),
     stage: text("stage", { enum: MODERATION_STAGES }).notNull(),
-    // An explicit cast: drizzle-kit introspects a bare '{}' default as a change on every push.
-    categories: text("categories")
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
+    categories: text("categories").array().notNull(),
     scores: jsonb("scores").$type<Record<string, number>>().notNull().default({}),
     /** What matched (normalised terms, rule ids), for reviewing false positives. */
     matched: jsonb("matched").$type<unknown[]>().notNull().default([]),

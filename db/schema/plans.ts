@@ -28,7 +28,10 @@ export const plans = pgTable(
     check("plans_requests_per_minute_check", sql`${t.requestsPerMinute} > 0`),
     check("plans_concurrency_check", sql`${t.concurrency} > 0`),
     check("plans_max_pixels_check", sql`${t.maxPixels} > 0`),
-    check("plans_lanes_check", sql`cardinality(${t.lanes}) > 0 and ${subsetOf(t.lanes, Priority.options)}`),
+    check(
+      "plans_lanes_check",
+      sql`cardinality(${t.lanes}) > 0 and ${subsetOf(t.lanes, Priority.options)}`,
+    ),
     check("plans_price_multiplier_check", sql`${t.priceMultiplier} > 0`),
   ],
 );

@@ -1,11 +1,23 @@
-import { check, index, integer, pgTable, text } from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
 import { WebhookEvent } from "../../contracts/api.ts";
 import { newId } from "../../contracts/ids.ts";
 import { createdAt, nonEmpty, oneOf, timestamptz } from "./_helpers.ts";
 import { generations } from "./generations.ts";
 
-/** One row per delivery attempt chain of a webhook event; retried until delivered or given up. */
+/** One attempt to deliver a webhook, as kept in `attempts` (newest last). */
+export type WebhookAttempt = {
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+};
+
+/**
+ * One row per webhook message (a generation's terminal event): its id is the `webhook-id` the
+ * receiver sees on every attempt; retried until delivered or given up.
+ */
 export const webhookDeliveries = pgTable(
   "webhook_deliveries",
   {
@@ -17,16 +29,21 @@ export const webhookDeliveries = pgTable(
       .references(() => generations.id, { onDelete: "cascade" }),
     event: text("event", { enum: nonEmpty(WebhookEvent.options) }).notNull(),
     url: text("url").notNull(),
+    /** The exact JSON sent on every attempt (the signature covers these bytes). */
+    body: text("body").notNull(),
     attempt: integer("attempt").notNull().default(0),
     statusCode: integer("status_code"),
     error: text("error"),
     /** Null once delivered or abandoned. */
     nextAttemptAt: timestamptz("next_attempt_at"),
     deliveredAt: timestamptz("delivered_at"),
+    /** Every attempt so far, oldest first: what the API shows under webhook_deliveries. */
+    attempts: jsonb("attempts").$type<WebhookAttempt[]>().notNull().default([]),
     createdAt: createdAt(),
   },
   (t) => [
-    index("webhook_deliveries_generation_id_idx").on(t.generationId),
+    // One message per generation and event: recording it again (a repeated finish) is a no-op.
+    uniqueIndex("webhook_deliveries_generation_id_event_idx").on(t.generationId, t.event),
     // The retry scanner reads only pending deliveries, oldest due first.
     index("webhook_deliveries_next_attempt_at_idx")
       .on(t.nextAttemptAt)

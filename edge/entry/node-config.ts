@@ -20,6 +20,10 @@ export const NodeEdgeEnv = z.object({
   REGION_SIGNING_SECRET: z.string().min(16).optional(),
   ASSET_URL_SECRET: z.string().min(16).optional(),
   API_KEY_PEPPER: z.string().min(1).optional(),
+  /** Key the accounts' webhook secrets derive from; default: derived from REGION_SIGNING_SECRET. */
+  WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
+  /** The key being rotated out: messages are signed under both while it is set. */
+  WEBHOOK_SIGNING_SECRET_PREVIOUS: z.string().min(16).optional(),
   /** The edge's asset store (the role R2 plays on Workers). */
   EDGE_ASSETS_DIR: z.string().min(1).default(".data/edge-cache"),
   PUBLIC_URL: z.url().optional(),

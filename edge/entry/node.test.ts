@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Generation } from "../../contracts/api.ts";
-import { createPgliteDatabase } from "../../db/client/pglite.ts";
+import { startWireGateway } from "../../db/local/wire-gateway.ts";
 import { createTestDatabase, type PgliteHandle } from "../../db/testing.ts";
 import { TEST_SECRETS } from "../testing/edge-fixture.ts";
 import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
@@ -28,7 +28,9 @@ beforeAll(async () => {
   await seedRegions(handle.db, [region.config]);
   dir = await mkdtemp(join(tmpdir(), "edge-node-"));
 });
+const after: (() => Promise<void>)[] = [];
 afterAll(async () => {
+  for (const step of after) await step();
   await region.close();
   await handle.close();
   await rm(dir, { recursive: true, force: true });
@@ -103,6 +105,33 @@ describe("startEdge", () => {
     }
   });
 
+  it("fails to start, closing nothing it was lent, when the port is taken", async () => {
+    const first = await startEdge({
+      port: 0,
+      db: handle.db,
+      regions: [region.config],
+      secrets: TEST_SECRETS,
+      log: () => {},
+      env: {},
+    });
+    try {
+      const port = Number(new URL(first.url).port);
+      await expect(
+        startEdge({
+          port,
+          db: handle.db,
+          regions: [region.config],
+          secrets: TEST_SECRETS,
+          log: () => {},
+          env: {},
+        }),
+      ).rejects.toThrow(/EADDRINUSE/);
+      expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    } finally {
+      await first.close();
+    }
+  });
+
   it("refuses a bad configuration with a clear message", async () => {
     const base = { REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning };
     await expect(startEdge({ db: handle.db, env: base })).rejects.toThrow(/no regions/);
@@ -126,19 +155,21 @@ describe("startEdge", () => {
     );
   });
 
-  it("runs as `node edge/entry/node.ts` on the embedded database and stops cleanly on SIGTERM", async () => {
-    // A file-backed copy of the migrated test database: the child skips initdb (seconds in WASM).
-    const dataDir = join(dir, "child-db");
-    const copy = await createPgliteDatabase({
-      dataDir,
-      loadDataDir: await handle.db.$client.dumpDataDir("none"),
+  it("runs as `node edge/entry/node.ts` against a postgres:// URL and stops cleanly on SIGTERM", async () => {
+    // Its own database behind a Postgres wire server: the child takes the node-postgres path and
+    // skips PGlite's WASM start-up.
+    const own = await createTestDatabase();
+    const { key } = await seedAccount(own.db);
+    const gateway = await startWireGateway(own.db.$client);
+    after.push(async () => {
+      await gateway.close();
+      await own.close();
     });
-    await copy.close();
     const child = spawn(process.execPath, ["edge/entry/node.ts"], {
       env: {
         PATH: process.env.PATH,
         EDGE_PORT: "0",
-        DATABASE_URL: `pglite://${dataDir}`,
+        DATABASE_URL: gateway.postgresUrl,
         REGIONS: JSON.stringify([region.config]),
         REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning,
         EDGE_ASSETS_DIR: join(dir, "child-assets"),
@@ -152,13 +183,15 @@ describe("startEdge", () => {
       child.on("exit", (code) => resolve(code)),
     );
     await expect
-      .poll(() => /"edge listening"/.test(out), { timeout: 60_000, interval: 100 })
+      .poll(() => /"edge listening"/.test(out), { timeout: 120_000, interval: 100 })
       .toBe(true);
     const url = /"url":"(http:[^"]+)"/.exec(out)![1]!;
-    const res = await fetch(`${url}/v1/generations`);
-    expect(res.status).toBe(401);
+    const res = await fetch(`${url}/v1/generations`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(await res.json()).toEqual({ object: "list", data: [], next_cursor: null });
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(out).toContain('"edge stopped"');
-  }, 90_000);
+  }, 150_000);
 });

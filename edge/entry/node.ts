@@ -9,8 +9,11 @@ import { migrateDatabase } from "../../db/migrate.ts";
 import { FsObjectStore } from "../../storage/fs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { createApp } from "../app.ts";
-import type { EdgeDeps } from "../deps.ts";
+import { DEFAULT_TUNING, type EdgeDeps } from "../deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
+import { createNodeWebhookFetch } from "../webhooks/node-webhook-fetch.ts";
+import { webhookSigningKeyOf } from "../webhooks/signing.ts";
+import { WebhookDispatcher, webhookTuning } from "../webhooks/webhook-dispatcher.ts";
 import { readNodeEdgeEnv } from "./node-config.ts";
 
 export interface StartEdgeOptions {
@@ -30,6 +33,8 @@ export interface StartEdgeOptions {
   environment?: EdgeDeps["environment"];
   log?: EdgeDeps["log"];
   fetch?: EdgeDeps["fetch"];
+  /** For webhook deliveries; default: DNS-checked (SSRF) in production, plain fetch otherwise. */
+  webhookFetch?: typeof fetch;
   clock?: EdgeDeps["clock"];
   tuning?: EdgeDeps["tuning"];
   /** Where unset options come from; default process.env. */
@@ -67,6 +72,20 @@ export async function startEdge(opts: StartEdgeOptions = {}): Promise<RunningEdg
   }
 
   const tasks = new BackgroundTasks();
+  // Retries run on timers in this process; start() below resumes what an earlier one left pending.
+  const webhooks = new WebhookDispatcher({
+    db,
+    fetch: opts.webhookFetch ?? (environment === "production" ? createNodeWebhookFetch() : fetch),
+    signingKey: webhookSigningKeyOf(secrets),
+    previousSigningKey: secrets.webhookSigningPrevious,
+    assetUrlSecret: secrets.assetUrl,
+    environment,
+    clock: opts.clock,
+    log,
+    waitUntil: tasks.add,
+    retries: "timers",
+    ...webhookTuning({ ...DEFAULT_TUNING, ...opts.tuning }),
+  });
   const app = createApp({
     db,
     assets: new FsObjectStore(opts.assetsDir ?? env.EDGE_ASSETS_DIR),
@@ -79,6 +98,7 @@ export async function startEdge(opts: StartEdgeOptions = {}): Promise<RunningEdg
     waitUntil: tasks.add,
     log,
     tuning: opts.tuning,
+    webhooks,
   });
 
   let server: Server;
@@ -97,6 +117,7 @@ export async function startEdge(opts: StartEdgeOptions = {}): Promise<RunningEdg
     environment,
     regions: regions.map((r) => r.name),
   });
+  webhooks.start();
 
   const graceMs = opts.shutdownGraceMs ?? 10_000;
   let closing: Promise<void> | undefined;
@@ -107,6 +128,7 @@ export async function startEdge(opts: StartEdgeOptions = {}): Promise<RunningEdg
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      webhooks.stop();
       await tasks.drain(graceMs);
       await owned?.close();
       log({ level: "info", msg: "edge stopped" });
@@ -142,7 +164,13 @@ function resolveSecrets(
       msg: "ASSET_URL_SECRET unset: signed asset URLs last until this process exits",
     });
   }
-  return { regionSigning: env.REGION_SIGNING_SECRET, assetUrl, apiKeyPepper: env.API_KEY_PEPPER };
+  return {
+    regionSigning: env.REGION_SIGNING_SECRET,
+    assetUrl,
+    apiKeyPepper: env.API_KEY_PEPPER,
+    webhookSigning: env.WEBHOOK_SIGNING_SECRET,
+    webhookSigningPrevious: env.WEBHOOK_SIGNING_SECRET_PREVIOUS,
+  };
 }
 
 async function main(): Promise<void> {

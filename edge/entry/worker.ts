@@ -4,6 +4,10 @@ import { createNeonDatabase } from "../../db/client/neon.ts";
 import type { Database } from "../../db/client/types.ts";
 import { R2ObjectStore } from "../../storage/r2.ts";
 import { createApp } from "../app.ts";
+import { BackgroundTasks } from "../lib/background-tasks.ts";
+import { DurableObjectAccountLimiter } from "../limits/durable-object-limiter.ts";
+import { webhookSigningKeyOf } from "../webhooks/signing.ts";
+import { WebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
 import { NodeEdgeEnv } from "./node-config.ts";
 
 // Cloudflare Workers entry. The app and its in-isolate state (key cache, region directory, waiters)
@@ -17,13 +21,30 @@ type WorkerEnv = Env & {
 
 const WorkerConfig = NodeEdgeEnv.pick({
   REGIONS: true,
-  ENVIRONMENT: true,
   REGION_SIGNING_SECRET: true,
   ASSET_URL_SECRET: true,
   API_KEY_PEPPER: true,
-}).required({ REGIONS: true, REGION_SIGNING_SECRET: true, ASSET_URL_SECRET: true });
+  WEBHOOK_SIGNING_SECRET: true,
+  WEBHOOK_SIGNING_SECRET_PREVIOUS: true,
+})
+  .required({ REGIONS: true, REGION_SIGNING_SECRET: true, ASSET_URL_SECRET: true })
+  .extend({
+    // No default here: every [env.*] section must say which it is (vars are not inherited).
+    ENVIRONMENT: NodeEdgeEnv.shape.ENVIRONMENT.unwrap(),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (Neon)"),
+    NEON_WS_PROXY: z.string().min(1).optional(),
+  })
+  // The proxy speaks plain ws://: never let a deployment send credentials that way.
+  .refine((c) => !c.NEON_WS_PROXY || c.ENVIRONMENT === "development", {
+    path: ["NEON_WS_PROXY"],
+    message: "NEON_WS_PROXY is for local development only",
+  });
+type WorkerConfig = z.infer<typeof WorkerConfig>;
 
-type RequestScope = { db: Database; background: Promise<unknown>[] };
+// Workers cancel waitUntil work 30 s after the response; close the connections before that.
+const BACKGROUND_GRACE_MS = 25_000;
+
+type RequestScope = { db: Database; background: BackgroundTasks };
 const requestScope = new AsyncLocalStorage<RequestScope>();
 function scope(): RequestScope {
   const current = requestScope.getStore();
@@ -40,58 +61,97 @@ const requestDb = new Proxy({} as Database, {
   },
 });
 
-let app: ReturnType<typeof createApp> | undefined;
-function appFor(env: WorkerEnv): ReturnType<typeof createApp> {
-  if (app) return app;
+let isolate:
+  | { app: ReturnType<typeof createApp>; config: WorkerConfig; webhooks: WebhookDispatcher }
+  | undefined;
+function isolateFor(env: WorkerEnv): NonNullable<typeof isolate> {
+  if (isolate) return isolate;
   const parsed = WorkerConfig.safeParse(env);
-  if (!parsed.success)
+  if (!parsed.success) {
     throw new Error(`invalid Worker configuration\n${z.prettifyError(parsed.error)}`);
+  }
   const config = parsed.data;
-  return (app = createApp({
+  const secrets = {
+    regionSigning: config.REGION_SIGNING_SECRET,
+    assetUrl: config.ASSET_URL_SECRET,
+    apiKeyPepper: config.API_KEY_PEPPER,
+    webhookSigning: config.WEBHOOK_SIGNING_SECRET,
+    webhookSigningPrevious: config.WEBHOOK_SIGNING_SECRET_PREVIOUS,
+  };
+  // No timer outlives a request here: first attempts ride on waitUntil, later ones are sent by
+  // the cron trigger (`scheduled` below) from the webhook_deliveries rows.
+  const webhooks = new WebhookDispatcher({
+    db: requestDb,
+    fetch: (input, init) => fetch(input, init),
+    signingKey: webhookSigningKeyOf(secrets),
+    previousSigningKey: secrets.webhookSigningPrevious,
+    assetUrlSecret: secrets.assetUrl,
+    environment: config.ENVIRONMENT,
+    log: (entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
+    waitUntil: (work) => scope().background.add(work),
+    retries: "external",
+  });
+  const app = createApp({
     db: requestDb,
     assets: new R2ObjectStore(env.ASSETS),
     responseCache: caches.default,
     regions: config.REGIONS,
-    secrets: {
-      regionSigning: config.REGION_SIGNING_SECRET,
-      assetUrl: config.ASSET_URL_SECRET,
-      apiKeyPepper: config.API_KEY_PEPPER,
-    },
+    secrets,
     environment: config.ENVIRONMENT,
-    waitUntil: (work) => void scope().background.push(work),
-  }));
+    limiter: new DurableObjectAccountLimiter(env.ACCOUNT_LIMITER),
+    waitUntil: (work) => scope().background.add(work),
+    webhooks,
+  });
+  return (isolate = { app, config, webhooks });
 }
 
-/** Settles the request's background work, including work queued while settling. */
-async function settle(background: Promise<unknown>[]): Promise<void> {
-  for (let done = 0; done < background.length;) {
-    const batch = background.slice(done);
-    await Promise.allSettled(batch);
-    done += batch.length;
-  }
-}
+// The Durable Object class behind ACCOUNT_LIMITER (wrangler.toml).
+export { AccountLimiterObject as AccountLimiter } from "../limits/account-limiter-object.ts";
 
 export default {
   async fetch(request, env, ctx) {
+    const { app, config } = isolateFor(env);
     const handle = createNeonDatabase({
-      url: env.DATABASE_URL,
-      webSocketProxy: env.NEON_WS_PROXY || undefined,
+      url: config.DATABASE_URL,
+      webSocketProxy: config.NEON_WS_PROXY,
     });
-    const current: RequestScope = { db: handle.db, background: [] };
-    const response = await requestScope.run(current, () => appFor(env).fetch(request, env, ctx));
-    const finish = () => settle(current.background).then(() => handle.close());
-    if (!response.body || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
-      ctx.waitUntil(finish());
-      return response;
-    }
-    // A stream keeps reading the database after the handler returns: close once it ends.
-    const { readable, writable } = new TransformStream();
+    const current: RequestScope = { db: handle.db, background: new BackgroundTasks() };
+    const response = await requestScope.run(current, () => app.fetch(request, env, ctx));
+    // An event stream reads the database until it ends (Workers keep a request alive while its
+    // response streams): the grace for background work starts after it.
+    const streamed = streamEnd(response);
+    // After the response: the request's background work, then its connections.
     ctx.waitUntil(
-      response.body
-        .pipeTo(writable)
-        .catch(() => {})
-        .then(finish),
+      streamed.ended
+        .then(() => current.background.drain(BACKGROUND_GRACE_MS))
+        .then(handle.close),
     );
-    return new Response(readable, response);
+    return streamed.response;
+  },
+
+  // Cron trigger (wrangler.toml [triggers]): webhook attempts that are due, from the database.
+  async scheduled(_controller, env, ctx) {
+    const { config, webhooks } = isolateFor(env);
+    const handle = createNeonDatabase({
+      url: config.DATABASE_URL,
+      webSocketProxy: config.NEON_WS_PROXY,
+    });
+    const current: RequestScope = { db: handle.db, background: new BackgroundTasks() };
+    ctx.waitUntil(
+      requestScope
+        .run(current, () => webhooks.deliverDue())
+        .then(() => current.background.drain(BACKGROUND_GRACE_MS))
+        .finally(handle.close),
+    );
   },
 } satisfies ExportedHandler<WorkerEnv>;
+
+/** `response` as sent, and when its body has been read to the end (or the client went away). */
+function streamEnd(response: Response): { response: Response; ended: Promise<void> } {
+  if (!response.body || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    return { response, ended: Promise.resolve() };
+  }
+  const { readable, writable } = new TransformStream();
+  const ended = response.body.pipeTo(writable).catch(() => {});
+  return { response: new Response(readable, response), ended };
+}

@@ -1,4 +1,4 @@
-import { STATUS_OF_ERROR_TYPE, type ErrorType } from "../../contracts/errors.ts";
+import { STATUS_OF_ERROR_TYPE, type ErrorType, type PolicyMatch } from "../../contracts/errors.ts";
 
 export interface ApiErrorInit {
   type: ErrorType;
@@ -6,6 +6,10 @@ export interface ApiErrorInit {
   message: string;
   param?: string;
   categories?: string[];
+  /** content_policy_violation: the matched spans. */
+  matches?: PolicyMatch[];
+  /** The generation the error was recorded on. */
+  generation?: string;
   /** Overrides the status of `type` (the one case today: 413 and 416 are invalid_request_error). */
   status?: number;
   /** Extra response headers, e.g. Retry-After. */
@@ -18,6 +22,8 @@ export class ApiError extends Error {
   readonly code: string;
   readonly param: string | undefined;
   readonly categories: string[] | undefined;
+  readonly matches: PolicyMatch[] | undefined;
+  readonly generation: string | undefined;
   readonly status: number;
   readonly headers: Record<string, string>;
 
@@ -28,6 +34,8 @@ export class ApiError extends Error {
     this.code = init.code;
     this.param = init.param;
     this.categories = init.categories;
+    this.matches = init.matches;
+    this.generation = init.generation;
     this.status = init.status ?? STATUS_OF_ERROR_TYPE[init.type];
     this.headers = init.headers ?? {};
   }

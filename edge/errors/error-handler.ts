@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import type { ErrorBody } from "../../contracts/errors.ts";
 import type { AppEnv } from "../app-env.ts";
+import { describeError } from "../lib/describe-error.ts";
 import { ApiError } from "./api-error.ts";
 
 type Log = (entry: Record<string, unknown>) => void;
@@ -13,6 +14,8 @@ export function errorBody(err: ApiError, requestId: string | undefined): ErrorBo
       message: err.message,
       ...(err.param !== undefined && { param: err.param }),
       ...(err.categories !== undefined && { categories: err.categories }),
+      ...(err.matches !== undefined && { matches: err.matches }),
+      ...(err.generation !== undefined && { generation: err.generation }),
       ...(requestId !== undefined && { request_id: requestId }),
     },
   };
@@ -46,7 +49,7 @@ export const errorHandler =
       request_id: c.get("requestId"),
       method: c.req.method,
       path: c.req.path,
-      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      error: describeError(err),
     });
     return respond(
       c,

@@ -7,13 +7,20 @@ import {
   markGenerationRunning,
 } from "../../db/queries/generations.ts";
 import { getActiveModelVersion } from "../../db/queries/models.ts";
+import { getProjectForAccount } from "../../db/queries/projects.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
-import { dispatchGeneration, type DispatchGenerationDeps } from "./dispatch-generation.ts";
+import { dispatchGeneration } from "./dispatch-generation.ts";
+import {
+  finishGeneration,
+  startFollowers,
+  type FinishGenerationDeps,
+} from "./finish-generation.ts";
 import type { GenerationNotifier } from "./generation-notifier.ts";
 import { parseJobId, type JobRef } from "./job-id.ts";
+import { moderationPolicyOf } from "./moderation-policy.ts";
 import { gpuCostMicrousd } from "./pricing.ts";
 
-export interface ApplyJobEventDeps extends DispatchGenerationDeps {
+export interface ApplyJobEventDeps extends FinishGenerationDeps {
   notifier: GenerationNotifier;
   maxDispatchAttempts: number;
 }
@@ -57,6 +64,7 @@ async function applyToRow(
   switch (event.type) {
     case "running": {
       const changed = await markGenerationRunning(deps.db, row.id, { region: event.region, at });
+      if (changed) await startFollowers(changed, deps);
       return changed ? "applied" : "ignored";
     }
     case "succeeded": {
@@ -72,6 +80,7 @@ async function applyToRow(
         costActualMicrousd: gpuCostMicrousd(
           event.gpu_ms,
           await deps.catalog.gpuPricePerHourMicrousd(event.region),
+          row.priceMultiplier,
         ),
         region: event.region,
         startedAt: eventTime(event.started_at, at.getTime()),
@@ -87,6 +96,8 @@ async function applyToRow(
         execution_provider: event.execution_provider,
         timings: event.timings,
       });
+      // Settles the measured cost; requests merged into this one get its output.
+      if (changed) await finishGeneration(changed, callbackBase, deps);
       return changed ? "applied" : "ignored";
     }
     case "failed": {
@@ -94,7 +105,11 @@ async function applyToRow(
       if (row.region !== null && row.region !== event.region) return "ignored";
       if (event.retryable && row.status === "queued" && ref.attempt < deps.maxDispatchAttempts) {
         const resolved = await getActiveModelVersion(deps.db, row.model, row.modelVersion);
-        await dispatchGeneration(
+        const project =
+          row.projectId === null
+            ? null
+            : await getProjectForAccount(deps.db, row.accountId, row.projectId);
+        const { row: after, result } = await dispatchGeneration(
           {
             row,
             attempt: ref.attempt + 1,
@@ -103,15 +118,47 @@ async function applyToRow(
             exclude: new Set([event.region]),
             callbackBase,
             gpuMsPerMegapixel: resolved?.version.gpuMsPerMegapixel ?? null,
+            moderation: moderationPolicyOf(project),
           },
           deps,
         );
+        if (result.kind !== "accepted") await finishGeneration(after, callbackBase, deps);
         return "redispatched";
       }
       const changed = await failGeneration(deps.db, row.id, {
         error: { type: "api_error", code: event.error.code, message: event.error.message },
         at,
       });
+      if (changed) await finishGeneration(changed, callbackBase, deps);
+      return changed ? "applied" : "ignored";
+    }
+    case "blocked": {
+      // Output moderation refused the image: it exists only in quarantine, and is not charged.
+      const categories = [...event.categories];
+      const changed = await failGeneration(deps.db, row.id, {
+        status: "blocked",
+        error: {
+          type: "content_policy_violation",
+          code: "output_blocked",
+          message: `the generated image was blocked by output moderation (${categories.join(", ")})`,
+          categories,
+        },
+        moderation: {
+          output: { action: "blocked", categories },
+          output_scores: event.scores,
+          output_classifier: event.classifier,
+        },
+        at,
+      });
+      deps.log({
+        level: "info",
+        msg: "generation blocked",
+        generation_id: row.id,
+        request_id: event.request_id,
+        region: event.region,
+        categories,
+      });
+      if (changed) await finishGeneration(changed, callbackBase, deps);
       return changed ? "applied" : "ignored";
     }
   }

@@ -1,17 +1,37 @@
 import type { CreateGenerationRequest } from "../../contracts/api.ts";
-import { findGenerationByIdempotencyKey, insertGeneration } from "../../db/queries/generations.ts";
+import { newId } from "../../contracts/ids.ts";
+import { expireIdempotencyKey } from "../../db/queries/generation-dedup.ts";
+import { findGenerationByIdempotencyKey } from "../../db/queries/generations.ts";
 import { getActiveModelVersion } from "../../db/queries/models.ts";
 import { getProjectForAccount } from "../../db/queries/projects.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
+import { cacheModeOf } from "../dedup/cache-directive.ts";
+import { contentHashOf } from "../dedup/content-hash.ts";
 import { ApiError, invalidRequest } from "../errors/index.ts";
+import { canonicalJson } from "../lib/canonical-json.ts";
 import { sha256Hex } from "../lib/digest.ts";
+import { checkPixels, checkRequestCost, laneFor } from "../limits/plan-checks.ts";
 import type { Caller } from "../middleware/auth/index.ts";
+import {
+  isPromptBlocked,
+  moderatePrompt,
+  promptBlockedError,
+  promptModerationOf,
+  promptStrictnessOf,
+  recordBlockedPrompt,
+} from "../moderation/index.ts";
 import type { GeoPoint } from "../routing/geo.ts";
-import { dispatchGeneration, type DispatchGenerationDeps } from "./dispatch-generation.ts";
+import { acceptGeneration } from "./accept-generation.ts";
+import { dispatchGeneration } from "./dispatch-generation.ts";
+import { finishGeneration, type FinishGenerationDeps } from "./finish-generation.ts";
+import { moderationPolicyOf } from "./moderation-policy.ts";
 import { estimateGpuMs, gpuCostMicrousd } from "./pricing.ts";
 
+export { canonicalJson };
+
 export const DEFAULT_MODEL = "cppn-glove";
-export const DEFAULT_PRIORITY = "standard";
+/** An Idempotency-Key is remembered this long; afterwards the key starts a new generation. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
 
 export interface CreateGenerationInput {
   caller: Caller;
@@ -19,18 +39,32 @@ export interface CreateGenerationInput {
   idempotencyKey: string | undefined;
   requestId: string;
   client: GeoPoint | null;
+  /** The edge location (request.cf.colo) routing learns round trips for; null: this process. */
+  colo?: string | null;
   callbackBase: string;
+  /** The request's Cache-Control header (`no-cache` opts out of dedup and merging). */
+  cacheControl?: string;
 }
 
-export type CreateGenerationDeps = DispatchGenerationDeps;
-
-/** `replayed`: an earlier request with the same Idempotency-Key and body made this generation. */
-export type CreateGenerationResult = { row: GenerationRow; replayed: boolean };
+export type CreateGenerationDeps = FinishGenerationDeps;
 
 /**
- * Accepts a generation: resolves model and project, prices it, writes it `queued` (before any
- * dispatch, so nothing accepted is lost), then routes it to the nearest region that takes it.
- * Throws 503 overloaded_error (row failed) when no region can take it now.
+ * `replayed`: an earlier request with the same Idempotency-Key and body made this generation.
+ * `headers`: RateLimit and Cache-Status headers for the answer.
+ */
+export type CreateGenerationResult = {
+  row: GenerationRow;
+  replayed: boolean;
+  headers: Record<string, string>;
+};
+
+/**
+ * Accepts a generation: resolves model and project, applies the plan (size, lane, cost per
+ * request), prices it, admits it against the account's limits (rate, concurrency, spend
+ * reservation), answers it from the dedup cache or merges it into identical work in flight when
+ * it can, else writes it `queued` (before any dispatch, so nothing accepted is lost) and routes it
+ * to the nearest region that takes it. Throws 503 overloaded_error (row failed, spend refunded)
+ * when no region can take it now.
  */
 export async function createGeneration(
   input: CreateGenerationInput,
@@ -41,8 +75,14 @@ export async function createGeneration(
   const requestHash = await sha256Hex(canonicalJson(request));
   if (idempotencyKey !== undefined) {
     const earlier = await findGenerationByIdempotencyKey(deps.db, accountId, idempotencyKey);
-    if (earlier) return replay(earlier, requestHash);
+    const expiredBefore = new Date(deps.clock() - IDEMPOTENCY_KEY_TTL_MS);
+    if (earlier && !(await expireIdempotencyKey(deps.db, earlier.id, expiredBefore))) {
+      return replay(earlier, requestHash);
+    }
   }
+  const { plan } = caller;
+  checkPixels(plan, request.width, request.height);
+  deps.webhooks.checkTarget(request.webhook);
 
   const [name, pinned] = (request.model ?? DEFAULT_MODEL).split("@") as [string, string?];
   const resolved = await getActiveModelVersion(deps.db, name, pinned);
@@ -55,60 +95,121 @@ export async function createGeneration(
       "model",
     );
   }
-  if (request.project !== undefined) {
-    const project = await getProjectForAccount(deps.db, accountId, request.project);
-    if (!project) {
-      throw invalidRequest("project_not_found", `no such project: ${request.project}`, "project");
-    }
+  const project =
+    request.project === undefined
+      ? null
+      : await getProjectForAccount(deps.db, accountId, request.project);
+  if (request.project !== undefined && !project) {
+    throw invalidRequest("project_not_found", `no such project: ${request.project}`, "project");
   }
 
   const params = {
     width: request.width,
     height: request.height,
     seed: request.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
-    priority: request.priority ?? DEFAULT_PRIORITY,
+    priority: laneFor(plan, request.priority),
   };
+  // Prompt moderation (the negative prompt names what must not appear: it is not moderated). A
+  // blocked prompt is kept as a `blocked` generation, visible in the caller's list, and answered
+  // 422 before any pricing, reservation or dispatch.
+  const verdict = moderatePrompt(request.prompt, promptStrictnessOf(project));
+  if (verdict.action === "block") {
+    const blocked = await recordBlockedPrompt(
+      {
+        caller,
+        request,
+        resolved,
+        params,
+        verdict,
+        idempotencyKey,
+        requestHash,
+        requestId: input.requestId,
+        callbackBase: input.callbackBase,
+      },
+      deps,
+    );
+    if (!blocked.created) return replay(blocked.row, requestHash);
+    throw promptBlockedError(blocked.row, blocked.headers);
+  }
   await deps.catalog.rows();
   const likelyRegion = deps.directory.rank(input.client)[0];
   const gpuMsPerMegapixel = resolved.version.gpuMsPerMegapixel;
   const estimate = gpuCostMicrousd(
     estimateGpuMs(gpuMsPerMegapixel, params.width, params.height),
     likelyRegion ? await deps.catalog.gpuPricePerHourMicrousd(likelyRegion.name) : null,
+    plan.priceMultiplier,
   );
+  checkRequestCost(plan, estimate);
+  const moderation = moderationPolicyOf(project);
+  const cacheMode = cacheModeOf(request, input.cacheControl);
+  const contentHash =
+    cacheMode === "use"
+      ? await contentHashOf({
+          accountId,
+          model: resolved.model.name,
+          modelVersion: resolved.version.version,
+          prompt: request.prompt,
+          negativePrompt: request.negative_prompt,
+          ...params,
+          style: request.style,
+          moderation,
+        })
+      : null;
 
-  const { generation, created } = await insertGeneration(deps.db, {
-    accountId,
-    projectId: request.project ?? null,
-    apiKeyId: caller.apiKey.id,
-    modelVersionId: resolved.version.id,
-    model: resolved.model.name,
-    modelVersion: resolved.version.version,
-    prompt: request.prompt,
-    negativePrompt: request.negative_prompt ?? null,
-    params,
-    metadata: request.metadata ?? {},
-    status: "queued",
-    createdAt: new Date(deps.clock()),
-    costEstimatedMicrousd: estimate,
-    idempotencyKey: idempotencyKey ?? null,
-    requestHash: idempotencyKey === undefined ? null : requestHash,
-    style: request.style ?? null,
-    webhook: request.webhook ?? null,
-    requestId: input.requestId,
-  });
-  // A concurrent request with the same key won the insert.
-  if (!created) return replay(generation, requestHash);
-
-  const { row, result } = await dispatchGeneration(
+  const accepted = await acceptGeneration(
     {
-      row: generation,
-      attempt: 1,
-      from: input.client,
+      plan,
+      values: {
+        id: newId("generation"),
+        accountId,
+        projectId: request.project ?? null,
+        apiKeyId: caller.apiKey.id,
+        modelVersionId: resolved.version.id,
+        model: resolved.model.name,
+        modelVersion: resolved.version.version,
+        prompt: request.prompt,
+        negativePrompt: request.negative_prompt ?? null,
+        params,
+        metadata: request.metadata ?? {},
+        status: "queued",
+        createdAt: new Date(deps.clock()),
+        costEstimatedMicrousd: estimate,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash: idempotencyKey === undefined ? null : requestHash,
+        style: request.style ?? null,
+        webhook: request.webhook ?? null,
+        moderation: promptModerationOf(verdict),
+        requestId: input.requestId,
+        contentHash,
+        priceMultiplier: plan.priceMultiplier,
+      },
+      reserveMicrousd: estimate,
+      cacheMode,
       callbackBase: input.callbackBase,
-      gpuMsPerMegapixel,
     },
     deps,
   );
+  // A concurrent request with the same key won the insert.
+  if (accepted.kind === "replayed") return replay(accepted.row, requestHash);
+  // Answered from the dedup cache, or following identical work in flight: no job to dispatch.
+  if (accepted.kind !== "created") {
+    return { row: accepted.row, replayed: false, headers: accepted.headers };
+  }
+
+  const { row, result } = await dispatchGeneration(
+    {
+      row: accepted.row,
+      attempt: 1,
+      from: input.client,
+      colo: input.colo ?? null,
+      callbackBase: input.callbackBase,
+      gpuMsPerMegapixel,
+      moderation,
+    },
+    deps,
+  );
+  // The row is failed now: refund its reservation and end the requests merged into it.
+  if (result.kind !== "accepted") await finishGeneration(row, input.callbackBase, deps);
   if (result.kind === "exhausted") {
     throw new ApiError({
       type: "overloaded_error",
@@ -124,7 +225,7 @@ export async function createGeneration(
       message: `generation ${row.id} failed: a region refused the job`,
     });
   }
-  return { row, replayed: false };
+  return { row, replayed: false, headers: accepted.headers };
 }
 
 function replay(earlier: GenerationRow, requestHash: string): CreateGenerationResult {
@@ -135,17 +236,7 @@ function replay(earlier: GenerationRow, requestHash: string): CreateGenerationRe
       message: "this Idempotency-Key was used with a different request body",
     });
   }
-  return { row: earlier, replayed: true };
-}
-
-/** JSON with sorted keys: the same request hashes the same whatever its key order or spacing. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
+  // The same request again: a blocked prompt is refused again, the same way.
+  if (isPromptBlocked(earlier)) throw promptBlockedError(earlier);
+  return { row: earlier, replayed: true, headers: {} };
 }

@@ -18,11 +18,18 @@ export function estimateGpuMs(
   return (gpuMsPerMegapixel ?? DEFAULT_GPU_MS_PER_MEGAPIXEL) * megapixels(width, height);
 }
 
-/** Price of `gpuMs` of GPU time; rounded up so no GPU work is ever priced at zero. */
-export function gpuCostMicrousd(gpuMs: number, gpuPricePerHourMicrousd: number | null): number {
+/**
+ * Price of `gpuMs` of GPU time, times the account plan's `priceMultiplier`; rounded up so no GPU
+ * work is ever priced at zero.
+ */
+export function gpuCostMicrousd(
+  gpuMs: number,
+  gpuPricePerHourMicrousd: number | null,
+  priceMultiplier = 1,
+): number {
   if (gpuMs <= 0) return 0;
   const price = gpuPricePerHourMicrousd ?? DEFAULT_GPU_PRICE_PER_HOUR_MICROUSD;
-  return Math.ceil((gpuMs * price) / MS_PER_HOUR);
+  return Math.ceil((gpuMs * price * priceMultiplier) / MS_PER_HOUR);
 }
 
 export const microusdToUsd = (microusd: number) => microusd / 1_000_000;

@@ -54,5 +54,6 @@ export async function toGeneration(row: GenerationRow, ctx: SerializeContext): P
       gpu_ms: row.gpuMs,
     },
     urls: { self, events: `${self}/events`, cancel: `${self}/cancel` },
+    routing: row.routing ?? null,
   };
 }

@@ -22,12 +22,18 @@ export async function waitForTerminal(
 ): Promise<GenerationRow> {
   // Elapsed time, not the app clock (which tests may freeze).
   const deadline = performance.now() + timeoutMs;
-  let current = row;
-  while (!TERMINAL_STATUSES.has(current.status)) {
-    const left = deadline - performance.now();
-    if (left <= 0) break;
-    await deps.notifier.next(row.id, Math.min(left, deps.pollMs));
-    current = (await getGeneration(deps.db, row.id)) ?? current;
+  // Watching before the re-read: a change landing in between is not missed.
+  const watch = deps.notifier.watch(row.id);
+  try {
+    let current = (await getGeneration(deps.db, row.id)) ?? row;
+    while (!TERMINAL_STATUSES.has(current.status)) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await watch.changed(Math.min(left, deps.pollMs));
+      current = (await getGeneration(deps.db, row.id)) ?? current;
+    }
+    return current;
+  } finally {
+    watch.close();
   }
-  return current;
 }

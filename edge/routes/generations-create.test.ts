@@ -11,7 +11,7 @@ import {
   type EdgeFixture,
 } from "../testing/edge-fixture.ts";
 import { deliverEvent, runningEvent, succeededEvent } from "../testing/job-events.ts";
-import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
+import { deadRegion, startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
 import { seedAccount, TEST_MODEL } from "../testing/seed.ts";
 
 const PARIS = { "x-client-lat": "48.85", "x-client-lon": "2.35" };
@@ -210,7 +210,8 @@ describe("POST /v1/generations: accepting and routing", () => {
     ["the US", "us-east", CHICAGO],
     ["Asia", "ap-southeast", TOKYO],
   ])("routes a client in %s to %s", async (_, region, headers) => {
-    const gen = await (await create({ prompt: "x", seed: 1 }, headers)).json();
+    // cache: false, or the three identical requests would merge into the first one's job.
+    const gen = await (await create({ prompt: "x", seed: 1, cache: false }, headers)).json();
     expect(gen.region).toBe(region);
   });
 
@@ -246,7 +247,24 @@ describe("POST /v1/generations: accepting and routing", () => {
       params: { seed: 42, priority: "fast" },
       project: project.id,
     });
-    expect(eu.jobs[0]).toMatchObject({ seed: 42, priority: "fast", project_id: project.id });
+    expect(eu.jobs[0]).toMatchObject({
+      seed: 42,
+      priority: "fast",
+      project_id: project.id,
+      moderation: { strictness: "standard" },
+    });
+  });
+
+  it("carries the project's output-moderation policy to the region", async () => {
+    const strict = await createProject(f.db, {
+      accountId: f.owner.account.id,
+      name: "strict",
+      moderationPolicy: { strictness: "strict" },
+    });
+    await create({ prompt: "p", project: strict.id });
+    await create({ prompt: "p" });
+    expect(eu.jobs[0]?.moderation).toEqual({ strictness: "strict" });
+    expect(eu.jobs[1]).not.toHaveProperty("moderation");
   });
 
   it("fails over to the next-nearest region when the nearest answers 503", async () => {
@@ -274,6 +292,31 @@ describe("POST /v1/generations: accepting and routing", () => {
     });
     expect(failed.completed_at).not.toBeNull();
     expect([eu, us, ap].map((s) => s.jobs.length)).toEqual([1, 1, 1]);
+  });
+
+  it("all regions unreachable -> 503 with Retry-After, and the row is failed", async () => {
+    const down = await Promise.all([
+      deadRegion("us-east", 39.04, -77.49),
+      deadRegion("eu-west", 53.35, -6.26),
+    ]);
+    const isolated = createApp({
+      db: f.db,
+      assets: f.assets,
+      regions: down,
+      secrets: TEST_SECRETS,
+      environment: "development",
+      log: () => {},
+    });
+    const res = await isolated.request("/v1/generations", {
+      method: "POST",
+      body: JSON.stringify({ prompt: "everything is down" }),
+      headers: { ...PARIS, authorization: `Bearer ${f.owner.key}` },
+    });
+    await expectError(res, 503, "overloaded_error", "no_region_available");
+    expect(res.headers.get("retry-after")).toBe("5");
+    const [failed] = (await (await f.call("/v1/generations?status=failed&limit=1")).json()).data;
+    expect(failed).toMatchObject({ prompt: "everything is down", status: "failed", region: null });
+    expect(failed.error.message).toContain("eu-west: unreachable");
   });
 
   it("a region refusing the job outright -> 500 api_error, row failed, no other region tried", async () => {

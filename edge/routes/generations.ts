@@ -17,7 +17,7 @@ import { toGeneration } from "../generations/serialize.ts";
 import { waitForTerminal } from "../generations/wait-for-terminal.ts";
 import { auth } from "../middleware/auth/index.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
-import { clientLocation } from "../routing/geo.ts";
+import { clientLocation, edgeColo } from "../routing/geo.ts";
 import { parseOrThrow } from "../validation/index.ts";
 import { baseUrl, serializeContext } from "./base-url.ts";
 
@@ -50,6 +50,9 @@ export function generationRoutes(s: EdgeServices): Hono<AppEnv> {
     clock: s.clock,
     timeoutMs: s.tuning.dispatchTimeoutMs,
     log: s.log,
+    limiter: s.limiter,
+    notifier: s.notifier,
+    webhooks: s.webhooks,
   };
 
   app.post(
@@ -59,17 +62,20 @@ export function generationRoutes(s: EdgeServices): Hono<AppEnv> {
     async (c) => {
       const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
       const waitS = preferredWaitSeconds(c.req.header("prefer"));
-      const { row, replayed } = await createGeneration(
+      const { row, replayed, headers } = await createGeneration(
         {
           caller: c.var.caller,
           request: c.var.body,
           idempotencyKey,
           requestId: c.var.requestId,
           client: clientLocation(c.req.raw, s.environment),
+          colo: edgeColo(c.req.raw, s.environment),
           callbackBase: baseUrl(c, s),
+          cacheControl: c.req.header("cache-control"),
         },
         dispatchDeps,
       );
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
       let current = row;
       if (waitS > 0) {
         current = await waitForTerminal(row, waitS * 1000, {

@@ -12,7 +12,13 @@ import {
   TEST_SECRETS,
   type EdgeFixture,
 } from "../testing/edge-fixture.ts";
-import { deliverEvent, failedEvent, runningEvent, succeededEvent } from "../testing/job-events.ts";
+import {
+  blockedEvent,
+  deliverEvent,
+  failedEvent,
+  runningEvent,
+  succeededEvent,
+} from "../testing/job-events.ts";
 import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
 
 const SECRET = TEST_SECRETS.regionSigning;
@@ -159,6 +165,28 @@ describe("POST /internal/regions/:region/events", () => {
     expect(await row(id)).toMatchObject({
       status: "failed",
       error: { type: "api_error", code: "inference_error", message: "job failed: inference_error" },
+    });
+  });
+
+  it("a blocked output blocks the generation, lists the categories and charges nothing", async () => {
+    const { id, job } = await dispatched();
+    expect(await (await deliverEvent(f.app, SECRET, blockedEvent(job, "eu-west"))).json()).toEqual({
+      ok: true,
+      outcome: "applied",
+    });
+    const gen = Generation.parse(await (await f.call(`/v1/generations/${id}`)).json());
+    expect(gen).toMatchObject({
+      status: "blocked",
+      output: null,
+      error: { type: "content_policy_violation", code: "output_blocked", categories: ["porn"] },
+      cost: { actual_usd: null },
+    });
+    expect((await row(id))?.moderation).toMatchObject({
+      output: { action: "blocked", categories: ["porn"] },
+    });
+    const late = succeededEvent(job, "eu-west", new Uint8Array([1]));
+    expect(await (await deliverEvent(f.app, SECRET, late)).json()).toMatchObject({
+      outcome: "ignored",
     });
   });
 

@@ -7,6 +7,7 @@ import type { EdgeServices } from "../deps.ts";
 import { invalidRequest, notFound } from "../errors/index.ts";
 import { applyJobEvent } from "../generations/apply-job-event.ts";
 import { regionSignature } from "../middleware/region-signature/index.ts";
+import { ReplayGuard } from "../security/replay-guard.ts";
 import type { RegionHealth } from "../routing/region-directory.ts";
 import { baseUrl } from "./base-url.ts";
 
@@ -29,6 +30,8 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
     secret: s.secrets.regionSigning,
     clock: s.clock,
     maxBytes: s.tuning.maxBodyBytes,
+    // One per app (per isolate on Workers): a captured event or heartbeat cannot be replayed.
+    replayGuard: new ReplayGuard({ clock: s.clock }),
   };
   const applyDeps = {
     db: s.db,
@@ -41,6 +44,8 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
     timeoutMs: s.tuning.dispatchTimeoutMs,
     maxDispatchAttempts: s.tuning.maxDispatchAttempts,
     log: s.log,
+    limiter: s.limiter,
+    webhooks: s.webhooks,
   };
   const persisted = new Map<string, { at: number; status: StoredRegionStatus }>();
 

@@ -24,6 +24,8 @@ export interface DispatchAttempt {
   outcome: AttemptOutcome;
   status?: number;
   detail?: string;
+  /** Time to the region's HTTP answer (a round trip plus its intake), when one came. */
+  elapsedMs?: number;
 }
 
 export type DispatchResult =
@@ -58,6 +60,7 @@ export async function dispatchJob(
   for (const region of candidates) {
     const body = JSON.stringify(RegionJob.parse({ ...draft, callback_url: callbackUrl(region) }));
     let res: Response;
+    const sentAt = performance.now();
     try {
       res = await callRegion(
         region,
@@ -84,10 +87,12 @@ export async function dispatchJob(
       });
       continue;
     }
+    const elapsedMs = performance.now() - sentAt;
     if (res.ok) {
       deps.directory.recordSuccess(region.name);
+      deps.directory.recordAccepted(region.name, draft.priority);
       const accepted = JobAccepted.safeParse(await res.json().catch(() => null));
-      attempts.push({ region: region.name, outcome: "accepted", status: res.status });
+      attempts.push({ region: region.name, outcome: "accepted", status: res.status, elapsedMs });
       // The region took the job even if its answer is odd; keep it rather than run the job twice.
       const answer = accepted.success
         ? accepted.data
@@ -99,7 +104,13 @@ export async function dispatchJob(
       // Push-back is the region working as designed, not a fault: the breaker is left alone.
       const after = retryAfterSeconds(res.headers.get("retry-after"), deps.clock());
       if (after !== null) retryAfters.push(after);
-      attempts.push({ region: region.name, outcome: "busy", status: res.status, detail });
+      attempts.push({
+        region: region.name,
+        outcome: "busy",
+        status: res.status,
+        detail,
+        elapsedMs,
+      });
       deps.log({
         level: "info",
         msg: "region busy",
@@ -111,7 +122,13 @@ export async function dispatchJob(
       continue;
     }
     if (res.status >= 500) deps.directory.recordFailure(region.name);
-    attempts.push({ region: region.name, outcome: "rejected", status: res.status, detail });
+    attempts.push({
+      region: region.name,
+      outcome: "rejected",
+      status: res.status,
+      detail,
+      elapsedMs,
+    });
     deps.log({
       level: "error",
       msg: "region rejected job",

@@ -47,3 +47,21 @@ export function clientLocation(
   const fromCf = GeoInput.safeParse({ lat: cf?.latitude, lon: cf?.longitude });
   return fromCf.success ? fromCf.data : null;
 }
+
+export const DEV_COLO_HEADER = "x-client-colo";
+const Colo = z.string().regex(/^[A-Za-z0-9-]{1,16}$/);
+
+/**
+ * The edge location serving the request (`request.cf.colo` on Workers, e.g. "FRA"); in development
+ * only, the `x-client-colo` header may override it. Null elsewhere (a Node or Deno process is one
+ * location of its own).
+ */
+export function edgeColo(req: Request, environment: "development" | "production"): string | null {
+  if (environment === "development") {
+    const fromHeader = Colo.safeParse(req.headers.get(DEV_COLO_HEADER) ?? undefined);
+    if (fromHeader.success) return fromHeader.data;
+  }
+  const cf = (req as Request & { cf?: { colo?: unknown } }).cf;
+  const fromCf = Colo.safeParse(cf?.colo);
+  return fromCf.success ? fromCf.data : null;
+}

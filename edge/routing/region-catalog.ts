@@ -1,6 +1,7 @@
 import type { Database } from "../../db/client/index.ts";
 import { listRegions } from "../../db/queries/regions.ts";
 import type { Region } from "../../db/schema/regions.ts";
+import { describeError } from "../lib/describe-error.ts";
 import type { RegionDirectory } from "./region-directory.ts";
 
 export interface RegionCatalogOptions {
@@ -53,7 +54,7 @@ export class RegionCatalog {
         }
       }
     } catch (err) {
-      log({ level: "warn", msg: "regions table unreadable", error: String(err) });
+      log({ level: "warn", msg: "regions table unreadable", error: describeError(err) });
     }
     this.#loadedAt = clock();
   }

@@ -21,7 +21,7 @@ export function regionUrl(region: RegionConfig, path: string): URL {
   return new URL(region.endpoint.replace(/\/+$/, "") + path);
 }
 
-/** One signed call to a region; the signature covers the path the region actually receives. */
+/** One signed call to a region; the signature covers the path and query the region receives. */
 export async function callRegion(
   region: RegionConfig,
   call: RegionCall,
@@ -31,7 +31,7 @@ export async function callRegion(
   const body = call.body ?? "";
   const signature = await signRequest(
     deps.secret,
-    { method: call.method, path: url.pathname, body },
+    { method: call.method, path: url.pathname + url.search, body },
     deps.clock(),
   );
   return deps.fetch(url, {

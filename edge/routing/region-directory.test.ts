@@ -17,7 +17,7 @@ const heartbeat = (region: string, over: Partial<Heartbeat> = {}): Heartbeat => 
   at: new Date().toISOString(),
   ready: true,
   draining: false,
-  queue_depth: { fast: 0, standard: 1, relax: 0 },
+  queue_depth: { fast: 0, standard: 0, relax: 0 },
   in_flight: 0,
   capacity: 4,
   throughput_per_s: 2,
@@ -99,7 +99,8 @@ describe("RegionDirectory breaker", () => {
     expect(directory.health("eu-west")).toBe("unknown");
     directory.recordFailure("eu-west");
     expect(directory.health("eu-west")).toBe("tripped");
-    expect(names(directory.rank(PARIS))).not.toContain("eu-west");
+    // Open: tried only after every other region (never refused outright).
+    expect(names(directory.rank(PARIS))).toEqual(["us-east", "ap-southeast", "eu-west"]);
 
     advance(30_001);
     expect(names(directory.rank(PARIS))[0]).toBe("eu-west");
@@ -130,7 +131,7 @@ describe("RegionDirectory.describe", () => {
       name: "us-east",
       health: "healthy",
       last_heartbeat_at: new Date(now()).toISOString(),
-      queue_depth: { fast: 0, standard: 1, relax: 0 },
+      queue_depth: { fast: 0, standard: 0, relax: 0 },
     });
     expect(eu).toMatchObject({ name: "eu-west", health: "unknown", last_heartbeat_at: null });
   });

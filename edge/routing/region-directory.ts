@@ -1,14 +1,19 @@
+import type { Priority } from "../../contracts/api.ts";
 import type { Heartbeat, RegionConfig } from "../../contracts/region-protocol.ts";
-import { greatCircleKm, type GeoPoint } from "./geo.ts";
+import type { GeoPoint } from "./geo.ts";
+import { distanceRttMs, RttObservations } from "./network-rtt.ts";
+import { regionWaitMs, type LaneCounts } from "./queue-wait.ts";
+import {
+  DEFAULT_ROUTING_MODEL,
+  orderPlan,
+  type RegionHealth,
+  type RouteRequest,
+  type RoutePlan,
+  type RoutingModel,
+  type ScoredRegion,
+} from "./route-plan.ts";
 
-/**
- * - healthy: a node heartbeated recently and takes jobs;
- * - unknown: never heard from (cold start): tryable;
- * - stale: heard from before, silent now: tried only as a last resort;
- * - draining: every recently heard node refuses work (draining or not ready);
- * - tripped: too many consecutive dispatch failures; skipped until the cool-down ends.
- */
-export type RegionHealth = "healthy" | "unknown" | "stale" | "draining" | "tripped";
+export type { RegionHealth } from "./route-plan.ts";
 
 export interface RegionDirectoryOptions {
   clock?: () => number;
@@ -18,6 +23,8 @@ export interface RegionDirectoryOptions {
   breakerThreshold?: number;
   /** How long an open breaker keeps a region out; after it one trial request is let through. */
   breakerCooldownMs?: number;
+  /** The constants of the expected-completion estimate. */
+  model?: Partial<RoutingModel>;
 }
 
 export interface RegionStatus {
@@ -38,28 +45,47 @@ interface RegionState {
   nodes: Map<string, NodeState>;
   consecutiveFailures: number;
   trippedUntil: number;
+  /** Jobs this edge handed over since the region's newest heartbeat (which cannot show them yet). */
+  sentSinceHeartbeat: LaneCounts;
+  /** When that count started: a region that stops heartbeating does not keep it forever. */
+  sentCountedFrom: number;
 }
 
 const DEFAULTS = { heartbeatTtlMs: 15_000, breakerThreshold: 3, breakerCooldownMs: 30_000 };
 // Nodes silent this many TTLs are forgotten (node ids change with every restart).
 const FORGET_AFTER_TTLS = 20;
+// Observed round trips of a process without a colo (Node, Deno) are its own.
+const THIS_EDGE = "self";
+// Jobs sent to a region count against its queue until a heartbeat shows them, or this long.
+const SENT_COUNT_WINDOW_MS = 5_000;
+const noLanes = (): LaneCounts => ({ fast: 0, standard: 0, relax: 0 });
 
-/** The edge's view of its regions: fed by heartbeats and dispatch outcomes, asked for a ranking. */
+/**
+ * The edge's view of its regions, fed by heartbeats and dispatch outcomes: scores each region's
+ * expected completion for a request (network round trip + queue wait in the job's lane + cold
+ * model penalty) and keeps a circuit breaker per region.
+ */
 export class RegionDirectory {
   readonly #regions = new Map<string, RegionState>();
   readonly #clock: () => number;
   readonly #opts: typeof DEFAULTS;
+  readonly #model: RoutingModel;
+  readonly #rtt: RttObservations;
 
   constructor(regions: readonly RegionConfig[], opts: RegionDirectoryOptions = {}) {
-    const { clock, ...rest } = opts;
+    const { clock, model, ...rest } = opts;
     this.#clock = clock ?? Date.now;
     this.#opts = { ...DEFAULTS, ...stripUndefined(rest) };
+    this.#model = { ...DEFAULT_ROUTING_MODEL, ...model };
+    this.#rtt = new RttObservations(this.#model.rtt);
     for (const config of regions) {
       this.#regions.set(config.name, {
         config,
         nodes: new Map(),
         consecutiveFailures: 0,
         trippedUntil: 0,
+        sentSinceHeartbeat: noLanes(),
+        sentCountedFrom: this.#clock(),
       });
     }
   }
@@ -76,14 +102,34 @@ export class RegionDirectory {
   observeHeartbeat(heartbeat: Heartbeat, receivedAt: number = this.#clock()): boolean {
     const region = this.#regions.get(heartbeat.region);
     if (!region) return false;
+    const newest = this.#newest(region)?.receivedAt ?? -Infinity;
     const known = region.nodes.get(heartbeat.node_id);
     if (!known || known.receivedAt <= receivedAt) {
       region.nodes.set(heartbeat.node_id, { heartbeat, receivedAt });
     }
+    // A newer heartbeat counts the jobs sent before it.
+    if (receivedAt > newest) this.#resetSent(region, receivedAt);
     const forgetBefore = this.#clock() - FORGET_AFTER_TTLS * this.#opts.heartbeatTtlMs;
     for (const [id, node] of region.nodes)
       if (node.receivedAt < forgetBefore) region.nodes.delete(id);
     return true;
+  }
+
+  /** The region accepted a job of `lane`: it waits there until the next heartbeat shows it. */
+  recordAccepted(name: string, lane: Priority): void {
+    const region = this.#regions.get(name);
+    if (!region) return;
+    const now = this.#clock();
+    if (now - region.sentCountedFrom > SENT_COUNT_WINDOW_MS) this.#resetSent(region, now);
+    region.sentSinceHeartbeat[lane] += 1;
+  }
+
+  /** A dispatch got an HTTP answer after `elapsedMs`: a round trip from `colo` to the region. */
+  observeRtt(colo: string | null, name: string, elapsedMs: number, client: GeoPoint | null): void {
+    const region = this.#regions.get(name);
+    if (!region) return;
+    const prior = client ? distanceRttMs(client, region.config, this.#model.rtt) : null;
+    this.#rtt.observe(colo ?? THIS_EDGE, name, elapsedMs, prior);
   }
 
   recordSuccess(name: string): void {
@@ -107,28 +153,44 @@ export class RegionDirectory {
   }
 
   /**
-   * Regions to try, best first: healthy and never-heard-from ones by distance from the client
-   * (configuration order when the client's location is unknown), then stale ones as a last
-   * resort. Draining and tripped regions, and `exclude`, are left out.
+   * Every region scored for `request`: candidates in the order to try them (soonest expected
+   * completion first; stale regions after live ones, tripped ones last), draining and excluded
+   * ones skipped.
    */
-  rank(client: GeoPoint | null, exclude: ReadonlySet<string> = new Set()): RegionConfig[] {
+  plan(request: RouteRequest): RoutePlan {
     const now = this.#clock();
-    const candidates: { config: RegionConfig; tier: number; km: number; order: number }[] = [];
-    let order = 0;
+    const exclude = request.exclude ?? new Set<string>();
+    const scored: ScoredRegion[] = [];
     for (const region of this.#regions.values()) {
-      order += 1;
-      if (exclude.has(region.config.name)) continue;
-      const health = this.#health(region, now);
-      if (health === "draining" || health === "tripped") continue;
-      candidates.push({
+      const state = this.#health(region, now);
+      const live = this.#liveNodes(region, now);
+      // A stale region is scored from what it last said.
+      const basis = live.length > 0 ? live : state === "stale" ? this.#lastKnown(region) : [];
+      const rttMs = this.#rttMs(request, region.config);
+      const sent =
+        now - region.sentCountedFrom > SENT_COUNT_WINDOW_MS ? noLanes() : region.sentSinceHeartbeat;
+      const queueMs = regionWaitMs(basis, request.lane, sent, this.#model.defaultServiceMs);
+      const warm =
+        request.model === null || basis.some((h) => h.warm_models.includes(request.model!));
+      const coldMs = warm ? 0 : this.#model.coldModelPenaltyMs;
+      scored.push({
         config: region.config,
-        tier: health === "stale" ? 1 : 0,
-        km: client ? greatCircleKm(client, region.config) : 0,
-        order,
+        state,
+        eligible: state !== "draining" && !exclude.has(region.config.name),
+        expectedMs: (rttMs ?? 0) + queueMs + coldMs,
+        rttMs,
+        queueMs,
+        coldMs,
       });
     }
-    candidates.sort((a, b) => a.tier - b.tier || a.km - b.km || a.order - b.order);
-    return candidates.map((c) => c.config);
+    return orderPlan(scored);
+  }
+
+  /** Regions to try, best first, for a standard-lane job of no particular model (see plan()). */
+  rank(client: GeoPoint | null, exclude: ReadonlySet<string> = new Set()): RegionConfig[] {
+    return this.plan({ client, colo: null, lane: "standard", model: null, exclude }).candidates.map(
+      (c) => c.config,
+    );
   }
 
   /** Public status of every region (for /healthz and GET /v1/regions). */
@@ -144,6 +206,38 @@ export class RegionDirectory {
         warm_models: newest?.heartbeat.warm_models ?? [],
       };
     });
+  }
+
+  #resetSent(region: RegionState, from: number): void {
+    region.sentSinceHeartbeat = noLanes();
+    region.sentCountedFrom = from;
+  }
+
+  /** Learned round trip for the colo when there is one, else the distance model, else unknown. */
+  #rttMs(request: RouteRequest, config: RegionConfig): number | null {
+    const learned = this.#rtt.estimate(request.colo ?? THIS_EDGE, config.name);
+    if (learned !== null) return learned;
+    return request.client ? distanceRttMs(request.client, config, this.#model.rtt) : null;
+  }
+
+  /** Nodes heard from within the TTL that take work. */
+  #liveNodes(region: RegionState, now: number): Heartbeat[] {
+    const live: Heartbeat[] = [];
+    for (const node of region.nodes.values()) {
+      const { heartbeat } = node;
+      if (
+        now - node.receivedAt <= this.#opts.heartbeatTtlMs &&
+        heartbeat.ready &&
+        !heartbeat.draining
+      )
+        live.push(heartbeat);
+    }
+    return live;
+  }
+
+  #lastKnown(region: RegionState): Heartbeat[] {
+    const newest = this.#newest(region);
+    return newest ? [newest.heartbeat] : [];
   }
 
   #health(region: RegionState, now: number): RegionHealth {

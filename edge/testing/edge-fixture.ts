@@ -9,7 +9,7 @@ import { FsObjectStore } from "../../storage/fs.ts";
 import { createApp } from "../app.ts";
 import type { EdgeDeps } from "../deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
-import { seedAccount, seedModel, seedRegions } from "./seed.ts";
+import { ROOMY_TEST_PLAN, seedAccount, seedModel, seedRegions, seedRoomyPlan } from "./seed.ts";
 
 export const TEST_SECRETS = {
   regionSigning: "test-region-signing-secret-0123456789abcdef",
@@ -21,7 +21,8 @@ export interface EdgeFixtureOptions extends Partial<Omit<EdgeDeps, "db" | "asset
 }
 
 /**
- * The real app over a fresh migrated in-memory PGlite (model, regions and one account seeded) and
+ * The real app over a fresh migrated in-memory PGlite (model, regions and one account on a roomy
+ * plan seeded) and
  * a real FsObjectStore in a temp folder. Log lines are collected instead of printed.
  */
 export async function createEdgeFixture(opts: EdgeFixtureOptions) {
@@ -29,7 +30,9 @@ export async function createEdgeFixture(opts: EdgeFixtureOptions) {
   const db = handle.db;
   await seedModel(db);
   await seedRegions(db, opts.regions);
-  const owner = await seedAccount(db);
+  // The owner's plan is roomy: tests of the plan limits create accounts on the plans they test.
+  await seedRoomyPlan(db);
+  const owner = await seedAccount(db, { plan: ROOMY_TEST_PLAN.id });
   const assetsDir = await mkdtemp(join(tmpdir(), "edge-assets-"));
   const assets = new FsObjectStore(assetsDir);
   const tasks = new BackgroundTasks();

@@ -59,3 +59,17 @@ export const failedEvent = (
   error: { code, message: `job failed: ${code}` },
   retryable,
 });
+
+export const blockedEvent = (job: RegionJob, region: string): JobEvent => ({
+  type: "blocked",
+  ...base(job, region),
+  started_at: new Date(Date.now() - 50).toISOString(),
+  gpu_ms: 9,
+  execution_provider: "cpu",
+  timings: { queue_ms: 5, inference_ms: 9, encode_ms: 2, upload_ms: 1, batch_size: 1 },
+  categories: ["porn"],
+  scores: { drawing: 0.01, hentai: 0.02, neutral: 0.02, porn: 0.9, sexy: 0.05 },
+  thresholds: { porn: 0.6, hentai: 0.7, sexy: null },
+  classifier: "nsfwjs/MobileNetV2@4.4.0",
+  quarantine_key: `quarantine/${"f".repeat(64)}.png`,
+});

@@ -14,7 +14,8 @@ import { signRequest, verifyRequest } from "../../contracts/signing.ts";
 // signatures like a region does, answers as told, and posts signed events back.
 
 export type StandInMode =
-  | { kind: "accept"; estimatedWaitMs?: number }
+  /** `delayMs`: answer after this long (a slow intake, or a long round trip). */
+  | { kind: "accept"; estimatedWaitMs?: number; delayMs?: number }
   | { kind: "busy"; status: 429 | 503; retryAfterS?: number }
   | { kind: "reject"; status: number }
   /** Accepts, then reports `running` and `succeeded` with a stored object of `bytes`. */
@@ -30,6 +31,10 @@ export interface RegionStandIn {
   readonly unsigned: number;
   /** Object fetches received (valid signature). */
   readonly objectFetches: string[];
+  /** Job ids of signed POST /v1/jobs/:id/cancel calls (answered `canceled` for a known job). */
+  readonly cancels: string[];
+  /** Jobs received and not answered yet (a `delayMs` accept, or `hang`). */
+  readonly unanswered: number;
   mode: StandInMode;
   /** Objects served on GET /v1/objects/:key. */
   readonly objects: Map<string, { bytes: Uint8Array; contentType: string }>;
@@ -67,6 +72,7 @@ export function storedObjectOf(bytes: Uint8Array, contentType = "image/png"): St
 export async function startRegionStandIn(opts: StandInOptions): Promise<RegionStandIn> {
   const jobs: RegionJob[] = [];
   const objectFetches: string[] = [];
+  const cancels: string[] = [];
   const objects = new Map<string, { bytes: Uint8Array; contentType: string }>();
   let unsigned = 0;
   const hanging = new Set<ServerResponse>();
@@ -128,6 +134,16 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
       res.writeHead(200, { "content-type": object.contentType }).end(object.bytes);
       return;
     }
+    const cancel = /^\/v1\/jobs\/([^/]+)\/cancel$/.exec(url.pathname);
+    if (req.method === "POST" && cancel) {
+      const jobId = decodeURIComponent(cancel[1]!);
+      cancels.push(jobId);
+      const state = jobs.some((j) => j.job_id === jobId) ? "canceled" : "unknown";
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ job_id: jobId, state }));
+      return;
+    }
     if (req.method !== "POST" || url.pathname !== REGION_PATHS.jobs)
       return void res.writeHead(404).end();
     const job = RegionJob.parse(JSON.parse(body));
@@ -151,16 +167,21 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
       case "accept":
       case "complete": {
         const estimated = mode.kind === "accept" ? (mode.estimatedWaitMs ?? 250) : 10;
-        res
-          .writeHead(202, { "content-type": "application/json" })
-          .end(
-            JSON.stringify({
-              job_id: job.job_id,
-              region: opts.name,
-              queue_position: 0,
-              estimated_wait_ms: estimated,
-            }),
-          );
+        const delayMs = mode.kind === "accept" ? (mode.delayMs ?? 0) : 0;
+        if (delayMs > 0) {
+          hanging.add(res);
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          hanging.delete(res);
+          if (res.destroyed) return;
+        }
+        res.writeHead(202, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            job_id: job.job_id,
+            region: opts.name,
+            queue_position: 0,
+            estimated_wait_ms: estimated,
+          }),
+        );
         if (mode.kind === "complete") {
           // After the answer, like a real region's worker loop.
           setTimeout(
@@ -181,6 +202,10 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
       return unsigned;
     },
     objectFetches,
+    cancels,
+    get unanswered() {
+      return hanging.size;
+    },
     mode: opts.mode ?? { kind: "accept" },
     objects,
     postEvent,

@@ -4,9 +4,31 @@ import { createApiKey } from "../../db/queries/api-keys.ts";
 import { upsertModelVersion } from "../../db/queries/models.ts";
 import { upsertRegion } from "../../db/queries/regions.ts";
 import type { RegionConfig } from "../../contracts/region-protocol.ts";
+import { seedPlans } from "../../db/queries/accounts.ts";
+import type { NewPlan } from "../../db/schema/plans.ts";
 
 export const TEST_MODEL = { name: "cppn-glove", version: "2026-11-27.1", gpuMsPerMegapixel: 40 };
 export const TEST_GPU_PRICE_PER_HOUR_MICROUSD = 3_600_000; // $3.60/h: 1 µUSD per GPU ms
+
+/**
+ * A plan whose limits ordinary edge tests never reach, so they are not refused by the plan's rate
+ * or concurrency as they pile up queued generations. Tests of the limits seed their own plans.
+ */
+export const ROOMY_TEST_PLAN = {
+  id: "test-roomy",
+  name: "Test (roomy)",
+  requestsPerMinute: 100_000,
+  concurrency: 10_000,
+  monthlySpendCapMicrousd: null,
+  maxPixels: 2048 * 2048,
+  lanes: ["fast", "standard", "relax"],
+  maxCostPerRequestMicrousd: null,
+  priceMultiplier: 1,
+} as const satisfies NewPlan;
+
+export async function seedRoomyPlan(db: Database): Promise<void> {
+  await seedPlans(db, [{ ...ROOMY_TEST_PLAN, lanes: [...ROOMY_TEST_PLAN.lanes] }]);
+}
 
 /** An account on `plan` with one live key; the plaintext key is returned for Authorization. */
 export async function seedAccount(db: Database, opts: { plan?: string; pepper?: string } = {}) {

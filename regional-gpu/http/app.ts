@@ -12,6 +12,9 @@ import { InvalidRequestError, RegionHttpError } from "../errors.ts";
 import type { JobIntake } from "../intake/job-intake.ts";
 import type { NodeLifecycle } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
+import { countIntake, metricsHandler, type MetricsSource } from "./metrics-route.ts";
+import { ModelStoreUnreachableError } from "../models/model-errors.ts";
+import { storeUnreachableResponse, warmModelRoute, type ModelWarmer } from "./models-warm-route.ts";
 import { rangeNotSatisfiable, serveObject } from "./objects-route.ts";
 import { verifySignature } from "./verify-signature.ts";
 
@@ -23,6 +26,8 @@ export interface RegionAppDeps {
   nodeId: string;
   secret: string;
   intake: JobIntake;
+  /** Loads models ahead of traffic (POST /v1/models/warm); absent: the route is not served. */
+  models?: ModelWarmer;
   store: ObjectStore;
   lifecycle: NodeLifecycle;
   logger: Logger;
@@ -31,6 +36,8 @@ export interface RegionAppDeps {
   /** Added to every /v1 response, to stand in for distance when all regions run on one machine. */
   simulatedRttMs?: number;
   now?: () => number;
+  /** Prometheus metrics: served at GET /metrics, and told every job submission's answer. */
+  metrics?: MetricsSource;
 }
 
 type Env = { Variables: { requestId: string } };
@@ -55,6 +62,7 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
     await next();
     c.header("x-request-id", requestId);
   });
+  if (deps.metrics) app.use(REGION_PATHS.jobs, countIntake(deps.metrics));
 
   app.use("/v1/*", async (_c, next) => {
     await next();
@@ -100,6 +108,12 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
   });
 
   app.get("/v1/objects/:key", serveObject(deps.store));
+  if (deps.models) {
+    const warm = { models: deps.models, lifecycle: deps.lifecycle, logger: deps.logger };
+    app.post(REGION_PATHS.modelsWarm, warmModelRoute(warm));
+  }
+
+  if (deps.metrics) app.get("/metrics", metricsHandler(deps.metrics));
 
   app.get("/healthz", (c) => c.json({ status: "ok", region: deps.region, node_id: deps.nodeId }));
 
@@ -125,6 +139,9 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
 
   app.onError((err, c) => {
     if (err instanceof RegionHttpError) return errorResponse(c, err);
+    if (err instanceof ModelStoreUnreachableError) {
+      return errorResponse(c, storeUnreachableResponse(err));
+    }
     if (err instanceof RangeNotSatisfiableError)
       return errorResponse(c, rangeNotSatisfiable(err.size));
     if (err instanceof InvalidObjectKeyError) {

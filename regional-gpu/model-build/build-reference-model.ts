@@ -40,7 +40,7 @@ const RECIPE_FILES = [
   "../pipelines/tokenize.ts",
   "../pipelines/vocabulary.ts",
 ];
-/** 65,535 words + the padding row: covers art words down to "teal", "magenta", "cyberpunk". */
+/** 65,535 words + the padding row: reaches art words like "teal", "magenta", "mossy", "cyberpunk". */
 const VOCABULARY_SIZE = 65_535;
 const MAX_TOKENS = 64;
 const WEIGHT_SEED = 0x5eed_c0de;

@@ -103,4 +103,15 @@ describe("InProcessQueueBackend", () => {
     expect(await q.depth()).toEqual({ fast: 0, standard: 0, relax: 0 });
     expect(await q.running()).toBe(1);
   });
+
+  it("answers the oldest queued job's arrival, whatever its lane", async () => {
+    const q = new InProcessQueueBackend({ agingMs: AGING_MS });
+    expect(await q.oldestEnqueuedAt()).toBeNull();
+    await q.add(entry("relax-old", "relax", 100));
+    await q.add(entry("fast-new", "fast", 900));
+    expect(await q.oldestEnqueuedAt()).toBe(100);
+    await q.take(1, batchKeyOf(entry("x", "fast", 0).job));
+    await q.take(1);
+    expect(await q.oldestEnqueuedAt()).toBeNull();
+  });
 });

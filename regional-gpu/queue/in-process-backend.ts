@@ -89,4 +89,13 @@ export class InProcessQueueBackend implements QueueBackend {
   async running(): Promise<number> {
     return this.runningIds.size;
   }
+
+  async oldestEnqueuedAt(): Promise<number | null> {
+    // Aging reorders lanes, so the oldest job is not necessarily first in service order.
+    let oldest: number | null = null;
+    for (const { entry } of this.queued) {
+      if (oldest === null || entry.enqueuedAt < oldest) oldest = entry.enqueuedAt;
+    }
+    return oldest;
+  }
 }

@@ -17,6 +17,8 @@ export type EnqueueResult =
 
 export const totalDepth = (d: LaneDepths) => d.fast + d.standard + d.relax;
 
+const MAX_ANSWERS = 10_000;
+
 export class JobQueue {
   private readonly backend: QueueBackend;
   private readonly maxDepth: number;
@@ -27,6 +29,7 @@ export class JobQueue {
   constructor(backend: QueueBackend, opts: JobQueueOptions) {
     this.backend = backend;
     this.maxDepth = opts.maxDepth;
+    backend.onJobsAvailable?.(() => this.wake());
   }
 
   /** Queues the job unless it is a duplicate or the queue is full; `answer` builds the 202 body. */
@@ -47,6 +50,9 @@ export class JobQueue {
     }
     const accepted = answer(position ?? 0);
     this.answers.set(id, accepted);
+    // On a shared queue another node may finish the job, so its answer is never forgotten here: keep
+    // only the newest (a repeat beyond them gets a fresh answer; the backend still refuses it).
+    if (this.answers.size > MAX_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
     this.wake();
     return { kind: "added", answer: accepted };
   }
@@ -71,6 +77,33 @@ export class JobQueue {
 
   running(): Promise<number> {
     return this.backend.running();
+  }
+
+  /** True when unstarted jobs can go back to a queue other nodes take from (see release). */
+  get canRelease(): boolean {
+    return this.backend.release !== undefined;
+  }
+
+  /** Puts unstarted jobs back on the shared queue for another node; forgets their answers here. */
+  async release(entries: readonly QueueEntry[]): Promise<void> {
+    if (!this.backend.release) throw new Error("this queue backend cannot release jobs");
+    for (const { job } of entries) this.answers.delete(job.job_id);
+    await this.backend.release(entries);
+  }
+
+  /** Epoch ms the oldest queued job was accepted, or null when none is queued (or not known). */
+  async oldestEnqueuedAt(): Promise<number | null> {
+    return (await this.backend.oldestEnqueuedAt?.()) ?? null;
+  }
+
+  /** Nodes taking from this queue: 1 for a node-local queue. */
+  async activeNodes(): Promise<number> {
+    return (await this.backend.activeNodes?.()) ?? 1;
+  }
+
+  /** Releases the backend's connections; the last call of a stopping node. */
+  async close(): Promise<void> {
+    await this.backend.close?.();
   }
 
   /** Resolves at the next enqueue, after `timeoutMs`, or when `signal` aborts, whichever is first. */

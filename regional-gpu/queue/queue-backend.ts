@@ -27,10 +27,27 @@ export interface QueueBackend {
   take(max: number, batchKey?: string): Promise<QueueEntry[]>;
   /** Forgets running jobs once they reached a terminal state. */
   finish(jobIds: readonly string[]): Promise<void>;
-  /** Removes and answers every queued (not running) job, in service order. */
+  /**
+   * Removes and answers every queued (not running) job this node holds, in service order. A shared
+   * backend answers only jobs it holds locally (e.g. prefetched), never the region's whole queue.
+   */
   removeQueued(): Promise<QueueEntry[]>;
   depth(): Promise<LaneDepths>;
   running(): Promise<number>;
+  /**
+   * Shared backends: puts unstarted jobs (from removeQueued or take) back on the shared queue, for
+   * another node to run, when this node drains. Absent on a node-local queue: a draining node hands
+   * those jobs back to the edge instead (failed, retryable).
+   */
+  release?(entries: readonly QueueEntry[]): Promise<void>;
+  /** When the oldest queued job was accepted (epoch ms), or null when nothing is queued. */
+  oldestEnqueuedAt?(): Promise<number | null>;
+  /** Nodes currently taking jobs from this queue (this one included); absent = this node only. */
+  activeNodes?(): Promise<number>;
+  /** Shared backends: calls `listener` when jobs may be waiting that this node did not enqueue. */
+  onJobsAvailable?(listener: () => void): void;
+  /** Releases connections and timers; called last, when the node stops. */
+  close?(): Promise<void>;
 }
 
 export const LANES: readonly Priority[] = ["fast", "standard", "relax"];

@@ -4,15 +4,27 @@ import { JOB_FAILURE, JobFailure, type JobFailureCode } from "../errors.ts";
 import type { EventSender } from "../events/event-sender.ts";
 import type { Logger } from "../log.ts";
 import type { ThroughputMeter } from "../metrics/throughput.ts";
+import { modelErrorCode } from "../models/model-errors.ts";
 import type { LoadedModel, ModelRun } from "../models/model-pool.ts";
-import { publishImage } from "../output/publish.ts";
+import {
+  publishUnchecked,
+  type BlockedVerdict,
+  type OutputGate,
+} from "../moderation/output-gate.ts";
 import { PipelineInputError, type ImageRequest } from "../pipelines/pipeline.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import type { QueueEntry } from "../queue/queue-backend.ts";
+import type { BatchLimits } from "./batch-policy.ts";
+import type { SchedulerObserver } from "./scheduler-observer.ts";
 
-// The worker loop: take the next job and others of its model version and shape (up to maxBatch,
-// waiting at most maxBatchDelayMs for more), announce them running, run the batch, publish each image
-// and report every job's outcome to the edge. Nothing here throws out of the loop.
+// The worker loop: take the next job and others of its model version and shape (up to maxBatch, the
+// first job waiting at most maxBatchDelayMs from its acceptance for more), announce them running, run
+// the batch as one session.run, moderate and publish (or quarantine) each image and report every
+// job's outcome to the edge.
+// The output stage (encode, moderation, upload) of a batch overlaps the next batch's inference, so
+// the executor is not left idle while a store write completes; at most MAX_FINISHING batches are in
+// that stage, which holds the executor back when the outputs cannot keep up.
+// Nothing here throws out of the loop.
 
 export interface ModelSource {
   acquire(name: string, version: string): Promise<LoadedModel>;
@@ -23,11 +35,18 @@ export interface SchedulerOptions {
   queue: JobQueue;
   models: ModelSource;
   store: ObjectStore;
-  events: EventSender;
+  /** Job events to the edge (through the shared queue's OutcomeReporter when there is one). */
+  events: Pick<EventSender, "send">;
   meter: ThroughputMeter;
   logger: Logger;
-  maxBatch: number;
-  maxBatchDelayMs: number;
+  /** Read at every batch, so limits resolved after the models load apply. */
+  batching: BatchLimits;
+  observer?: SchedulerObserver;
+  /**
+   * Moderates each image, then publishes or quarantines it. Absent: images are published unchecked,
+   * which only scheduler tests do; startRegion always sets one.
+   */
+  outputs?: OutputGate;
 }
 
 type SucceededResult = Omit<
@@ -35,9 +54,15 @@ type SucceededResult = Omit<
   "type" | "job_id" | "region" | "request_id" | "at"
 >;
 
+type BlockedResult = Omit<SucceededResult, "output" | "moderation_flag"> & BlockedVerdict;
+
 const IDLE_POLL_MS = 1_000;
+const MAX_FINISHING = 2;
 
 const iso = (ms: number = Date.now()) => new Date(ms).toISOString();
+
+const failureCodeOf = (err: unknown): string =>
+  err instanceof JobFailure ? err.code : JOB_FAILURE.inference;
 
 const toRequest = (job: RegionJob): ImageRequest => ({
   prompt: job.prompt,
@@ -51,7 +76,10 @@ export class Scheduler {
   private readonly opts: SchedulerOptions;
   private readonly stopping = new AbortController();
   private loopDone: Promise<void> | null = null;
-  private current: QueueEntry[] = [];
+  /** Jobs taken into a batch whose outcome is not reported yet (inference or output stage). */
+  private readonly active = new Map<string, QueueEntry>();
+  /** Output stages of batches whose inference is done. */
+  private readonly finishing = new Set<Promise<void>>();
   /** Jobs reported failed at the drain deadline while still running: their late results are dropped. */
   private readonly abandoned = new Set<string>();
 
@@ -63,9 +91,9 @@ export class Scheduler {
     this.loopDone ??= this.loop();
   }
 
-  /** Jobs in the batch being run now. */
+  /** Jobs started and not finished: in the batch being run and in output stages. */
   inFlight(): number {
-    return this.current.length;
+    return this.active.size;
   }
 
   /** Fails every job not yet started (the edge may route them elsewhere); answers how many. */
@@ -79,10 +107,14 @@ export class Scheduler {
   }
 
   /**
-   * Stops taking jobs and waits up to `timeoutMs` for the running batch. Jobs still running then are
-   * reported failed; answers how many.
+   * Stops taking jobs and waits up to `timeoutMs` for the running batch and the output stages. Jobs
+   * still unfinished then are abandoned (their late results dropped): handed to `release` when given (a shared queue runs
+   * them on another node), else reported failed. Answers how many.
    */
-  async stop(timeoutMs: number): Promise<number> {
+  async stop(
+    timeoutMs: number,
+    release?: (entries: readonly QueueEntry[]) => Promise<void>,
+  ): Promise<number> {
     this.stopping.abort();
     if (!this.loopDone) return 0;
     let timer: NodeJS.Timeout | undefined;
@@ -92,9 +124,14 @@ export class Scheduler {
     const outcome = await Promise.race([this.loopDone, timedOut]);
     clearTimeout(timer);
     if (outcome !== "timeout") return 0;
-    const left = this.current.filter((e) => !this.abandoned.has(e.job.job_id));
+    const left = [...this.active.values()];
+    this.active.clear();
+    for (const { job } of left) this.abandoned.add(job.job_id);
+    if (release) {
+      await release(left);
+      return left.length;
+    }
     for (const { job } of left) {
-      this.abandoned.add(job.job_id);
       const failure = new JobFailure(
         JOB_FAILURE.shutdown,
         "node shut down before the job finished",
@@ -109,82 +146,130 @@ export class Scheduler {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       try {
-        const batch = await queue.take(this.opts.maxBatch);
+        const batch = await queue.take(this.opts.batching.maxBatch);
         if (batch.length === 0) {
           await queue.waitForJobs(IDLE_POLL_MS, signal);
           continue;
         }
         await this.fill(batch);
-        this.current = batch;
-        await this.runBatch(batch);
+        for (const entry of batch) this.active.set(entry.job.job_id, entry);
+        const { finishing } = await this.runBatch(batch);
+        this.finishing.add(finishing);
+        void finishing.finally(() => this.finishing.delete(finishing));
+        while (this.finishing.size >= MAX_FINISHING) await Promise.race(this.finishing);
       } catch (err) {
         // A queue backend failure: log, pause, carry on.
         logger.error("scheduler loop error", { err });
         await queue.waitForJobs(IDLE_POLL_MS, signal);
-      } finally {
-        this.current = [];
       }
     }
+    await Promise.all(this.finishing);
   }
 
-  /** Waits up to maxBatchDelayMs for more jobs of the batch's key. */
+  /**
+   * Adds queued jobs of the batch's key, waiting for more until maxBatchDelayMs after the first job
+   * was accepted: a job that already waited that long behind other work waits no longer.
+   */
   private async fill(batch: QueueEntry[]): Promise<void> {
-    const { maxBatch, maxBatchDelayMs, queue } = this.opts;
+    const { queue } = this.opts;
+    const { maxBatch, maxBatchDelayMs } = this.opts.batching;
     const key = batch[0]!.batchKey;
-    const deadline = performance.now() + maxBatchDelayMs;
+    const deadline = batch[0]!.enqueuedAt + maxBatchDelayMs;
     while (batch.length < maxBatch && !this.stopping.signal.aborted) {
       const more = await queue.take(maxBatch - batch.length, key);
       batch.push(...more);
-      const left = deadline - performance.now();
+      const left = deadline - Date.now();
       if (batch.length >= maxBatch || left <= 0) return;
       await queue.waitForJobs(left, this.stopping.signal);
     }
   }
 
-  private async runBatch(batch: QueueEntry[]): Promise<void> {
-    const { meter } = this.opts;
+  /**
+   * Runs the batch on the executor. Resolves once the executor is free, with the batch's output
+   * stage (which never rejects; wrapped, as an async function would wait for a returned promise).
+   */
+  private async runBatch(batch: QueueEntry[]): Promise<{ finishing: Promise<void> }> {
     const started = Date.now();
-    const startedAt = iso(started);
     const first = batch[0]!.job;
     for (const { job } of batch) this.send(job, { type: "running", ...this.base(job) });
-    let failed = 0;
+    let model: LoadedModel;
+    let run: ModelRun;
+    let inferenceMs: number;
     try {
-      const model = await this.acquire(first);
+      model = await this.acquire(first);
       const inferenceStarted = performance.now();
-      const run = await this.infer(model, batch);
-      const inferenceMs = performance.now() - inferenceStarted;
-      const gpuMs = run.sessionMs / batch.length;
+      run = await this.infer(model, batch);
+      inferenceMs = performance.now() - inferenceStarted;
+    } catch (err) {
+      const failures = batch.map(() => failureCodeOf(err));
+      for (const { job } of batch) this.fail(job, err, false);
+      this.opts.meter.record(batch.length, failures.length, Date.now() - started, failures);
+      await this.opts.queue.finish(batch.map((e) => e.job.job_id));
+      return { finishing: Promise.resolve() };
+    }
+    this.opts.observer?.batchRan({
+      model: model.ref,
+      size: batch.length,
+      executionProvider: model.executionProvider,
+      inferenceMs,
+      sessionMs: run.sessionMs,
+    });
+    // Service time is the executor's: the output stage overlaps the next batch.
+    const executorMs = Date.now() - started;
+    return { finishing: this.finishBatch(batch, model, run, { started, inferenceMs, executorMs }) };
+  }
+
+  /** Moderates and publishes each image of a run batch, and reports every job's outcome. */
+  private async finishBatch(
+    batch: QueueEntry[],
+    model: LoadedModel,
+    run: ModelRun,
+    at: { started: number; inferenceMs: number; executorMs: number },
+  ): Promise<void> {
+    const { started, inferenceMs } = at;
+    const startedAt = iso(started);
+    const gpuMs = run.sessionMs / batch.length;
+    let failures: string[] = [];
+    try {
       const outcomes = await Promise.all(
         batch.map(async (entry, i) => {
           try {
-            const published = await publishImage(this.opts.store, run.images[i]!);
-            this.succeed(entry, {
+            const image = run.images[i]!;
+            const gated = this.opts.outputs
+              ? await this.opts.outputs.pass(entry.job, image)
+              : await publishUnchecked(this.opts.store, image);
+            const done = {
               started_at: startedAt,
               gpu_ms: gpuMs,
               execution_provider: model.executionProvider,
               timings: {
                 queue_ms: Math.max(0, started - entry.enqueuedAt),
                 inference_ms: inferenceMs,
-                encode_ms: published.encodeMs,
-                upload_ms: published.uploadMs,
+                encode_ms: gated.encodeMs,
+                upload_ms: gated.uploadMs,
                 batch_size: batch.length,
+                ...(gated.moderationMs !== undefined && { moderation_ms: gated.moderationMs }),
               },
-              output: published.object,
-            });
-            return true;
+            };
+            if (gated.kind === "blocked") {
+              this.block(entry.job, { ...done, ...gated.blocked });
+            } else {
+              const flag = gated.flag && { moderation_flag: gated.flag };
+              this.succeed(entry, { ...done, output: gated.output, ...flag });
+            }
+            return null;
           } catch (err) {
             this.fail(entry.job, err, false);
-            return false;
+            return failureCodeOf(err);
           }
         }),
       );
-      failed = outcomes.filter((ok) => !ok).length;
-    } catch (err) {
-      failed = batch.length;
-      for (const { job } of batch) this.fail(job, err, false);
+      failures = outcomes.filter((code) => code !== null);
     } finally {
-      meter.record(batch.length, failed, Date.now() - started);
-      await this.opts.queue.finish(batch.map((e) => e.job.job_id));
+      this.opts.meter.record(batch.length, failures.length, at.executorMs, failures);
+      await this.opts.queue.finish(batch.map((e) => e.job.job_id)).catch((err: unknown) => {
+        this.opts.logger.error("could not mark jobs finished in the queue", { err });
+      });
     }
   }
 
@@ -193,7 +278,11 @@ export class Scheduler {
       return await this.opts.models.acquire(job.model, job.model_version);
     } catch (err) {
       const message = `model ${job.model}@${job.model_version} could not be loaded: ${(err as Error).message}`;
-      throw new JobFailure(JOB_FAILURE.modelUnavailable, message, err);
+      const code =
+        modelErrorCode(err) === JOB_FAILURE.modelStoreUnreachable
+          ? JOB_FAILURE.modelStoreUnreachable
+          : JOB_FAILURE.modelUnavailable;
+      throw new JobFailure(code, message, err);
     }
   }
 
@@ -216,17 +305,55 @@ export class Scheduler {
   private succeed(entry: QueueEntry, result: SucceededResult): void {
     const { job } = entry;
     if (this.abandoned.delete(job.job_id)) return;
+    this.active.delete(job.job_id);
     this.log(job).info("job succeeded", {
       key: result.output.key,
       gpu_ms: Math.round(result.gpu_ms),
       ...result.timings,
     });
+    this.opts.observer?.jobSucceeded({
+      model: `${job.model}@${job.model_version}`,
+      lane: job.priority,
+      queueMs: result.timings.queue_ms,
+      encodeMs: result.timings.encode_ms,
+      uploadMs: result.timings.upload_ms,
+      ...(result.timings.moderation_ms !== undefined && {
+        moderationMs: result.timings.moderation_ms,
+      }),
+    });
     this.send(job, { type: "succeeded", ...this.base(job), ...result });
+  }
+
+  /** Reports an output blocked by moderation (kept in quarantine), unless already abandoned. */
+  private block(job: RegionJob, result: BlockedResult): void {
+    if (this.abandoned.delete(job.job_id)) return;
+    this.active.delete(job.job_id);
+    this.log(job).warn("job output blocked by moderation", {
+      categories: result.categories,
+      scores: result.scores,
+      classifier: result.classifier,
+      quarantine_key: result.quarantine_key,
+      gpu_ms: Math.round(result.gpu_ms),
+      ...result.timings,
+    });
+    this.opts.observer?.jobBlocked?.({
+      model: `${job.model}@${job.model_version}`,
+      lane: job.priority,
+      queueMs: result.timings.queue_ms,
+      encodeMs: result.timings.encode_ms,
+      uploadMs: result.timings.upload_ms,
+      ...(result.timings.moderation_ms !== undefined && {
+        moderationMs: result.timings.moderation_ms,
+      }),
+      categories: result.categories,
+    });
+    this.send(job, { type: "blocked", ...this.base(job), ...result });
   }
 
   /** Reports a failure, unless the job was already reported failed at the drain deadline. */
   private fail(job: RegionJob, err: unknown, retryable: boolean): void {
     if (this.abandoned.delete(job.job_id)) return;
+    this.active.delete(job.job_id);
     this.reportFailure(job, err, retryable);
   }
 
@@ -234,6 +361,8 @@ export class Scheduler {
     const failure =
       err instanceof JobFailure ? err : new JobFailure(JOB_FAILURE.inference, String(err), err);
     const level = failure.code === JOB_FAILURE.draining ? "info" : "error";
+    const model = `${job.model}@${job.model_version}`;
+    this.opts.observer?.jobFailed({ model, lane: job.priority, code: failure.code });
     this.log(job)[level]("job failed", {
       code: failure.code,
       retryable,

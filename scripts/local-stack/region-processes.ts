@@ -58,7 +58,7 @@ export async function waitUntilReady(
 }
 
 /** SIGTERM (the region drains), then SIGKILL after the deadline. */
-export function stopRegion(region: RegionProcess, deadlineMs = 15_000): Promise<void> {
+export function stopRegion(region: RegionProcess, deadlineMs = 35_000): Promise<void> {
   const { child } = region;
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((done) => {

@@ -25,7 +25,7 @@ export function printWelcome(opts: {
     `      -H "Content-Type: application/json" -H "Prefer: wait=30" \\`,
     `      -d '{"prompt":"a quiet harbour at dawn, teal and amber","seed":42}'`,
     "",
-    "  then open output.url (prefixed with the edge URL) or fetch it with curl -o image.png.",
+    '  then fetch output.url (a signed link): curl -s -o image.png "<output.url>"',
     "  more accounts and keys: npm run admin -- create-account --name \"Acme\" --plan pro",
     "",
     "Ctrl-C stops everything.",

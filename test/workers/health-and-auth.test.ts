@@ -8,7 +8,7 @@ describe("Worker entry: GET /healthz", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("x-request-id")).toMatch(/^req_/);
     const body = (await res.json()) as { ok: boolean; environment: string; regions: unknown[] };
-    expect(body).toMatchObject({ ok: true, environment: "production" });
+    expect(body).toMatchObject({ ok: true, environment: "development" });
     expect(body.regions).toHaveLength(2);
   });
 

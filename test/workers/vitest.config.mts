@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   root: import.meta.dirname,
+  // Keep Vite's cache with the repository's, not in a node_modules/ of its own here.
+  cacheDir: `${import.meta.dirname}/../../node_modules/.vite/workers`,
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: `${import.meta.dirname}/../../wrangler.toml` },
@@ -20,5 +22,7 @@ export default defineConfig({
     globalSetup: ["setup/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // CommonJS packages (obscenity) are pre-bundled to ESM, as wrangler's esbuild does in a deploy.
+    deps: { optimizer: { ssr: { enabled: true, include: ["obscenity"] } } },
   },
 });

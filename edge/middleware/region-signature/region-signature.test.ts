@@ -81,6 +81,20 @@ describe("regionSignature", () => {
     );
   });
 
+  it("covers the query string, as regions sign it", async () => {
+    const body = '{"region":"eu-west"}';
+    const withQuery = await signRequest(
+      SECRET,
+      { method: "POST", path: `${PATH}?attempt=2`, body },
+      now,
+    );
+    const ok = await app.request(`${PATH}?attempt=2`, { method: "POST", body, headers: withQuery });
+    expect(ok.status).toBe(200);
+    const pathOnly = await signRequest(SECRET, { method: "POST", path: PATH, body }, now);
+    const res = await app.request(`${PATH}?attempt=2`, { method: "POST", body, headers: pathOnly });
+    await expectError(res, 401, "authentication_error", "signature_mismatch");
+  });
+
   it("checks the signature before the body: a signed bad body is a 400, an unsigned one a 401", async () => {
     await expectError(await send('{"region":1}'), 400, "invalid_request_error", "invalid_type");
     await expectError(

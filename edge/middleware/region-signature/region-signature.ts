@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { verifyRequest } from "../../../contracts/signing.ts";
+import { SIGNATURE_HEADER, verifyRequest } from "../../../contracts/signing.ts";
 import { ApiError } from "../../errors/index.ts";
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -15,6 +15,8 @@ export interface RegionSignatureOptions<S extends z.ZodType> {
   schema: S;
   clock?: () => number;
   maxBytes?: number;
+  /** Refuses a signature already accepted (a replayed request): edge/security/replay-guard.ts. */
+  replayGuard?: { firstSighting(signature: string): boolean };
 }
 
 const REASONS = {
@@ -22,6 +24,7 @@ const REASONS = {
   malformed: "request signature is malformed",
   stale: "request signature is too old or from the future",
   mismatch: "request signature does not match",
+  replayed: "request signature was already used",
 } as const;
 
 /**
@@ -36,7 +39,9 @@ export const regionSignature = <S extends z.ZodType>(
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async function regionSignature(c, next) {
     const body = await readBodyText(c.req.raw, maxBytes);
-    const path = new URL(c.req.url).pathname;
+    // Path and query as received: what the regions sign (regional-gpu/events/signed-post.ts).
+    const { pathname, search } = new URL(c.req.url);
+    const path = pathname + search;
     const verdict = await verifyRequest(
       secret,
       { method: c.req.method, path, body },
@@ -50,6 +55,14 @@ export const regionSignature = <S extends z.ZodType>(
         type: "authentication_error",
         code: `signature_${verdict.reason}`,
         message: REASONS[verdict.reason],
+      });
+    }
+    // Checked after verification: only genuine signatures are remembered, so forgeries cost nothing.
+    if (opts.replayGuard && !opts.replayGuard.firstSighting(c.req.header(SIGNATURE_HEADER)!)) {
+      throw new ApiError({
+        type: "authentication_error",
+        code: "signature_replayed",
+        message: REASONS.replayed,
       });
     }
     c.set("body", parseOrThrow(schema, parseJson(body)));

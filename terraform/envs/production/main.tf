@@ -31,6 +31,8 @@ provider "aws" {
 locals {
   environment = "production"
 
+  # Passed to the modules as well: provider default_tags do not reach the instances and volumes an
+  # Auto Scaling group launches, and cost allocation needs them there.
   tags = {
     Project     = "genart"
     Environment = local.environment
@@ -80,6 +82,7 @@ module "us_east" {
   edge_url          = var.edge_url
   warm_models       = var.warm_models
   secret_parameters = local.secrets
+  tags              = local.tags
 }
 
 module "eu_west" {
@@ -108,6 +111,7 @@ module "eu_west" {
   edge_url          = var.edge_url
   warm_models       = var.warm_models
   secret_parameters = local.secrets
+  tags              = local.tags
 }
 
 module "ap_southeast" {
@@ -136,4 +140,5 @@ module "ap_southeast" {
   edge_url          = var.edge_url
   warm_models       = var.warm_models
   secret_parameters = local.secrets
+  tags              = local.tags
 }

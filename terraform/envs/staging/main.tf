@@ -31,6 +31,8 @@ provider "aws" {
 locals {
   environment = "staging"
 
+  # Passed to the modules as well: provider default_tags do not reach the instances and volumes an
+  # Auto Scaling group launches, and cost allocation needs them there.
   tags = {
     Project     = "genart"
     Environment = local.environment
@@ -83,6 +85,7 @@ module "us_east" {
   edge_url          = var.edge_url
   warm_models       = var.warm_models
   secret_parameters = local.secrets
+  tags              = local.tags
 
   force_destroy_buckets             = local.disposable
   load_balancer_deletion_protection = !local.disposable
@@ -114,6 +117,7 @@ module "eu_west" {
   edge_url          = var.edge_url
   warm_models       = var.warm_models
   secret_parameters = local.secrets
+  tags              = local.tags
 
   force_destroy_buckets             = local.disposable
   load_balancer_deletion_protection = !local.disposable
@@ -145,6 +149,7 @@ module "ap_southeast" {
   edge_url          = var.edge_url
   warm_models       = var.warm_models
   secret_parameters = local.secrets
+  tags              = local.tags
 
   force_destroy_buckets             = local.disposable
   load_balancer_deletion_protection = !local.disposable

@@ -87,6 +87,7 @@ resource "aws_autoscaling_group" "this" {
 
   instance_refresh {
     strategy = "Rolling"
+    # Same rule for rollouts (set explicitly: the provider would otherwise send 90/100).
     preferences {
       min_healthy_percentage       = 100
       max_healthy_percentage       = 150
@@ -105,11 +106,6 @@ resource "aws_autoscaling_group" "this" {
       value               = tag.value
       propagate_at_launch = true
     }
-  }
-
-  lifecycle {
-    # Scaling policies own the desired capacity.
-    ignore_changes = [desired_capacity]
   }
 }
 

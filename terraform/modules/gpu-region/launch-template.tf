@@ -15,7 +15,8 @@ locals {
       terminate_hook_name   = local.terminate_hook_name
       port                  = var.app.port
       ready_timeout_seconds = var.launch_timeout_seconds
-      prefetch_command      = join(" ", var.app.prefetch_command)
+      warm_models           = join(",", var.warm_models)
+      model_store_url       = local.environment.MODEL_STORE_URL
       environment_file      = local.environment_file
       secrets_list          = local.secrets_list
       model_cache_dir       = local.model_cache_dir

@@ -4,6 +4,8 @@ data "aws_partition" "current" {}
 
 data "aws_caller_identity" "current" {}
 
+# The AMI is resolved here rather than with resolve:ssm: in the launch template, so every image change
+# is a visible launch template version rolled out by instance refresh (which can then roll back).
 data "aws_ssm_parameter" "ami" {
   count = var.ami.id == null ? 1 : 0
 
@@ -71,7 +73,9 @@ locals {
     # Ends before systemd's stop timeout (and the termination hook), so the node exits on its own.
     DRAIN_TIMEOUT_MS = tostring((var.drain_timeout_seconds - 10) * 1000)
     MODEL_STORE_URL  = "s3://${local.model_bucket_name}/${var.model_store_prefix}"
-    MODEL_DIR        = local.model_cache_dir
+    MODEL_CACHE_DIR  = local.model_cache_dir
+    # Headroom on the cache volume for the filesystem and a download in flight.
+    MODEL_CACHE_MAX_BYTES = format("%d", floor(var.model_cache_volume.size_gb * 0.9) * 1073741824)
     # OBJECT_STORE is where regional-gpu/config.ts writes outputs; ASSET_BUCKET names the same bucket.
     OBJECT_STORE        = "s3://${local.asset_bucket_name}/"
     ASSET_BUCKET        = local.asset_bucket_name

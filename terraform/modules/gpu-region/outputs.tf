@@ -40,7 +40,7 @@ output "target_group_arn" {
 
 output "asset_bucket_name" {
   description = "Bucket of generated images (ASSET_BUCKET on the nodes; the edge's R2 cache fills from it)."
-  value       = aws_s3_bucket.this["assets"].id
+  value       = aws_s3_bucket.this["assets"].bucket
 }
 
 output "asset_bucket_arn" {
@@ -50,7 +50,7 @@ output "asset_bucket_arn" {
 
 output "model_bucket_name" {
   description = "Versioned bucket of model files and releases."
-  value       = aws_s3_bucket.this["models"].id
+  value       = aws_s3_bucket.this["models"].bucket
 }
 
 output "model_bucket_arn" {

@@ -251,7 +251,7 @@ variable "burst_capacity" {
 }
 
 variable "warm_pool" {
-  description = "Pre-initialised instances (Node, the release and the warm model set already on disk) kept stopped or hibernated next to the base group. `max_group_prepared_capacity` null means base_capacity.max_size."
+  description = "Pre-initialised instances (Node, the release and the warm model set already on disk) kept stopped or hibernated next to the base group. `max_group_prepared_capacity` null means base_capacity.max_size. Hibernated needs an instance type and AMI that support hibernation."
   type = object({
     pool_state                  = optional(string, "Stopped")
     min_size                    = optional(number, 1)
@@ -362,17 +362,16 @@ variable "nodejs" {
 }
 
 variable "app" {
-  description = "How the release is run, relative to its root: the service command and the command that fills the disk cache with the warm model set without serving (run while an instance is prepared for the warm pool)."
+  description = "How the release runs: the node's entry point and arguments (relative to the release root) and its port."
   type = object({
-    start_command    = optional(list(string), ["regional-gpu/main.ts"])
-    prefetch_command = optional(list(string), ["regional-gpu/main.ts", "--prefetch-only"])
-    port             = optional(number, 8080)
+    start_command = optional(list(string), ["regional-gpu/main.ts"])
+    port          = optional(number, 8080)
   })
   default = {}
 
   validation {
-    condition     = length(var.app.start_command) > 0 && length(var.app.prefetch_command) > 0 && var.app.port >= 1024 && var.app.port <= 65535
-    error_message = "app needs non-empty start and prefetch commands and an unprivileged port (1024-65535)."
+    condition     = length(var.app.start_command) > 0 && alltrue([for a in var.app.start_command : can(regex("^[A-Za-z0-9@%+=:,./_-]+$", a))]) && var.app.port >= 1024 && var.app.port <= 65535
+    error_message = "app.start_command needs at least one word, each without spaces or shell characters, and app.port must be unprivileged (1024-65535)."
   }
 }
 

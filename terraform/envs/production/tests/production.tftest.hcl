@@ -2,22 +2,25 @@
 # (tests/fixtures/region_map.json, which scripts/region-map.test.ts feeds to the deploy script).
 
 mock_provider "aws" {
-  alias  = "us_east_1"
-  source = "../../modules/gpu-region/tests/mocks"
+  alias           = "us_east_1"
+  source          = "../../modules/gpu-region/tests/mocks"
+  override_during = plan
 }
 
 mock_provider "aws" {
-  alias  = "eu_west_1"
-  source = "../../modules/gpu-region/tests/mocks"
+  alias           = "eu_west_1"
+  source          = "../../modules/gpu-region/tests/mocks"
+  override_during = plan
 }
 
 mock_provider "aws" {
-  alias  = "ap_southeast_1"
-  source = "../../modules/gpu-region/tests/mocks"
+  alias           = "ap_southeast_1"
+  source          = "../../modules/gpu-region/tests/mocks"
+  override_during = plan
 }
 
 run "regions" {
-  command = apply
+  command = plan
 
   assert {
     condition     = output.region_map == jsondecode(file("${path.module}/tests/fixtures/region_map.json"))

@@ -2,22 +2,25 @@
 # is what the staging edge is deployed with.
 
 mock_provider "aws" {
-  alias  = "us_east_1"
-  source = "../../modules/gpu-region/tests/mocks"
+  alias           = "us_east_1"
+  source          = "../../modules/gpu-region/tests/mocks"
+  override_during = plan
 }
 
 mock_provider "aws" {
-  alias  = "eu_west_1"
-  source = "../../modules/gpu-region/tests/mocks"
+  alias           = "eu_west_1"
+  source          = "../../modules/gpu-region/tests/mocks"
+  override_during = plan
 }
 
 mock_provider "aws" {
-  alias  = "ap_southeast_1"
-  source = "../../modules/gpu-region/tests/mocks"
+  alias           = "ap_southeast_1"
+  source          = "../../modules/gpu-region/tests/mocks"
+  override_during = plan
 }
 
 run "regions" {
-  command = apply
+  command = plan
 
   assert {
     condition     = output.region_map == jsondecode(file("${path.module}/tests/fixtures/region_map.json"))
@@ -25,8 +28,8 @@ run "regions" {
   }
 
   assert {
-    condition     = [for r in output.region_map : r.name] == [for r in jsondecode(file("${path.module}/../production/tests/fixtures/region_map.json")) : r.name]
-    error_message = "Staging must run the same regions as production."
+    condition     = [for r in output.region_map : "${r.name}@${r.lat},${r.lon}"] == [for r in jsondecode(file("${path.module}/../production/tests/fixtures/region_map.json")) : "${r.name}@${r.lat},${r.lon}"]
+    error_message = "Staging must run the same regions, at the same places, as production."
   }
 
   assert {

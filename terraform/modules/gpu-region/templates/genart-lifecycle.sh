@@ -8,10 +8,10 @@
 #                       termination hook
 set -uo pipefail
 # shellcheck source=/dev/null
-source /etc/genart/lifecycle.env
+source "${GENART_LIFECYCLE_ENV:-/etc/genart/lifecycle.env}"
 
 IMDS=http://169.254.169.254/latest
-POLL_SECONDS=5
+POLL_SECONDS=${POLL_SECONDS:-5}
 
 log() { echo "genart-lifecycle: $*"; }
 
@@ -49,13 +49,24 @@ drain() {
   fi
 }
 
-# The warm set goes to the disk cache without joining the queue or sending heartbeats.
+# Fills the disk cache with the warm set straight from the model store, without starting the node
+# (which would join the queue and send heartbeats). The node's disk tier uses the store's layout,
+# <cache>/<name>/<version>/, and checks every file against the manifest's sha256 when it loads it;
+# the manifest is copied last, so a version folder that has one is complete.
 prefetch() {
-  # shellcheck disable=SC2086 # PREFETCH_COMMAND is a list of words without spaces.
-  systemd-run --unit=genart-prefetch --collect --wait --quiet --uid=genart --gid=genart \
-    -p WorkingDirectory=/opt/genart/app -p EnvironmentFile=/etc/genart/region.env \
-    -p Environment=HOME=/var/lib/genart -p RuntimeMaxSec="$READY_TIMEOUT_SECONDS" \
-    /opt/genart/node/bin/node $PREFETCH_COMMAND
+  local ref name version src dst
+  local -a refs
+  IFS=',' read -ra refs <<<"$WARM_MODELS"
+  for ref in "${refs[@]}"; do
+    name=${ref%@*}
+    version=${ref#*@}
+    src="${MODEL_STORE_URL}${name}/${version}/"
+    dst="${MODEL_CACHE_DIR}/${name}/${version}"
+    aws s3 sync --only-show-errors --region "$AWS_REGION" --exclude manifest.json "$src" "$dst" &&
+      aws s3 cp --only-show-errors --region "$AWS_REGION" "${src}manifest.json" "$dst/manifest.json" ||
+      return 1
+  done
+  chown -R genart:genart "$MODEL_CACHE_DIR"
 }
 
 handle() {

@@ -2,11 +2,12 @@
 # hooks, instance refresh, and scaling on the queue rather than on CPU.
 
 mock_provider "aws" {
-  source = "./tests/mocks"
+  source          = "./tests/mocks"
+  override_during = plan
 }
 
 run "capacity_and_scaling" {
-  command = apply
+  command = plan
 
   assert {
     condition     = aws_autoscaling_group.this["base"].min_size == 1 && aws_autoscaling_group.this["base"].max_size == 4 && aws_autoscaling_group.this["burst"].max_size == 8
@@ -90,7 +91,7 @@ run "capacity_and_scaling" {
 
   assert {
     condition = alltrue([
-      for g in values(aws_autoscaling_group.this) : g.instance_refresh[0].strategy == "Rolling" && g.instance_refresh[0].preferences[0].min_healthy_percentage == 100 && g.instance_refresh[0].preferences[0].auto_rollback
+      for g in values(aws_autoscaling_group.this) : g.instance_refresh[0].strategy == "Rolling" && g.instance_refresh[0].preferences[0].auto_rollback && g.instance_refresh[0].preferences[0].min_healthy_percentage == 100 && g.instance_maintenance_policy[0].min_healthy_percentage == 100
     ])
     error_message = "Launch template changes must roll out by instance refresh without losing capacity, rolling back on failure."
   }
@@ -131,7 +132,7 @@ run "capacity_and_scaling" {
 }
 
 run "hibernated_warm_pool" {
-  command = apply
+  command = plan
 
   variables {
     warm_pool = { pool_state = "Hibernated", min_size = 2, max_group_prepared_capacity = 6 }

@@ -1,7 +1,8 @@
 # The complete example applies end to end against the mocked provider.
 
 mock_provider "aws" {
-  source = "./tests/mocks"
+  source          = "./tests/mocks"
+  override_during = plan
 
   mock_data "aws_availability_zones" {
     defaults = {
@@ -29,7 +30,7 @@ mock_provider "aws" {
 }
 
 run "complete" {
-  command = apply
+  command = plan
 
   module {
     source = "./examples/complete"

@@ -1,7 +1,8 @@
 # The node role: every action named, nothing granted beyond what a node does.
 
 mock_provider "aws" {
-  source = "./tests/mocks"
+  source          = "./tests/mocks"
+  override_during = plan
 }
 
 run "least_privilege" {

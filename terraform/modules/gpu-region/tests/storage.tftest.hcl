@@ -88,13 +88,18 @@ run "buckets_and_queue" {
   }
 
   assert {
+    condition     = output.asset_bucket_name == "genart-test-us-east-assets-123456789012" && output.model_bucket_name == "genart-test-us-east-models-123456789012" && output.model_store_url == "s3://genart-test-us-east-models-123456789012/models/"
+    error_message = "Bucket names derive from the name and the account, and the model store is the model bucket's prefix."
+  }
+
+  assert {
     condition     = output.redis_url == "rediss://master.genart-queue.abc123.use1.cache.amazonaws.com:6379" && output.redis_endpoint == "master.genart-queue.abc123.use1.cache.amazonaws.com"
     error_message = "REDIS_URL must use TLS (rediss://) on the primary endpoint."
   }
 }
 
 run "kms_encryption" {
-  command = apply
+  command = plan
 
   variables {
     s3_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0b5e6c1e-1111-2222-3333-444455556666"

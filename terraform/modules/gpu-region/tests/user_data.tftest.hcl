@@ -1,11 +1,12 @@
 # What a node does on first boot, read from the rendered (gzipped) user data.
 
 mock_provider "aws" {
-  source = "./tests/mocks"
+  source          = "./tests/mocks"
+  override_during = plan
 }
 
 run "bootstrap" {
-  command = apply
+  command = plan
 
   variables {
     extra_environment = { LOG_LEVEL = "debug", ORT_EP = "cpu" }
@@ -31,8 +32,8 @@ run "bootstrap" {
   }
 
   assert {
-    condition     = strcontains(local.user_data["base"], "PREFETCH_COMMAND=\"regional-gpu/main.ts --prefetch-only\"") && strcontains(local.user_data["base"], "WARM_MODELS=\"cppn-glove@2026-11-27.1\"")
-    error_message = "User data must know the warm model set and how to pre-pull it."
+    condition     = strcontains(local.user_data["base"], "WARM_MODELS=cppn-glove@2026-11-27.1\nMODEL_STORE_URL=s3://genart-test-us-east-models-123456789012/models/\nMODEL_CACHE_DIR=/var/lib/genart/models") && strcontains(local.user_data["base"], "aws s3 sync --only-show-errors --region \"$AWS_REGION\" --exclude manifest.json")
+    error_message = "The lifecycle agent must know the warm model set, and pre-pull it from the model store into the disk cache."
   }
 
   assert {
@@ -65,6 +66,11 @@ run "bootstrap" {
         "ASSET_BUCKET=\"genart-test-us-east-assets-123456789012\"",
         "REDIS_URL=\"rediss://master.genart-queue.abc123.use1.cache.amazonaws.com:6379\"",
         "ORT_EP=\"cuda\"",
+        "HOST=\"0.0.0.0\"",
+        "MODEL_CACHE_DIR=\"/var/lib/genart/models\"",
+        "MODEL_CACHE_MAX_BYTES=\"193273528320\"",
+        "DRAIN_TIMEOUT_MS=\"290000\"",
+        "OBJECT_STORE=\"s3://genart-test-us-east-assets-123456789012/\"",
         "METRICS_NAMESPACE=\"GenArt/Region\"",
         "SCALING_GROUP_NAMES=\"genart-test-us-east-base,genart-test-us-east-burst\"",
         "LOG_LEVEL=\"debug\"",

@@ -2,7 +2,8 @@
 # unrelated variables at once assert that each of them fails on its own validation.
 
 mock_provider "aws" {
-  source = "./tests/mocks"
+  source          = "./tests/mocks"
+  override_during = plan
 }
 
 run "min_greater_than_max" {

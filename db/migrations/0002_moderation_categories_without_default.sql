@@ -1,0 +1,1 @@
+ALTER TABLE "moderation_events" ALTER COLUMN "categories" DROP DEFAULT;

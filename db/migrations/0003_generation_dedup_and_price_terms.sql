@@ -1,0 +1,6 @@
+ALTER TABLE "generations" ADD COLUMN "merged_into_generation_id" text;--> statement-breakpoint
+ALTER TABLE "generations" ADD COLUMN "price_multiplier" double precision DEFAULT 1 NOT NULL;--> statement-breakpoint
+ALTER TABLE "generations" ADD CONSTRAINT "generations_merged_into_generation_id_generations_id_fk" FOREIGN KEY ("merged_into_generation_id") REFERENCES "public"."generations"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "generations_account_id_content_hash_in_flight_idx" ON "generations" USING btree ("account_id","content_hash") WHERE "generations"."content_hash" is not null and "generations"."merged_into_generation_id" is null and "generations"."status" in ('queued', 'running');--> statement-breakpoint
+CREATE INDEX "generations_merged_into_generation_id_idx" ON "generations" USING btree ("merged_into_generation_id");--> statement-breakpoint
+ALTER TABLE "generations" ADD CONSTRAINT "generations_price_multiplier_check" CHECK ("generations"."price_multiplier" > 0);

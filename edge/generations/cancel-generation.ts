@@ -1,0 +1,106 @@
+import { JobCancelAnswer, REGION_PATHS } from "../../contracts/region-protocol.ts";
+import {
+  cancelGeneration as cancelQueuedRow,
+  getGenerationForAccount,
+} from "../../db/queries/generations.ts";
+import type { GenerationRow } from "../../db/schema/generations.ts";
+import { ApiError, notFound } from "../errors/index.ts";
+import { describeError } from "../lib/describe-error.ts";
+import { callRegion } from "../routing/region-client.ts";
+import { finishGeneration, type FinishGenerationDeps } from "./finish-generation.ts";
+
+export interface CancelGenerationDeps extends FinishGenerationDeps {
+  /** Telling the region happens after the answer. */
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
+export interface CancelGenerationInput {
+  accountId: string;
+  generationId: string;
+  requestId: string;
+  callbackBase: string;
+}
+
+/**
+ * Cancels a generation that has not started: the row becomes `canceled` (the edge decides, so
+ * later events for it are ignored), its reserved spend is refunded and its concurrency slot freed,
+ * and the region holding the job is told to drop it. Canceling a canceled generation returns it
+ * again; a started or finished one is a 409.
+ */
+export async function cancelGeneration(
+  input: CancelGenerationInput,
+  deps: CancelGenerationDeps,
+): Promise<GenerationRow> {
+  const { accountId, generationId } = input;
+  const row = await getGenerationForAccount(deps.db, accountId, generationId);
+  if (!row) throw notFound(`no such generation: ${generationId}`, "generation_not_found");
+  if (row.status === "canceled") return row;
+  if (row.status !== "queued") throw notCancelable(row);
+
+  const canceled = await cancelQueuedRow(deps.db, accountId, generationId, new Date(deps.clock()));
+  if (!canceled) {
+    // It moved on between the read and the update (an event, or a concurrent cancel).
+    const now = await getGenerationForAccount(deps.db, accountId, generationId);
+    if (now?.status === "canceled") return now;
+    throw notCancelable(now ?? row);
+  }
+  deps.notifier.notify(canceled.id);
+  await finishGeneration(canceled, input.callbackBase, deps);
+  if (canceled.region !== null && canceled.routing) {
+    deps.waitUntil(tellRegion(canceled.region, canceled.routing.job_id, input.requestId, deps));
+  }
+  return canceled;
+}
+
+function notCancelable(row: GenerationRow): ApiError {
+  const started = row.status === "running";
+  return new ApiError({
+    type: "invalid_request_error",
+    status: 409,
+    code: started ? "generation_already_started" : "generation_already_finished",
+    message: started
+      ? `generation ${row.id} is already running on a GPU and cannot be canceled`
+      : `generation ${row.id} has already finished (${row.status}) and cannot be canceled`,
+  });
+}
+
+/**
+ * Asks the region to drop the job so no GPU time is spent on it. Best effort: the row is canceled
+ * whatever the answer, and a region that started the job anyway (or does not support cancel)
+ * runs it to the end with its events ignored, at no charge to the account.
+ */
+async function tellRegion(
+  regionName: string,
+  jobId: string,
+  requestId: string,
+  deps: CancelGenerationDeps,
+): Promise<void> {
+  const region = deps.directory.get(regionName);
+  if (!region) return;
+  const entry = { region: regionName, job_id: jobId, request_id: requestId };
+  try {
+    const res = await callRegion(
+      region,
+      {
+        method: "POST",
+        path: REGION_PATHS.jobCancel(jobId),
+        requestId,
+        timeoutMs: deps.timeoutMs,
+      },
+      deps,
+    );
+    const answer = JobCancelAnswer.safeParse(await res.json().catch(() => null));
+    if (res.ok && answer.success) {
+      deps.log({
+        level: answer.data.state === "canceled" ? "info" : "warn",
+        msg: answer.data.state === "canceled" ? "region dropped job" : "region could not drop job",
+        state: answer.data.state,
+        ...entry,
+      });
+    } else {
+      deps.log({ level: "warn", msg: "region did not cancel job", status: res.status, ...entry });
+    }
+  } catch (err) {
+    deps.log({ level: "warn", msg: "region unreachable for cancel", error: describeError(err), ...entry });
+  }
+}

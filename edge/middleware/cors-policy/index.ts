@@ -1,0 +1,1 @@
+export { corsPolicy, PUBLIC_CORS } from "./cors-policy.ts";

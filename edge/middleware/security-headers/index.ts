@@ -1,0 +1,1 @@
+export { API_CSP, HSTS, securityHeaders, type SecurityHeadersOptions } from "./security-headers.ts";

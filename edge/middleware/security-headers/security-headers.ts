@@ -1,0 +1,36 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../../app-env.ts";
+
+export interface SecurityHeadersOptions {
+  /** HSTS only in production: development serves plain http on loopback. */
+  environment: "development" | "production";
+}
+
+/** API answers (JSON, images, event streams) never load anything and are never framed. */
+export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+export const HSTS = "max-age=63072000; includeSubDomains; preload";
+
+/**
+ * Headers every response carries, set after the handler so they also cover onError and notFound.
+ * A route serving HTML sets its own Content-Security-Policy, which is kept.
+ */
+export const securityHeaders = (opts: SecurityHeadersOptions): MiddlewareHandler<AppEnv> => {
+  const hsts = opts.environment === "production";
+  const apply = (h: Headers) => {
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set("X-Frame-Options", "DENY");
+    h.set("Referrer-Policy", "no-referrer");
+    if (!h.has("Content-Security-Policy")) h.set("Content-Security-Policy", API_CSP);
+    if (hsts) h.set("Strict-Transport-Security", HSTS);
+  };
+  return async function securityHeaders(c, next) {
+    await next();
+    try {
+      apply(c.res.headers);
+    } catch {
+      // A Response from fetch() or the Cache API has immutable headers on Workers: copy it.
+      c.res = new Response(c.res.body, c.res);
+      apply(c.res.headers);
+    }
+  };
+};

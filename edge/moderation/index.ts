@@ -1,0 +1,11 @@
+export { PromptCategory, Strictness, type Level } from "./categories.ts";
+export { moderatePrompt, type PromptMatch, type PromptVerdict } from "./moderate-prompt.ts";
+export {
+  isPromptBlocked,
+  policyMatchesOf,
+  PROMPT_BLOCKED,
+  promptBlockedError,
+  promptModerationOf,
+  promptStrictnessOf,
+} from "./prompt-policy.ts";
+export { recordBlockedPrompt, type BlockedPromptDeps } from "./block-prompt.ts";

@@ -1,0 +1,31 @@
+// Redis names of one region's shared queue. Every key carries the hash tag `{genart:<region>}`, so on
+// a Redis Cluster (ElastiCache cluster mode) the queue's Lua scripts see all its keys on one shard.
+
+export interface SharedQueueKeys {
+  /** BullMQ prefix and queue name: keys are `<prefix>:<queueName>:...`. */
+  prefix: string;
+  queueName: string;
+  /** `<accepted><job id>`: set when a node accepted the job, so a repeat is not queued again. */
+  accepted: string;
+  /** `<outcome><job id>`: the job's terminal event (OutcomeLedger). */
+  outcome: string;
+  /** Held by the node sweeping lane aging. */
+  agingLock: string;
+  /** Sorted set of node ids by when each last renewed its locks. */
+  nodes: string;
+}
+
+export function sharedQueueKeys(region: string): SharedQueueKeys {
+  const prefix = `{genart:${region}}`;
+  return {
+    prefix,
+    queueName: "jobs",
+    accepted: `${prefix}:accepted:`,
+    outcome: `${prefix}:outcome:`,
+    agingLock: `${prefix}:aging-lock`,
+    nodes: `${prefix}:nodes`,
+  };
+}
+
+/** BullMQ refuses ids that look like integers or contain ':'; this keeps any job id usable. */
+export const bullJobId = (jobId: string) => `job-${encodeURIComponent(jobId)}`;

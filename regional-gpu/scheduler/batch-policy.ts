@@ -1,0 +1,68 @@
+// How large a batch the scheduler forms and how long a job may wait for batch-mates. MAX_BATCH and
+// MAX_BATCH_DELAY_MS win when set; otherwise the defaults of the execution provider the models
+// actually run on apply, known once the warm set has loaded.
+//
+// The defaults come from measurement (docs/benchmarks.md, "Regional node"; `npm run bench:region`):
+// - cpu: at 256 x 256 a batch of 4 took ~25% less CPU time per image than batch 1 (the per-pixel
+//   layers become larger matrix products; per-run costs are shared), and 8 did no better than 4.
+//   Waiting for batch-mates does not pay on CPU: a lone job would wait while the cores idle. So
+//   batches of up to 4 form only from jobs already queued (delay 0): no cost when idle, more
+//   images per second under load.
+// - cuda: a batch fills the GPU that one small image leaves idle; 8 jobs waiting at most 10 ms.
+
+export interface BatchLimits {
+  /** Most jobs of one model version and shape in one session.run. */
+  readonly maxBatch: number;
+  /** Longest a job waits, from its acceptance, for batch-mates. */
+  readonly maxBatchDelayMs: number;
+}
+
+export const BATCH_DEFAULTS = {
+  cpu: { maxBatch: 4, maxBatchDelayMs: 0 },
+  cuda: { maxBatch: 8, maxBatchDelayMs: 10 },
+} as const satisfies Record<string, BatchLimits>;
+
+export type BatchLimitsSource = "configured" | "cpu-default" | "cuda-default";
+
+/** The provider whose defaults apply to a pool's providers ("cpu", "cuda", "cpu,cuda", "none"). */
+const providerOf = (executionProviders: string): keyof typeof BATCH_DEFAULTS =>
+  executionProviders.split(",").includes("cuda") ? "cuda" : "cpu";
+
+function limitsFor(executionProviders: string, configured: Partial<BatchLimits>) {
+  const provider = providerOf(executionProviders);
+  const both = configured.maxBatch !== undefined && configured.maxBatchDelayMs !== undefined;
+  return {
+    limits: { ...BATCH_DEFAULTS[provider], ...configured } as BatchLimits,
+    source: (both ? "configured" : `${provider}-default`) as BatchLimitsSource,
+  };
+}
+
+export class BatchPolicy implements BatchLimits {
+  private readonly configured: Partial<BatchLimits>;
+  private current: { limits: BatchLimits; source: BatchLimitsSource };
+
+  /** Until `resolve` runs, the CPU defaults apply to whatever was not configured. */
+  constructor(configured: Partial<BatchLimits> = {}) {
+    this.configured = configured;
+    this.current = limitsFor("cpu", configured);
+  }
+
+  get maxBatch(): number {
+    return this.current.limits.maxBatch;
+  }
+
+  get maxBatchDelayMs(): number {
+    return this.current.limits.maxBatchDelayMs;
+  }
+
+  /** Where the limits came from, for logs: both configured, or a provider's defaults. */
+  get source(): BatchLimitsSource {
+    return this.current.source;
+  }
+
+  /** Applies the defaults of the provider the models run on to the limits not configured. */
+  resolve(executionProviders: string): BatchLimits {
+    this.current = limitsFor(executionProviders, this.configured);
+    return this.current.limits;
+  }
+}
