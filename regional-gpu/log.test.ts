@@ -4,7 +4,11 @@ import { createLogger, type LoggerOptions } from "./log.ts";
 const capture = (opts: LoggerOptions = {}) => {
   const lines: string[] = [];
   const logger = createLogger({ write: (line) => lines.push(line), ...opts });
-  return { logger, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>), lines };
+  return {
+    logger,
+    records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines,
+  };
 };
 
 describe("createLogger", () => {
@@ -40,7 +44,9 @@ describe("createLogger", () => {
 
   it("carries bindings through nested children, so a job's lines hold the edge's request id", () => {
     const { logger, records } = capture({ bindings: { service: "regional-gpu" } });
-    const job = logger.child({ region: "eu-west" }).child({ request_id: "req_abc", job_id: "gen_1" });
+    const job = logger
+      .child({ region: "eu-west" })
+      .child({ request_id: "req_abc", job_id: "gen_1" });
     job.warn("job event delivery failed; retrying", { attempt: 2 });
     expect(records()[0]).toMatchObject({
       service: "regional-gpu",

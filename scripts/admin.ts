@@ -37,7 +37,11 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
   const { test, json, help: _help, ...rest } = values;
-  const command = AdminCommand.parse({ command: positionals[0], ...rest, ...(test ? { mode: "test" } : {}) });
+  const command = AdminCommand.parse({
+    command: positionals[0],
+    ...rest,
+    ...(test ? { mode: "test" } : {}),
+  });
   const dataDir = resolve(process.env.DATA_DIR ?? ".data");
   const stack = process.env.DATABASE_URL ? null : await readRunningStack(dataDir);
   const result = stack
@@ -55,9 +59,12 @@ function printHuman(result: Record<string, unknown>): void {
     console.log(`api key  ${result.key}`);
     console.log("         (shown once: it is stored only hashed)");
   }
-  const keys = result.keys as { id: string; prefix: string; revoked_at: string | null }[] | undefined;
-  for (const k of keys ?? []) console.log(`${k.id}  ${k.prefix}...  ${k.revoked_at ? `revoked ${k.revoked_at}` : "active"}`);
-  if (result.revoked_at) console.log(`revoked ${String(result.key_id)} at ${String(result.revoked_at)}`);
+  const keys = result.keys as
+    { id: string; prefix: string; revoked_at: string | null }[] | undefined;
+  for (const k of keys ?? [])
+    console.log(`${k.id}  ${k.prefix}...  ${k.revoked_at ? `revoked ${k.revoked_at}` : "active"}`);
+  if (result.revoked_at)
+    console.log(`revoked ${String(result.key_id)} at ${String(result.revoked_at)}`);
 }
 
 main().then(

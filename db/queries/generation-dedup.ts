@@ -212,3 +212,20 @@ function isUniqueViolation(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Frees an Idempotency-Key whose generation was created before `before` (its 24 h are over), so a
+ * new request may use it. True when the key was freed.
+ */
+export async function expireIdempotencyKey(
+  db: Database,
+  generationId: string,
+  before: Date,
+): Promise<boolean> {
+  const freed = await db
+    .update(generations)
+    .set({ idempotencyKey: null, requestHash: null })
+    .where(and(eq(generations.id, generationId), lt(generations.createdAt, before)))
+    .returning({ id: generations.id });
+  return freed.length > 0;
+}

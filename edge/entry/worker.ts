@@ -122,9 +122,7 @@ export default {
     const streamed = streamEnd(response);
     // After the response: the request's background work, then its connections.
     ctx.waitUntil(
-      streamed.ended
-        .then(() => current.background.drain(BACKGROUND_GRACE_MS))
-        .then(handle.close),
+      streamed.ended.then(() => current.background.drain(BACKGROUND_GRACE_MS)).then(handle.close),
     );
     return streamed.response;
   },

@@ -34,14 +34,15 @@ export async function cancelGeneration(
   const { accountId, generationId } = input;
   const row = await getGenerationForAccount(deps.db, accountId, generationId);
   if (!row) throw notFound(`no such generation: ${generationId}`, "generation_not_found");
-  if (row.status === "canceled") return row;
+  // Again (a retried request): finishing is idempotent, and completes one that failed midway.
+  if (row.status === "canceled") return finished(row, input, deps);
   if (row.status !== "queued") throw notCancelable(row);
 
   const canceled = await cancelQueuedRow(deps.db, accountId, generationId, new Date(deps.clock()));
   if (!canceled) {
     // It moved on between the read and the update (an event, or a concurrent cancel).
     const now = await getGenerationForAccount(deps.db, accountId, generationId);
-    if (now?.status === "canceled") return now;
+    if (now?.status === "canceled") return finished(now, input, deps);
     throw notCancelable(now ?? row);
   }
   deps.notifier.notify(canceled.id);
@@ -50,6 +51,15 @@ export async function cancelGeneration(
     deps.waitUntil(tellRegion(canceled.region, canceled.routing.job_id, input.requestId, deps));
   }
   return canceled;
+}
+
+async function finished(
+  row: GenerationRow,
+  input: CancelGenerationInput,
+  deps: CancelGenerationDeps,
+): Promise<GenerationRow> {
+  await finishGeneration(row, input.callbackBase, deps);
+  return row;
 }
 
 function notCancelable(row: GenerationRow): ApiError {
@@ -101,6 +111,11 @@ async function tellRegion(
       deps.log({ level: "warn", msg: "region did not cancel job", status: res.status, ...entry });
     }
   } catch (err) {
-    deps.log({ level: "warn", msg: "region unreachable for cancel", error: describeError(err), ...entry });
+    deps.log({
+      level: "warn",
+      msg: "region unreachable for cancel",
+      error: describeError(err),
+      ...entry,
+    });
   }
 }

@@ -39,7 +39,7 @@ export interface CreateGenerationInput {
   idempotencyKey: string | undefined;
   requestId: string;
   client: GeoPoint | null;
-  /** The edge location (request.cf.colo) routing learns round trips for; null: this process. */
+  /** The edge location (request.cf.colo) routing learns round trips for; null: none. */
   colo?: string | null;
   callbackBase: string;
   /** The request's Cache-Control header (`no-cache` opts out of dedup and merging). */

@@ -24,7 +24,7 @@ export interface DispatchGenerationInput {
   attempt: number;
   /** Regions are tried nearest first from here (the client, or the region that gave the job back). */
   from: GeoPoint | null;
-  /** The edge location (request.cf.colo) round trips are learned for; null: this process. */
+  /** The edge location (request.cf.colo) round trips are learned for; null: none. */
   colo?: string | null;
   exclude?: ReadonlySet<string>;
   /** Absolute base URL regions post their events to. */

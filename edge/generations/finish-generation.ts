@@ -50,7 +50,8 @@ export async function startFollowers(
   deps: FinishGenerationDeps,
 ): Promise<void> {
   if (leader.contentHash === null || leader.mergedIntoGenerationId !== null) return;
-  const started = await markFollowersRunning(deps.db, leader, leader.startedAt ?? new Date());
+  const startedAt = leader.startedAt ?? new Date(deps.clock());
+  const started = await markFollowersRunning(deps.db, leader, startedAt);
   for (const row of started) deps.notifier.notify(row.id);
 }
 

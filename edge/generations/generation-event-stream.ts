@@ -30,9 +30,9 @@ const RETRY_MS = 1_000;
 const encoder = new TextEncoder();
 
 /**
- * text/event-stream of one generation: its current state first (unless `lastEventId` says the
- * client has it), then each change, ending after a terminal state. Wakes on in-process
- * notifications and re-reads the row every `pollMs` for changes made elsewhere.
+ * text/event-stream of one generation: its current state first (or, for a client reconnecting with
+ * `lastEventId`, what happened since), then each change, ending after a terminal state. Wakes on
+ * in-process notifications and re-reads the row every `pollMs` for changes made elsewhere.
  */
 export function generationEventStream(
   first: GenerationRow,

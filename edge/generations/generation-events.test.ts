@@ -34,9 +34,9 @@ const types = (events: { type: string }[]) => events.map((e) => e.type);
 
 describe("generation events", () => {
   it("names a row's state: queued, routed once a region took it, else its status", () => {
-    expect([queued, routed, running, succeeded].map((r) => eventTypeOf(r as GenerationRow))).toEqual(
-      ["queued", "routed", "running", "succeeded"],
-    );
+    expect(
+      [queued, routed, running, succeeded].map((r) => eventTypeOf(r as GenerationRow)),
+    ).toEqual(["queued", "routed", "running", "succeeded"]);
   });
 
   it("sends the current state first, then nothing until it changes", () => {

@@ -58,7 +58,9 @@ export function eventsSince(
 }
 
 /** Where a reconnecting client's `Last-Event-ID` left off; null when it is not one of ours. */
-export function resumePoint(lastEventId: string | undefined): Pick<GenerationEvent, "type" | "id"> | null {
+export function resumePoint(
+  lastEventId: string | undefined,
+): Pick<GenerationEvent, "type" | "id"> | null {
   if (lastEventId === undefined) return null;
   const type = GenerationEventType.safeParse(lastEventId.split(".", 1)[0]);
   return type.success && /^[a-z]+\.[a-z0-9-]+\.\d{1,16}$/.test(lastEventId)

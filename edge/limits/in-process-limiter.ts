@@ -32,12 +32,12 @@ export class InProcessAccountLimiter implements AccountLimiter {
   async admit(accountId: string, request: AdmitRequest): Promise<AdmitDecision> {
     const parsed = AdmitRequest.parse(request);
     const now = this.#clock();
-    const decision = this.#limitsOf(accountId, now).admit(parsed, now);
-    return decision;
+    return this.#limitsOf(accountId, now).admit(parsed, now);
   }
 
   async release(accountId: string, request: ReleaseRequest): Promise<void> {
-    this.#limitsOf(accountId, this.#clock()).release(ReleaseRequest.parse(request), this.#clock());
+    const now = this.#clock();
+    this.#limitsOf(accountId, now).release(ReleaseRequest.parse(request), now);
   }
 
   /** Accounts with state in this process (for tests and metrics). */

@@ -42,7 +42,13 @@ export async function recordBlockedPrompt(
   const { caller, request, verdict } = input;
   const id = newId("generation");
   const headers = await admitGeneration(
-    { accountId: caller.account.id, plan: caller.plan, generationId: id, reserveMicrousd: 0, slot: false },
+    {
+      accountId: caller.account.id,
+      plan: caller.plan,
+      generationId: id,
+      reserveMicrousd: 0,
+      slot: false,
+    },
     deps,
   );
   const now = new Date(deps.clock());

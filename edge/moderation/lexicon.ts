@@ -534,7 +534,8 @@ export const ALLOWED_PHRASES: readonly string[] = [
 function expand(tiers: Tiers, categories: readonly PromptCategory[]): LexiconEntry[] {
   const out: LexiconEntry[] = [];
   for (const [level, phrases] of Object.entries(tiers)) {
-    for (const phrase of phrases ?? []) out.push({ phrase, level: Number(level) as Level, categories });
+    for (const phrase of phrases ?? [])
+      out.push({ phrase, level: Number(level) as Level, categories });
   }
   return out;
 }

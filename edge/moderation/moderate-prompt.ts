@@ -110,7 +110,8 @@ function findAll(folded: FoldedText, prompt: string): PromptMatch[] {
 
   const lexiconHits = lexicon.scan(text);
   // Inside closed-up spaced runs ("a n u d e") word edges are gone: match anywhere in the run.
-  for (const run of folded.joined) lexiconHits.push(...lexicon.scan(text, run.start, run.end, true));
+  for (const run of folded.joined)
+    lexiconHits.push(...lexicon.scan(text, run.start, run.end, true));
   for (const hit of lexiconHits) {
     if (isAllowed(hit.start, hit.end)) continue;
     const entry = LEXICON[hit.pattern]!;
@@ -119,7 +120,8 @@ function findAll(folded: FoldedText, prompt: string): PromptMatch[] {
   for (const hit of findProfanity(text, folded.joined)) {
     add(hit.categories, hit.word, hit.level, hit.start, hit.end);
   }
-  for (const age of findMinorAges(text)) add(["minors"], "stated age under 18", 0, age.start, age.end);
+  for (const age of findMinorAges(text))
+    add(["minors"], "stated age under 18", 0, age.start, age.end);
   return out;
 }
 

@@ -45,7 +45,7 @@ export function foldText(original: string): FoldedText {
   const chars: string[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
-  for (let i = 0; i < original.length; ) {
+  for (let i = 0; i < original.length;) {
     const code = original.charCodeAt(i);
     // Printable ASCII (nearly every prompt) folds to itself, lower-cased.
     if (code >= 0x20 && code < 0x7f) {
@@ -72,7 +72,7 @@ export function foldText(original: string): FoldedText {
 function closeUpSpacedRuns(chars: string[], starts: number[], ends: number[]): FoldedText {
   // Tokens: maximal runs of TOKEN_CHAR units.
   const tokens: { start: number; end: number }[] = [];
-  for (let k = 0; k < chars.length; ) {
+  for (let k = 0; k < chars.length;) {
     if (!isToken(chars[k]!)) {
       k++;
       continue;

@@ -20,7 +20,7 @@ export const IN_WORD = "[-_.'’*]?";
 /** Between words: any spacing and punctuation, or none ("blow-job", "blowjob"). */
 export const BETWEEN_WORDS = "[\\s\\-_.,'’*/+]*";
 
-/** `s` as a literal in a `u`-mode regular expression (outside a character class). */
+/** `s` as a literal in a regular expression (outside a character class). */
 export const escapeLiteral = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 const escapeInClass = (s: string) => s.replace(/[\\\]^-]/g, "\\$&");
 
@@ -36,7 +36,7 @@ export function letterFirst(c: string): string[] {
 }
 
 export interface PatternPart {
-  /** Regular-expression source (`u` mode) without capturing groups. */
+  /** Regular-expression source (no `u` flag) without capturing groups. */
   source: string;
   /** Characters a match of this part starts with; null: any. */
   first: readonly string[] | null;
@@ -57,69 +57,87 @@ export interface PhraseHit {
   end: number;
 }
 
-/** The patterns that can start with one character, as one sticky alternation per variant. */
+/** The patterns that can start with one character; compiled on first use. */
 interface Bucket {
-  /** Pattern index of capture group g + 1. */
-  anywhere: Alternation | null;
-  atWordStart: Alternation | null;
+  /** Pattern indexes: those without a start edge (tried anywhere), and all (at a word start). */
+  anywhere: number[];
+  atWordStart: number[];
+  compiled?: { anywhere: Alternation | null; atWordStart: Alternation | null };
 }
 
 interface Alternation {
+  /** Pattern index of capture group g + 1. */
   order: number[];
   /** With the patterns' end edges, and without (inside closed-up spaced runs). */
   strict: RegExp;
   loose: RegExp;
 }
 
-const LETTER = /\p{L}/u;
+// Folded text is lower-case Latin wherever it imitated Latin, so a word edge is the edge of a run
+// of a-z: other scripts count as edges (Chinese and Japanese put no spaces between words). Plain
+// character classes (no `u` flag, no \p{L}) keep the many alternations cheap to compile.
+const NOT_LETTER_AFTER = "(?![a-z])";
+export const RUN_ON = "[a-z]*";
+
 function isLetter(ch: string | undefined): boolean {
   if (ch === undefined) return false;
   const code = ch.charCodeAt(0);
-  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
-  return LETTER.test(ch);
+  return code >= 97 && code <= 122;
 }
 
-function sourceOf(p: Pattern): string {
-  return p.parts.map((part) => (part.optional ? `(?:${part.source})?` : part.source)).join("");
-}
-
-function alternation(patterns: readonly Pattern[], members: number[]): Alternation | null {
+function alternation(
+  sources: readonly string[],
+  patterns: readonly Pattern[],
+  members: number[],
+): Alternation | null {
   if (members.length === 0) return null;
   // Longer patterns first, so a phrase wins over the words inside it.
-  const order = [...members].sort((a, b) => sourceOf(patterns[b]!).length - sourceOf(patterns[a]!).length);
+  const order = [...members].sort((a, b) => sources[b]!.length - sources[a]!.length);
   const group = (i: number, edges: boolean) =>
-    `(${sourceOf(patterns[i]!)}${edges && patterns[i]!.boundedEnd ? "(?!\\p{L})" : ""})`;
+    `(${sources[i]}${edges && patterns[i]!.boundedEnd ? NOT_LETTER_AFTER : ""})`;
   return {
     order,
-    strict: new RegExp(order.map((i) => group(i, true)).join("|"), "uy"),
-    loose: new RegExp(order.map((i) => group(i, false)).join("|"), "uy"),
+    strict: new RegExp(order.map((i) => group(i, true)).join("|"), "y"),
+    loose: new RegExp(order.map((i) => group(i, false)).join("|"), "y"),
   };
 }
 
 export class PhraseIndex {
+  readonly #patterns: readonly Pattern[];
+  readonly #sources: string[];
   readonly #byFirst = new Map<string, Bucket>();
   readonly #anyFirst: Bucket;
 
   constructor(patterns: readonly Pattern[]) {
-    const members = new Map<string | null, { anywhere: number[]; atWordStart: number[] }>();
-    const add = (key: string | null, i: number) => {
-      let m = members.get(key);
-      if (!m) members.set(key, (m = { anywhere: [], atWordStart: [] }));
-      // A word start may begin any pattern; elsewhere only those without a start edge.
-      m.atWordStart.push(i);
-      if (!patterns[i]!.boundedStart) m.anywhere.push(i);
-    };
+    this.#patterns = patterns;
+    this.#sources = patterns.map((p) =>
+      p.parts.map((part) => (part.optional ? `(?:${part.source})?` : part.source)).join(""),
+    );
+    const byChar = new Map<string | null, number[]>();
     patterns.forEach((p, i) => {
       const first = firstChars(p.parts);
-      if (first === null) add(null, i);
-      else for (const c of first) add(c, i);
+      for (const c of first ?? [null]) {
+        let list = byChar.get(c);
+        if (!list) byChar.set(c, (list = []));
+        list.push(i);
+      }
     });
-    const bucket = (m: { anywhere: number[]; atWordStart: number[] } | undefined): Bucket => ({
-      anywhere: alternation(patterns, m?.anywhere ?? []),
-      atWordStart: alternation(patterns, m?.atWordStart ?? []),
-    });
-    for (const [key, m] of members) if (key !== null) this.#byFirst.set(key, bucket(m));
-    this.#anyFirst = bucket(members.get(null));
+    // Characters with the same patterns (a letter and its leetspeak forms) share one bucket.
+    const shared = new Map<string, Bucket>();
+    const bucketOf = (members: number[]): Bucket => {
+      const key = members.join(",");
+      let bucket = shared.get(key);
+      if (!bucket) {
+        bucket = {
+          anywhere: members.filter((i) => !patterns[i]!.boundedStart),
+          atWordStart: members,
+        };
+        shared.set(key, bucket);
+      }
+      return bucket;
+    };
+    for (const [c, members] of byChar) if (c !== null) this.#byFirst.set(c, bucketOf(members));
+    this.#anyFirst = bucketOf(byChar.get(null) ?? []);
   }
 
   /**
@@ -128,12 +146,13 @@ export class PhraseIndex {
    */
   scan(text: string, from = 0, to = text.length, ignoreEdges = false): PhraseHit[] {
     const hits: PhraseHit[] = [];
+    const anyFirst = this.#anyFirst.atWordStart.length > 0;
     for (let pos = from; pos < to; pos++) {
       const bucket = this.#byFirst.get(text[pos]!);
-      if (!bucket && !this.#anyFirst.atWordStart) continue;
+      if (!bucket && !anyFirst) continue;
       const atWordStart = ignoreEdges || !isLetter(text[pos - 1]);
       if (bucket) this.#try(bucket, atWordStart, ignoreEdges, text, pos, to, hits);
-      this.#try(this.#anyFirst, atWordStart, ignoreEdges, text, pos, to, hits);
+      if (anyFirst) this.#try(this.#anyFirst, atWordStart, ignoreEdges, text, pos, to, hits);
     }
     return hits;
   }
@@ -147,7 +166,11 @@ export class PhraseIndex {
     to: number,
     hits: PhraseHit[],
   ): void {
-    const alt = atWordStart ? bucket.atWordStart : bucket.anywhere;
+    bucket.compiled ??= {
+      anywhere: alternation(this.#sources, this.#patterns, bucket.anywhere),
+      atWordStart: alternation(this.#sources, this.#patterns, bucket.atWordStart),
+    };
+    const alt = atWordStart ? bucket.compiled.atWordStart : bucket.compiled.anywhere;
     if (!alt) return;
     const re = ignoreEdges ? alt.loose : alt.strict;
     re.lastIndex = pos;

@@ -186,7 +186,11 @@ function literalParts(node: LiteralNode): PatternPart[] {
       previousLetter = false;
     } else {
       const sep = previousLetter ? IN_WORD : "";
-      parts.push({ source: sep + letterSource(c), first: sep ? null : letterFirst(c), optional: false });
+      parts.push({
+        source: sep + letterSource(c),
+        first: sep ? null : letterFirst(c),
+        optional: false,
+      });
       previousLetter = true;
     }
   }
@@ -208,7 +212,8 @@ function nodeParts(node: Node): PatternPart[] {
     case SyntaxKind.Wildcard:
       return [WILDCARD];
     case SyntaxKind.Optional: {
-      const inner = node.childNode.kind === SyntaxKind.Literal ? literalParts(node.childNode) : [WILDCARD];
+      const inner =
+        node.childNode.kind === SyntaxKind.Literal ? literalParts(node.childNode) : [WILDCARD];
       const source = inner.map((p) => p.source).join("");
       return [{ source, first: inner[0]?.first ?? null, optional: true }];
     }
@@ -246,18 +251,25 @@ function compile(): Compiled {
     patterns.push(fromObscenityPattern(term.pattern));
     words.push(word);
   }
-  const allowed = [...(whitelistedTerms ?? []), ...EXTRA_WHITELIST].map(
-    (term): Pattern => ({
-      parts: [{ source: escapeLiteral(term.toLowerCase()), first: [term[0]!.toLowerCase()], optional: false }],
-      boundedStart: false,
-      boundedEnd: false,
-    }),
-  );
+  const allowed = [...(whitelistedTerms ?? []), ...EXTRA_WHITELIST].map((term): Pattern => ({
+    parts: [
+      {
+        source: escapeLiteral(term.toLowerCase()),
+        first: [term[0]!.toLowerCase()],
+        optional: false,
+      },
+    ],
+    boundedStart: false,
+    boundedEnd: false,
+  }));
   return { index: new PhraseIndex(patterns), words, whitelist: new PhraseIndex(allowed) };
 }
 
 /** Profanity and slurs in `text` (already folded: see normalize.ts). */
-export function findProfanity(text: string, joined: readonly { start: number; end: number }[] = []): ProfanityHit[] {
+export function findProfanity(
+  text: string,
+  joined: readonly { start: number; end: number }[] = [],
+): ProfanityHit[] {
   compiled ??= compile();
   const { index, words, whitelist } = compiled;
   const hits = index.scan(text);

@@ -19,8 +19,19 @@ describe("prompt moderation on the labelled set (testdata/prompts.jsonl)", () =>
 
   it("covers every evasion technique it claims to", async () => {
     const notes = new Set((await loadLabelledPrompts()).map((i) => i.note ?? ""));
-    for (const technique of ["leetspeak", "spacing", "Cyrillic homoglyphs", "zero-width characters", "fullwidth", "diacritics", "repeated letters"]) {
-      expect([...notes].some((n) => n.includes(technique)), technique).toBe(true);
+    for (const technique of [
+      "leetspeak",
+      "spacing",
+      "Cyrillic homoglyphs",
+      "zero-width characters",
+      "fullwidth",
+      "diacritics",
+      "repeated letters",
+    ]) {
+      expect(
+        [...notes].some((n) => n.includes(technique)),
+        technique,
+      ).toBe(true);
     }
   });
 });

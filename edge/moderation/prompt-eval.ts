@@ -92,7 +92,11 @@ export function evaluate(items: readonly LabelledPrompt[]): Evaluation {
     categories: Object.fromEntries(
       [...perCategory].map(([c, k]) => [
         c,
-        { precision: ratio(k.tp, k.tp + k.fp), recall: ratio(k.tp, k.tp + k.fn), support: k.tp + k.fn },
+        {
+          precision: ratio(k.tp, k.tp + k.fp),
+          recall: ratio(k.tp, k.tp + k.fn),
+          support: k.tp + k.fn,
+        },
       ]),
     ) as Record<PromptCategory, Score>,
     mistakes,
@@ -107,7 +111,8 @@ export function formatEvaluation(e: Evaluation): string {
     "",
     "category       precision  recall  support",
     ...Object.entries(e.categories).map(
-      ([c, s]) => `${c.padEnd(14)} ${pct(s.precision)}    ${pct(s.recall)}  ${String(s.support).padStart(7)}`,
+      ([c, s]) =>
+        `${c.padEnd(14)} ${pct(s.precision)}    ${pct(s.recall)}  ${String(s.support).padStart(7)}`,
     ),
     `${"overall".padEnd(14)} ${pct(e.overall.precision)}    ${pct(e.overall.recall)}  ${String(e.overall.support).padStart(7)}`,
     "",
@@ -118,7 +123,9 @@ export function formatEvaluation(e: Evaluation): string {
     for (const m of e.mistakes) {
       const want = m.item.label === "clean" ? "allow" : `block [${m.item.categories.join(", ")}]`;
       const got = m.blocked ? `block [${m.categories.join(", ")}]` : "allow";
-      lines.push(`  (${m.item.strictness}) want ${want}, got ${got}: ${JSON.stringify(m.item.prompt)}`);
+      lines.push(
+        `  (${m.item.strictness}) want ${want}, got ${got}: ${JSON.stringify(m.item.prompt)}`,
+      );
     }
   }
   return lines.join("\n");

@@ -5,7 +5,12 @@ import { listModerationEvents } from "../../db/queries/moderation-events.ts";
 import { createProject } from "../../db/queries/projects.ts";
 import { generations } from "../../db/schema/generations.ts";
 import { usageLedger } from "../../db/schema/usage-ledger.ts";
-import { createEdgeFixture, expectError, TEST_SECRETS, type EdgeFixture } from "../testing/edge-fixture.ts";
+import {
+  createEdgeFixture,
+  expectError,
+  TEST_SECRETS,
+  type EdgeFixture,
+} from "../testing/edge-fixture.ts";
 import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
 
 // Prompt moderation through POST /v1/generations: a real app over PGlite and a real region stand-in.
@@ -16,7 +21,12 @@ let f: EdgeFixture;
 let region: RegionStandIn;
 
 beforeAll(async () => {
-  region = await startRegionStandIn({ name: "eu-west", lat: 53.35, lon: -6.26, secret: TEST_SECRETS.regionSigning });
+  region = await startRegionStandIn({
+    name: "eu-west",
+    lat: 53.35,
+    lon: -6.26,
+    secret: TEST_SECRETS.regionSigning,
+  });
   f = await createEdgeFixture({ regions: [region.config] });
 });
 afterAll(async () => {
@@ -50,7 +60,9 @@ describe("a blocked prompt", () => {
     const error = await expectError(res, 422, "content_policy_violation", "prompt_blocked");
     const id = error.generation!;
     expect(region.jobs).toHaveLength(0);
-    expect(await f.db.select().from(usageLedger).where(eq(usageLedger.generationId, id))).toEqual([]);
+    expect(await f.db.select().from(usageLedger).where(eq(usageLedger.generationId, id))).toEqual(
+      [],
+    );
 
     const [event] = await listModerationEvents(f.db, f.owner.account.id, { generationId: id });
     expect(event).toMatchObject({ stage: "prompt", action: "block", categories: ["violence"] });
@@ -66,17 +78,30 @@ describe("a blocked prompt", () => {
       cost: { estimated_usd: 0, actual_usd: null },
       error: { type: "content_policy_violation", code: "prompt_blocked", categories: ["violence"] },
     });
-    const list = GenerationList.parse(await (await f.call("/v1/generations?status=blocked")).json());
+    const list = GenerationList.parse(
+      await (await f.call("/v1/generations?status=blocked")).json(),
+    );
     expect(list.data.map((g) => g.id)).toContain(id);
   });
 
   it("is refused again, the same way, when the request is replayed with its Idempotency-Key", async () => {
     const headers = { ...PARIS, "idempotency-key": "blocked-replay-1" };
-    const first = await expectError(await create({ prompt: "nud3 selfie" }, headers), 422, "content_policy_violation");
-    const again = await expectError(await create({ prompt: "nud3 selfie" }, headers), 422, "content_policy_violation");
+    const first = await expectError(
+      await create({ prompt: "nud3 selfie" }, headers),
+      422,
+      "content_policy_violation",
+    );
+    const again = await expectError(
+      await create({ prompt: "nud3 selfie" }, headers),
+      422,
+      "content_policy_violation",
+    );
     expect(again.generation).toBe(first.generation);
     expect(again.matches).toEqual(first.matches);
-    const rows = await f.db.select().from(generations).where(eq(generations.idempotencyKey, "blocked-replay-1"));
+    const rows = await f.db
+      .select()
+      .from(generations)
+      .where(eq(generations.idempotencyKey, "blocked-replay-1"));
     expect(rows).toHaveLength(1);
     await expectError(await create({ prompt: "a calm lake" }, headers), 409, "idempotency_error");
   });
@@ -84,7 +109,10 @@ describe("a blocked prompt", () => {
 
 describe("the negative prompt", () => {
   it("is not a request for what it names", async () => {
-    const res = await create({ prompt: "a mountain lake", negative_prompt: "blood, gore, nudity, nsfw" });
+    const res = await create({
+      prompt: "a mountain lake",
+      negative_prompt: "blood, gore, nudity, nsfw",
+    });
     expect(res.status).toBe(202);
     expect(region.jobs).toHaveLength(1);
   });
@@ -115,11 +143,19 @@ describe("per-project strictness", () => {
 
   it("strict blocks what standard lets through", async () => {
     expect((await create({ prompt: "a woman in lingerie, boudoir photo" })).status).toBe(202);
-    await expectError(await inProject("strict", "a woman in lingerie, boudoir photo"), 422, "content_policy_violation");
+    await expectError(
+      await inProject("strict", "a woman in lingerie, boudoir photo"),
+      422,
+      "content_policy_violation",
+    );
   });
 
   it("minors together with anything sexual is blocked even when relaxed", async () => {
-    const error = await expectError(await inProject("relaxed", "a teenager in a bikini"), 422, "content_policy_violation");
+    const error = await expectError(
+      await inProject("relaxed", "a teenager in a bikini"),
+      422,
+      "content_policy_violation",
+    );
     expect(error.categories).toEqual(["sexual", "minors"]);
   });
 });

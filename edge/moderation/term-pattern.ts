@@ -1,4 +1,12 @@
-import { BETWEEN_WORDS, IN_WORD, letterFirst, letterSource, type Pattern, type PatternPart } from "./phrase-index.ts";
+import {
+  BETWEEN_WORDS,
+  IN_WORD,
+  letterFirst,
+  letterSource,
+  RUN_ON,
+  type Pattern,
+  type PatternPart,
+} from "./phrase-index.ts";
 
 // The lexicon's phrase syntax (lexicon.ts), compiled to patterns for PhraseIndex.
 //
@@ -15,7 +23,7 @@ function word(w: string, last: boolean): { source: string; first: string[] } {
   const letters = runsOn || exact ? w.slice(0, -1) : w;
   if (!/^[a-z0-9]+$/.test(letters)) throw new Error(`bad word in lexicon phrase: ${w}`);
   let source = [...letters].map(letterSource).join(IN_WORD);
-  if (runsOn) source += "\\p{L}*";
+  if (runsOn) source += RUN_ON;
   else if (last && !exact) source += PLURAL;
   return { source, first: letterFirst(letters[0]!) };
 }
@@ -29,7 +37,8 @@ export function phrasePattern(phrase: string, bounded = true): Pattern {
     const alternatives =
       inner.startsWith("(") && inner.endsWith(")") ? inner.slice(1, -1).split("|") : [inner];
     const words = alternatives.map((w) => word(w, i === tokens.length - 1));
-    const body = words.length > 1 ? `(?:${words.map((w) => w.source).join("|")})` : words[0]!.source;
+    const body =
+      words.length > 1 ? `(?:${words.map((w) => w.source).join("|")})` : words[0]!.source;
     // The separator belongs to the word, so an optional word takes its separator with it.
     const first = words.flatMap((w) => w.first);
     return i === 0

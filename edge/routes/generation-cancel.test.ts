@@ -155,6 +155,16 @@ describe("POST /v1/generations/:id/cancel", () => {
     expect(await events.next(2_000)).toBeNull();
   });
 
+  it("stops a stream's work when its client goes away", async () => {
+    const { generation } = await create("watched, then not");
+    const res = await f.call(`/v1/generations/${generation.id}/events`);
+    const events = readEvents(res.body!);
+    expect((await events.next())?.event).toBe("routed");
+    expect(f.tasks.size).toBeGreaterThan(0);
+    await events.cancel();
+    expect(await f.tasks.drain(2_000)).toBe(true);
+  });
+
   it("still cancels when the region cannot be reached, and says so in the log", async () => {
     const { generation } = await create("region vanishes");
     // As if the job had gone to the region that is now unreachable.

@@ -185,6 +185,31 @@ describe("GET /v1/generations/:id/events", () => {
     expect(await fresh.events.next()).toBeNull();
   });
 
+  it("keeps a quiet stream alive with comments, and closes it after the longest it may last", async () => {
+    const { id } = await create("nothing happens");
+    const quiet = await startEdge({
+      port: 0,
+      db: handle.db,
+      regions: [region.config],
+      assetsDir: join(dir, "quiet"),
+      secrets: TEST_SECRETS,
+      log: () => {},
+      env: {},
+      tuning: { eventsKeepAliveMs: 100, eventsMaxStreamMs: 450 },
+    });
+    try {
+      const started = performance.now();
+      const { events } = await open(quiet, id);
+      expect((await events.next())?.event).toBe("routed");
+      // Unfinished, it ends on time; the client (EventSource) reconnects after `retry`.
+      expect(await events.next(5_000)).toBeNull();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+      expect(events.comments.filter((c) => c === "keep-alive").length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it("answers 404 envelopes for another account's generation and for unknown ids", async () => {
     const { id } = await create("not yours");
     for (const [path, auth] of [

@@ -112,6 +112,29 @@ describe("routing by expected completion, through the app", () => {
     });
   });
 
+  it("records why a generation no region took failed: every region busy", async () => {
+    await heartbeats();
+    for (const r of regions.values()) r.mode = { kind: "busy", status: 503, retryAfterS: 2 };
+    try {
+      const res = await f.call("/v1/generations", {
+        method: "POST",
+        json: { prompt: "nobody home", width: 64, height: 64 },
+        headers: { "x-client-lat": "48.85", "x-client-lon": "2.35", "x-client-colo": "BUSY" },
+      });
+      expect(res.status).toBe(503);
+      const [failed] = (await (await f.call("/v1/generations?limit=1")).json()).data;
+      const generation = Generation.parse(failed);
+      expect(generation).toMatchObject({ status: "failed", region: null });
+      expect(generation.routing?.region).toBeNull();
+      expect(generation.routing?.candidates.map((c) => c.outcome)).toEqual(
+        WORLD_REGIONS.map(() => "busy"),
+      );
+      expect(generation.routing?.candidates[0]?.region).toBe("eu-west");
+    } finally {
+      for (const r of regions.values()) r.mode = { kind: "accept" };
+    }
+  });
+
   it("keeps the routing on the stored generation", async () => {
     await heartbeats();
     const created = await generate({ lat: -37.81, lon: 144.96 }, "MEL");

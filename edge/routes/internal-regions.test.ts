@@ -316,7 +316,9 @@ describe("POST /internal/regions/:region/heartbeat", () => {
     });
     expect((await viaOther.json()).region).toBe("us-east");
 
-    await send(f.app, beat("eu-west"));
+    // Back, and idle: routing weighs queue wait too, and us-east is only ~80 ms farther.
+    const idle = { queue_depth: { fast: 0, standard: 0, relax: 0 }, in_flight: 0 };
+    await send(f.app, beat("eu-west", idle));
     const back = await f.call("/v1/generations", {
       method: "POST",
       json: { prompt: "p" },

@@ -53,8 +53,8 @@ const Colo = z.string().regex(/^[A-Za-z0-9-]{1,16}$/);
 
 /**
  * The edge location serving the request (`request.cf.colo` on Workers, e.g. "FRA"); in development
- * only, the `x-client-colo` header may override it. Null elsewhere (a Node or Deno process is one
- * location of its own).
+ * only, the `x-client-colo` header may override it. Null elsewhere: routing then learns no round
+ * trips and goes by distance alone.
  */
 export function edgeColo(req: Request, environment: "development" | "production"): string | null {
   if (environment === "development") {

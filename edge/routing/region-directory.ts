@@ -54,8 +54,6 @@ interface RegionState {
 const DEFAULTS = { heartbeatTtlMs: 15_000, breakerThreshold: 3, breakerCooldownMs: 30_000 };
 // Nodes silent this many TTLs are forgotten (node ids change with every restart).
 const FORGET_AFTER_TTLS = 20;
-// Observed round trips of a process without a colo (Node, Deno) are its own.
-const THIS_EDGE = "self";
 // Jobs sent to a region count against its queue until a heartbeat shows them, or this long.
 const SENT_COUNT_WINDOW_MS = 5_000;
 const noLanes = (): LaneCounts => ({ fast: 0, standard: 0, relax: 0 });
@@ -124,12 +122,15 @@ export class RegionDirectory {
     region.sentSinceHeartbeat[lane] += 1;
   }
 
-  /** A dispatch got an HTTP answer after `elapsedMs`: a round trip from `colo` to the region. */
+  /**
+   * A dispatch got an HTTP answer after `elapsedMs`: a round trip from `colo` to the region. Without
+   * a colo the sample belongs to no place (clients anywhere share one process) and is not kept.
+   */
   observeRtt(colo: string | null, name: string, elapsedMs: number, client: GeoPoint | null): void {
     const region = this.#regions.get(name);
-    if (!region) return;
+    if (!region || colo === null) return;
     const prior = client ? distanceRttMs(client, region.config, this.#model.rtt) : null;
-    this.#rtt.observe(colo ?? THIS_EDGE, name, elapsedMs, prior);
+    this.#rtt.observe(colo, name, elapsedMs, prior);
   }
 
   recordSuccess(name: string): void {
@@ -167,11 +168,18 @@ export class RegionDirectory {
       // A stale region is scored from what it last said.
       const basis = live.length > 0 ? live : state === "stale" ? this.#lastKnown(region) : [];
       const rttMs = this.#rttMs(request, region.config);
+      // A region never heard from is neither loaded nor cold as far as the edge knows: its size
+      // and models are unknown, so it is scored on distance alone.
+      const heard = basis.length > 0;
       const sent =
-        now - region.sentCountedFrom > SENT_COUNT_WINDOW_MS ? noLanes() : region.sentSinceHeartbeat;
+        heard && now - region.sentCountedFrom <= SENT_COUNT_WINDOW_MS
+          ? region.sentSinceHeartbeat
+          : noLanes();
       const queueMs = regionWaitMs(basis, request.lane, sent, this.#model.defaultServiceMs);
       const warm =
-        request.model === null || basis.some((h) => h.warm_models.includes(request.model!));
+        request.model === null ||
+        !heard ||
+        basis.some((h) => h.warm_models.includes(request.model!));
       const coldMs = warm ? 0 : this.#model.coldModelPenaltyMs;
       scored.push({
         config: region.config,
@@ -215,7 +223,7 @@ export class RegionDirectory {
 
   /** Learned round trip for the colo when there is one, else the distance model, else unknown. */
   #rttMs(request: RouteRequest, config: RegionConfig): number | null {
-    const learned = this.#rtt.estimate(request.colo ?? THIS_EDGE, config.name);
+    const learned = request.colo === null ? null : this.#rtt.estimate(request.colo, config.name);
     if (learned !== null) return learned;
     return request.client ? distanceRttMs(request.client, config, this.#model.rtt) : null;
   }

@@ -171,10 +171,22 @@ describe("routing by expected completion", () => {
     const d = directory(WORLD.slice(0, 3));
     expect(order(d, request(null))).toEqual(["us-east", "us-west", "sa-east"]);
     expect(d.plan(request(null)).candidates[0]?.rttMs).toBeNull();
-    d.observeRtt(null, "sa-east", 3, null);
-    d.observeRtt(null, "us-east", 30, null);
-    d.observeRtt(null, "us-west", 20, null);
-    expect(order(d, request(null))).toEqual(["sa-east", "us-west", "us-east"]);
+    d.observeRtt("GRU", "sa-east", 3, null);
+    d.observeRtt("GRU", "us-east", 30, null);
+    d.observeRtt("GRU", "us-west", 20, null);
+    expect(order(d, request(null, { colo: "GRU" }))).toEqual(["sa-east", "us-west", "us-east"]);
+    // Without a colo a sample belongs to no place: nothing is learned from it.
+    d.observeRtt(null, "us-west", 1, null);
+    expect(order(d, request(null))).toEqual(["us-east", "us-west", "sa-east"]);
+  });
+
+  it("scores a region never heard from on distance alone: no queue, no cold penalty", () => {
+    const d = new RegionDirectory(WORLD.slice(0, 2), { clock: () => now });
+    d.observeHeartbeat(heartbeat("us-west", { warm_models: [] }));
+    d.recordAccepted("us-east", "standard");
+    const [east, west] = d.plan(request({ lat: 41.88, lon: -87.63 })).candidates;
+    expect(east).toMatchObject({ state: "unknown", queueMs: 0, coldMs: 0 });
+    expect(west).toMatchObject({ state: "healthy", coldMs: 5_000 });
   });
 
   it("tries stale regions after live ones, and regions whose breaker is open last", () => {

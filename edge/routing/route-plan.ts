@@ -30,7 +30,7 @@ export const DEFAULT_ROUTING_MODEL: RoutingModel = {
 export interface RouteRequest {
   /** Where the client is (request.cf, or the development override); null when unknown. */
   client: GeoPoint | null;
-  /** The edge location observed round trips are keyed by (request.cf.colo); null: this process. */
+  /** The edge location round trips are learned for (request.cf.colo); null: none, nothing learned. */
   colo: string | null;
   /** The job's lane: its expected wait counts the jobs of this lane and faster ones. */
   lane: Priority;

@@ -8,7 +8,11 @@ import { createNodeWebhookFetch, publicOnlyLookup } from "./node-webhook-fetch.t
 // A resolver with fixed answers stands in for DNS (the machine has no network): the guard itself
 // runs as in production.
 function fixedResolver(answers: Record<string, LookupAddress[]>): typeof dnsLookup {
-  return ((hostname: string, _options: unknown, callback: (e: Error | null, a: LookupAddress[]) => void) => {
+  return ((
+    hostname: string,
+    _options: unknown,
+    callback: (e: Error | null, a: LookupAddress[]) => void,
+  ) => {
     const found = answers[hostname];
     if (!found) return callback(Object.assign(new Error("not found"), { code: "ENOTFOUND" }), []);
     callback(null, found);

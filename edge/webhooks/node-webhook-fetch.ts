@@ -37,5 +37,8 @@ export function publicOnlyLookup(resolve: Lookup = dnsLookup) {
 export function createNodeWebhookFetch(opts: { resolve?: Lookup } = {}): typeof fetch {
   const agent = new Agent({ connect: { lookup: publicOnlyLookup(opts.resolve) } });
   return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-    undiciFetch(input as string, { ...(init as object), dispatcher: agent })) as unknown as typeof fetch;
+    undiciFetch(input as string, {
+      ...(init as object),
+      dispatcher: agent,
+    })) as unknown as typeof fetch;
 }

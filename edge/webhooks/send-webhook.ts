@@ -32,9 +32,17 @@ const MAX_ERROR_CHARS = 200;
  * One attempt: POSTs the message, signed for this attempt's timestamp. Redirects are not
  * followed (the spec counts a 3xx as a failure, and following one would dodge the target check).
  */
-export async function sendWebhook(message: WebhookMessage, opts: SendOptions): Promise<SendOutcome> {
+export async function sendWebhook(
+  message: WebhookMessage,
+  opts: SendOptions,
+): Promise<SendOutcome> {
   const started = opts.now();
-  const headers = await webhookHeaders(opts.secrets, message.id, Math.floor(started / 1000), message.body);
+  const headers = await webhookHeaders(
+    opts.secrets,
+    message.id,
+    Math.floor(started / 1000),
+    message.body,
+  );
   const done = (o: Omit<SendOutcome, "durationMs">): SendOutcome => ({
     ...o,
     durationMs: Math.max(0, opts.now() - started),
@@ -42,7 +50,11 @@ export async function sendWebhook(message: WebhookMessage, opts: SendOptions): P
   try {
     const res = await opts.fetch(message.url, {
       method: "POST",
-      headers: { ...headers, "content-type": "application/json", "user-agent": "genart-webhooks/1" },
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        "user-agent": "genart-webhooks/1",
+      },
       body: message.body,
       redirect: "manual",
       signal: AbortSignal.timeout(opts.timeoutMs),

@@ -1,7 +1,12 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { accountWebhookSecret, signWebhook, webhookHeaders, webhookSigningKeyOf } from "./signing.ts";
+import {
+  accountWebhookSecret,
+  signWebhook,
+  webhookHeaders,
+  webhookSigningKeyOf,
+} from "./signing.ts";
 
 describe("webhook signing (Standard Webhooks v1)", () => {
   it("derives one stable whsec_ secret of 32 bytes per account and key", async () => {
@@ -34,7 +39,9 @@ describe("webhook signing (Standard Webhooks v1)", () => {
     }
     const stranger = await accountWebhookSecret("new-key-0123456789", "acct_b");
     expect(() => new Webhook(stranger).verify(body, headers)).toThrow();
-    expect(() => new Webhook(current).verify(body.replace("failed", "succeeded"), headers)).toThrow();
+    expect(() =>
+      new Webhook(current).verify(body.replace("failed", "succeeded"), headers),
+    ).toThrow();
   });
 
   it("uses the configured key, else one kept apart from the region secret", () => {

@@ -23,10 +23,11 @@ function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-async function hmac(key: Uint8Array<ArrayBuffer>, message: string): Promise<Uint8Array> {
+async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
   const cryptoKey = await crypto.subtle.importKey(
     "raw",
-    key,
+    // A copy over a plain ArrayBuffer, as every runtime's Web Crypto types accept.
+    new Uint8Array(key),
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["sign"],
@@ -71,6 +72,11 @@ export async function webhookHeaders(
  * The key webhook secrets derive from: `webhookSigning` when configured, else one derived from the
  * region signing secret (a separate label keeps the two uses apart).
  */
-export function webhookSigningKeyOf(secrets: { regionSigning: string; webhookSigning?: string }): string {
-  return secrets.webhookSigning ?? `webhook-signing-key-from-region-secret:${secrets.regionSigning}`;
+export function webhookSigningKeyOf(secrets: {
+  regionSigning: string;
+  webhookSigning?: string;
+}): string {
+  return (
+    secrets.webhookSigning ?? `webhook-signing-key-from-region-secret:${secrets.regionSigning}`
+  );
 }

@@ -114,7 +114,11 @@ function isPublicIPv6(g: number[]): boolean {
   const allZeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
   if (allZeroUpTo(8) || (allZeroUpTo(7) && g[7] === 1)) return false; // :: and ::1
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible and NAT64 (64:ff9b::/96): judge the IPv4 inside.
-  if ((allZeroUpTo(5) && g[5] === 0xffff) || allZeroUpTo(6) || (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))) {
+  if (
+    (allZeroUpTo(5) && g[5] === 0xffff) ||
+    allZeroUpTo(6) ||
+    (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
+  ) {
     return isPublicIPv4(g[6]! * 65536 + g[7]!);
   }
   const first = g[0]!;

@@ -46,10 +46,21 @@ export interface WebhookDispatcherOptions {
 
 /** The dispatcher's options that EdgeTuning sets. */
 export function webhookTuning(
-  t: Pick<EdgeTuning, "webhookMaxAttempts" | "webhookRetryBaseMs" | "webhookRetryMaxMs" | "webhookTimeoutMs" | "assetUrlTtlS">,
+  t: Pick<
+    EdgeTuning,
+    | "webhookMaxAttempts"
+    | "webhookRetryBaseMs"
+    | "webhookRetryMaxMs"
+    | "webhookTimeoutMs"
+    | "assetUrlTtlS"
+  >,
 ): Pick<WebhookDispatcherOptions, "policy" | "timeoutMs" | "assetUrlTtlS"> {
   return {
-    policy: { maxAttempts: t.webhookMaxAttempts, baseDelayMs: t.webhookRetryBaseMs, maxDelayMs: t.webhookRetryMaxMs },
+    policy: {
+      maxAttempts: t.webhookMaxAttempts,
+      baseDelayMs: t.webhookRetryBaseMs,
+      maxDelayMs: t.webhookRetryMaxMs,
+    },
     timeoutMs: t.webhookTimeoutMs,
     assetUrlTtlS: t.assetUrlTtlS,
   };
@@ -84,7 +95,8 @@ export class WebhookDispatcher implements GenerationWebhooks {
   checkTarget(webhook: GenerationWebhook | undefined): void {
     if (!webhook) return;
     const reason = refusedTarget(webhook.url, this.#o.environment);
-    if (reason) throw invalidRequest("invalid_webhook_url", `webhook.url refused: ${reason}`, "webhook.url");
+    if (reason)
+      throw invalidRequest("invalid_webhook_url", `webhook.url refused: ${reason}`, "webhook.url");
   }
 
   /** The `whsec_` secret an account verifies its webhooks with. */
@@ -136,7 +148,12 @@ export class WebhookDispatcher implements GenerationWebhooks {
     try {
       await this.#attempt(id);
     } catch (err) {
-      this.#o.log({ level: "error", msg: "webhook attempt failed", delivery_id: id, error: describeError(err) });
+      this.#o.log({
+        level: "error",
+        msg: "webhook attempt failed",
+        delivery_id: id,
+        error: describeError(err),
+      });
     }
   }
 
@@ -152,7 +169,14 @@ export class WebhookDispatcher implements GenerationWebhooks {
     if (!claimed) return;
     const refused = refusedTarget(claimed.url, this.#o.environment);
     const outcome = refused
-      ? { delivered: false, gone: true, statusCode: null, error: `target refused: ${refused}`, retryAfterMs: null, durationMs: 0 }
+      ? {
+          delivered: false,
+          gone: true,
+          statusCode: null,
+          error: `target refused: ${refused}`,
+          retryAfterMs: null,
+          durationMs: 0,
+        }
       : await sendWebhook(claimed, {
           fetch: this.#o.fetch,
           secrets: await this.#secrets(claimed.accountId),
@@ -178,7 +202,11 @@ export class WebhookDispatcher implements GenerationWebhooks {
     });
     this.#o.log({
       level: outcome.delivered ? "info" : "warn",
-      msg: outcome.delivered ? "webhook delivered" : nextAttemptAt ? "webhook attempt failed, will retry" : "webhook given up",
+      msg: outcome.delivered
+        ? "webhook delivered"
+        : nextAttemptAt
+          ? "webhook attempt failed, will retry"
+          : "webhook given up",
       delivery_id: id,
       generation_id: claimed.generationId,
       attempt: claimed.attempt,

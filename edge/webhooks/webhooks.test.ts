@@ -26,7 +26,12 @@ let receiver: WebhookReceiver;
 let verifier: Webhook;
 
 beforeAll(async () => {
-  region = await startRegionStandIn({ name: "eu-west", lat: 53.35, lon: -6.26, secret: TEST_SECRETS.regionSigning });
+  region = await startRegionStandIn({
+    name: "eu-west",
+    lat: 53.35,
+    lon: -6.26,
+    secret: TEST_SECRETS.regionSigning,
+  });
   receiver = await startWebhookReceiver();
   f = await createEdgeFixture({ regions: [region.config], tuning: FAST_RETRIES });
   const res = await f.call("/v1/webhooks/secret");
@@ -58,13 +63,18 @@ async function submit(webhook: unknown, prompt = "a lighthouse in fog"): Promise
 
 const lastJob = () => region.jobs.at(-1)!;
 const deliveriesOf = async (id: string) =>
-  WebhookDeliveryList.parse(await (await f.call(`/v1/generations/${id}/webhook_deliveries`)).json()).data;
+  WebhookDeliveryList.parse(await (await f.call(`/v1/generations/${id}/webhook_deliveries`)).json())
+    .data;
 
 describe("webhooks (Standard Webhooks)", () => {
   it("signs the terminal event so an independent verifier accepts it; retries a 500; records every attempt", async () => {
     receiver.plan = [500];
     const gen = await submit({ url: receiver.url() });
-    const done = await deliverEvent(f.app, TEST_SECRETS.regionSigning, succeededEvent(lastJob(), "eu-west", new Uint8Array([1, 2, 3])));
+    const done = await deliverEvent(
+      f.app,
+      TEST_SECRETS.regionSigning,
+      succeededEvent(lastJob(), "eu-west", new Uint8Array([1, 2, 3])),
+    );
     expect(done.status).toBe(200);
 
     const [first, second] = await receiver.waitFor(2);
@@ -72,12 +82,19 @@ describe("webhooks (Standard Webhooks)", () => {
     // One message: the same id on every attempt; each attempt signed for its own timestamp.
     expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
     for (const hit of [first!, second!]) {
-      const payload = WebhookPayload.parse(verifier.verify(hit.body, hit.headers as Record<string, string>));
+      const payload = WebhookPayload.parse(
+        verifier.verify(hit.body, hit.headers as Record<string, string>),
+      );
       expect(payload.type).toBe("generation.succeeded");
       expect(payload.data).toMatchObject({ id: gen.id, status: "succeeded" });
       expect(payload.data.output?.url).toMatch(/\/v1\/assets\/.+\?exp=\d+&sig=[0-9a-f]+$/);
     }
-    expect(() => verifier.verify(second!.body.replace("succeeded", "failed"), second!.headers as Record<string, string>)).toThrow();
+    expect(() =>
+      verifier.verify(
+        second!.body.replace("succeeded", "failed"),
+        second!.headers as Record<string, string>,
+      ),
+    ).toThrow();
 
     const deliveries = await deliveriesOf(gen.id);
     await expect.poll(async () => (await deliveriesOf(gen.id))[0]?.status).toBe("delivered");
@@ -93,16 +110,27 @@ describe("webhooks (Standard Webhooks)", () => {
       [1, 500, "HTTP 500"],
       [2, 200, null],
     ]);
-    const [row] = await f.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.generationId, gen.id));
+    const [row] = await f.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.generationId, gen.id));
     expect(row).toMatchObject({ attempt: 2, statusCode: 200 });
     expect(row!.deliveredAt).not.toBeNull();
   });
 
   it("honours the event filter", async () => {
     const quiet = await submit({ url: receiver.url("/quiet"), events: ["failed"] });
-    await deliverEvent(f.app, TEST_SECRETS.regionSigning, succeededEvent(lastJob(), "eu-west", new Uint8Array([4])));
+    await deliverEvent(
+      f.app,
+      TEST_SECRETS.regionSigning,
+      succeededEvent(lastJob(), "eu-west", new Uint8Array([4])),
+    );
     const loud = await submit({ url: receiver.url("/loud"), events: ["failed"] });
-    await deliverEvent(f.app, TEST_SECRETS.regionSigning, failedEvent(lastJob(), "eu-west", false, "model_error"));
+    await deliverEvent(
+      f.app,
+      TEST_SECRETS.regionSigning,
+      failedEvent(lastJob(), "eu-west", false, "model_error"),
+    );
 
     const [hit] = await receiver.waitFor(1);
     // Give a wrongly sent `succeeded` time to arrive before concluding it was not sent.
@@ -110,7 +138,10 @@ describe("webhooks (Standard Webhooks)", () => {
     expect(receiver.received).toHaveLength(1);
     expect(hit!.path).toBe("/loud");
     const payload = WebhookPayload.parse(JSON.parse(hit!.body));
-    expect(payload).toMatchObject({ type: "generation.failed", data: { id: loud.id, status: "failed" } });
+    expect(payload).toMatchObject({
+      type: "generation.failed",
+      data: { id: loud.id, status: "failed" },
+    });
     expect(await deliveriesOf(quiet.id)).toEqual([]);
   });
 
@@ -122,14 +153,23 @@ describe("webhooks (Standard Webhooks)", () => {
     });
     const error = await expectError(res, 422, "content_policy_violation", "prompt_blocked");
     const [hit] = await receiver.waitFor(1);
-    const payload = WebhookPayload.parse(verifier.verify(hit!.body, hit!.headers as Record<string, string>));
-    expect(payload).toMatchObject({ type: "generation.blocked", data: { id: error.generation, status: "blocked" } });
+    const payload = WebhookPayload.parse(
+      verifier.verify(hit!.body, hit!.headers as Record<string, string>),
+    );
+    expect(payload).toMatchObject({
+      type: "generation.blocked",
+      data: { id: error.generation, status: "blocked" },
+    });
   });
 
   it("does not hold the region's event answer while the receiver is slow", async () => {
     receiver.hold = true;
     const gen = await submit({ url: receiver.url() });
-    const answered = deliverEvent(f.app, TEST_SECRETS.regionSigning, succeededEvent(lastJob(), "eu-west", new Uint8Array([5])));
+    const answered = deliverEvent(
+      f.app,
+      TEST_SECRETS.regionSigning,
+      succeededEvent(lastJob(), "eu-west", new Uint8Array([5])),
+    );
     const outcome = await Promise.race([
       answered.then((r) => r.status),
       new Promise((resolve) => setTimeout(() => resolve("blocked on the webhook"), 5_000)),
@@ -144,15 +184,25 @@ describe("webhooks (Standard Webhooks)", () => {
   it("gives up after the last attempt, and at once on 410 Gone", async () => {
     receiver.fallback = 503;
     const failing = await submit({ url: receiver.url("/down") });
-    await deliverEvent(f.app, TEST_SECRETS.regionSigning, succeededEvent(lastJob(), "eu-west", new Uint8Array([6])));
-    await expect.poll(async () => (await deliveriesOf(failing.id))[0]?.status, { timeout: 10_000 }).toBe("failed");
+    await deliverEvent(
+      f.app,
+      TEST_SECRETS.regionSigning,
+      succeededEvent(lastJob(), "eu-west", new Uint8Array([6])),
+    );
+    await expect
+      .poll(async () => (await deliveriesOf(failing.id))[0]?.status, { timeout: 10_000 })
+      .toBe("failed");
     const [given] = await deliveriesOf(failing.id);
     expect(given!.attempts.map((a) => a.status_code)).toEqual([503, 503, 503]);
     expect(receiver.received.filter((r) => r.path === "/down")).toHaveLength(3);
 
     receiver.fallback = 410;
     const gone = await submit({ url: receiver.url("/gone") });
-    await deliverEvent(f.app, TEST_SECRETS.regionSigning, succeededEvent(lastJob(), "eu-west", new Uint8Array([7])));
+    await deliverEvent(
+      f.app,
+      TEST_SECRETS.regionSigning,
+      succeededEvent(lastJob(), "eu-west", new Uint8Array([7])),
+    );
     await expect.poll(async () => (await deliveriesOf(gone.id))[0]?.status).toBe("failed");
     expect((await deliveriesOf(gone.id))[0]!.attempts).toHaveLength(1);
   });
@@ -172,7 +222,11 @@ describe("webhooks (Standard Webhooks)", () => {
       });
     // A generation without a webhook of its own, so the app's dispatcher never touches it.
     const gen = await submit(undefined);
-    await deliverEvent(f.app, TEST_SECRETS.regionSigning, succeededEvent(lastJob(), "eu-west", new Uint8Array([8])));
+    await deliverEvent(
+      f.app,
+      TEST_SECRETS.regionSigning,
+      succeededEvent(lastJob(), "eu-west", new Uint8Array([8])),
+    );
     const [row] = await f.db.select().from(generations).where(eq(generations.id, gen.id));
     const finished = { ...row!, webhook: { url: receiver.url("/resume") } };
 
@@ -185,7 +239,10 @@ describe("webhooks (Standard Webhooks)", () => {
     expect(first.scheduled).toBe(1);
     first.stop();
     expect(receiver.received).toHaveLength(1);
-    const [pending] = await f.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.generationId, gen.id));
+    const [pending] = await f.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.generationId, gen.id));
     expect(pending!.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now() + 30_000);
 
     // ...the minute passes with no process running; then a new one starts.
@@ -201,7 +258,9 @@ describe("webhooks (Standard Webhooks)", () => {
       expect(second!.headers["webhook-id"]).toBe(pending!.id);
       expect(verifier.verify(second!.body, second!.headers as Record<string, string>)).toBeTruthy();
       await expect.poll(async () => (await deliveriesOf(gen.id))[0]?.status).toBe("delivered");
-      expect((await deliveriesOf(gen.id))[0]!.attempts.map((a) => a.status_code)).toEqual([500, 200]);
+      expect((await deliveriesOf(gen.id))[0]!.attempts.map((a) => a.status_code)).toEqual([
+        500, 200,
+      ]);
     } finally {
       restarted.stop();
       await Promise.all(tasks);

@@ -105,7 +105,9 @@ describe("SIGTERM drain of node regional-gpu/main.ts", () => {
     const jobs = [0, 1, 2, 3].map((seed) => job(1024, { seed }));
     for (const j of jobs) expect((await submit(node.url, j)).status).toBe(202);
     await edge.waitFor(() => eventsOf(jobs[0]!.job_id).some((e) => e.type === "running"));
-    const runningAtSignal = jobs.filter((j) => eventsOf(j.job_id).some((e) => e.type === "running"));
+    const runningAtSignal = jobs.filter((j) =>
+      eventsOf(j.job_id).some((e) => e.type === "running"),
+    );
     const signalledAt = Date.now();
     node.child.kill("SIGTERM");
 

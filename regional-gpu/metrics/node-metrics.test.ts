@@ -36,7 +36,11 @@ async function scrape(metrics: NodeMetrics) {
 
 describe("NodeMetrics", () => {
   it("exposes the node's state, read at scrape time, labelled with region and node", async () => {
-    const metrics = new NodeMetrics({ region: "eu-west", nodeId: "n1", status: async () => status });
+    const metrics = new NodeMetrics({
+      region: "eu-west",
+      nodeId: "n1",
+      status: async () => status,
+    });
     const samples = await scrape(metrics);
     const value = (name: string, labels: Record<string, string> = {}) =>
       sampleValue(samples, name, { region: "eu-west", node_id: "n1", ...labels });
@@ -59,9 +63,19 @@ describe("NodeMetrics", () => {
   });
 
   it("counts batches, images, stage times, failures and blocked outputs as the scheduler reports", async () => {
-    const metrics = new NodeMetrics({ region: "eu-west", nodeId: "n1", status: async () => status });
+    const metrics = new NodeMetrics({
+      region: "eu-west",
+      nodeId: "n1",
+      status: async () => status,
+    });
     const model = "cppn-glove@1";
-    metrics.batchRan({ model, size: 3, executionProvider: "cpu", inferenceMs: 120, sessionMs: 110 });
+    metrics.batchRan({
+      model,
+      size: 3,
+      executionProvider: "cpu",
+      inferenceMs: 120,
+      sessionMs: 110,
+    });
     metrics.batchRan({ model, size: 1, executionProvider: "cpu", inferenceMs: 40, sessionMs: 35 });
     const done = { model, lane: "fast" as const, queueMs: 20, encodeMs: 4, uploadMs: 1 };
     metrics.jobSucceeded(done);
@@ -87,7 +101,11 @@ describe("NodeMetrics", () => {
   });
 
   it("follows the model pool's loads, evictions and problems, with hit ratios", async () => {
-    const metrics = new NodeMetrics({ region: "eu-west", nodeId: "n1", status: async () => status });
+    const metrics = new NodeMetrics({
+      region: "eu-west",
+      nodeId: "n1",
+      status: async () => status,
+    });
     const events = new ModelPoolEvents();
     metrics.watchModelPool(events);
     events.emit("load", { ref: "m@1", tier: "store", seconds: 0.8 });

@@ -208,18 +208,34 @@ export class NodeMetrics implements SchedulerObserver {
       },
     });
     gauge("genart_jobs_in_flight", "Jobs in the batch running now", (s) => s.inFlight);
-    gauge("genart_backlog_per_instance", "Queued jobs per node taking from the queue", (s) => s.backlogPerInstance);
-    gauge("genart_oldest_job_age_seconds", "Age of the oldest queued job", (s) => s.oldestJobAgeMs / 1000);
+    gauge(
+      "genart_backlog_per_instance",
+      "Queued jobs per node taking from the queue",
+      (s) => s.backlogPerInstance,
+    );
+    gauge(
+      "genart_oldest_job_age_seconds",
+      "Age of the oldest queued job",
+      (s) => s.oldestJobAgeMs / 1000,
+    );
     gauge("genart_queue_nodes", "Nodes taking jobs from this node's queue", (s) => s.activeNodes);
     gauge("genart_node_ready", "1 while the node accepts jobs", (s) => (s.ready ? 1 : 0));
     gauge("genart_node_draining", "1 while the node drains", (s) => (s.draining ? 1 : 0));
-    gauge("genart_throughput_jobs_per_second", "Jobs finished per second (EWMA)", (s) => s.throughputPerS);
+    gauge(
+      "genart_throughput_jobs_per_second",
+      "Jobs finished per second (EWMA)",
+      (s) => s.throughputPerS,
+    );
     gauge(
       "genart_service_seconds_per_image",
       "Service time per image (EWMA over batches); 0 before the first batch",
       (s) => (s.serviceMsPerImage ?? 0) / 1000,
     );
-    gauge("genart_recent_failure_ratio", "Share of jobs in the last minute that failed", (s) => s.failureRate);
+    gauge(
+      "genart_recent_failure_ratio",
+      "Share of jobs in the last minute that failed",
+      (s) => s.failureRate,
+    );
     gauge("genart_max_batch_size", "Most jobs in one batch", (s) => s.batching.maxBatch);
     gauge(
       "genart_max_batch_delay_seconds",

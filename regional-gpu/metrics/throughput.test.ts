@@ -26,14 +26,14 @@ describe("ThroughputMeter", () => {
     const meter = new ThroughputMeter({ rateTauMs: 10_000, now: () => now });
     expect(meter.perSecond()).toBe(0);
     // 20 jobs/s as batches of 2 every 100 ms: right within 10% after 3 s, though tau is 10 s.
-    for (; now < 3_000; ) {
+    for (; now < 3_000;) {
       now += 100;
       meter.record(2, 0, 90);
     }
     expect(meter.perSecond()).toBeGreaterThan(18);
     expect(meter.perSecond()).toBeLessThan(22);
     // Down to 5 jobs/s: after 3 tau the estimate sits near the new pace.
-    for (; now < 33_000; ) {
+    for (; now < 33_000;) {
       now += 200;
       meter.record(1, 0, 190);
     }

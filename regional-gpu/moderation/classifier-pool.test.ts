@@ -38,8 +38,9 @@ describe("ClassifierPool (real classifier)", () => {
         latencies.push(performance.now() - started);
       }
     });
-    // On the event loop, each check would stall it for the whole check.
-    expect(lag.maxGapMs).toBeLessThan(Math.min(...latencies) / 2);
+    // On the event loop, each check (224x224 input: no resize) would stall it for the whole check;
+    // the margin leaves room for the scheduling noise of a loaded machine.
+    expect(lag.maxGapMs).toBeLessThan(Math.min(...latencies) * 0.8);
   });
 
   it("gives the same scores to images waiting together as to each alone", async () => {

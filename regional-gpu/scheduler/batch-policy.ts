@@ -28,12 +28,19 @@ export type BatchLimitsSource = "configured" | "cpu-default" | "cuda-default";
 const providerOf = (executionProviders: string): keyof typeof BATCH_DEFAULTS =>
   executionProviders.split(",").includes("cuda") ? "cuda" : "cpu";
 
-function limitsFor(executionProviders: string, configured: Partial<BatchLimits>) {
+function limitsFor(
+  executionProviders: string,
+  configured: Partial<BatchLimits>,
+): { limits: BatchLimits; source: BatchLimitsSource } {
   const provider = providerOf(executionProviders);
+  const defaults = BATCH_DEFAULTS[provider];
   const both = configured.maxBatch !== undefined && configured.maxBatchDelayMs !== undefined;
   return {
-    limits: { ...BATCH_DEFAULTS[provider], ...configured } as BatchLimits,
-    source: (both ? "configured" : `${provider}-default`) as BatchLimitsSource,
+    limits: {
+      maxBatch: configured.maxBatch ?? defaults.maxBatch,
+      maxBatchDelayMs: configured.maxBatchDelayMs ?? defaults.maxBatchDelayMs,
+    },
+    source: both ? "configured" : `${provider}-default`,
   };
 }
 

@@ -53,9 +53,21 @@ export async function runAdminCommand(
       if (!(await getPlan(db, cmd.plan))) {
         throw new AdminError("plan_not_found", `no plan "${cmd.plan}" (free, pro, enterprise)`);
       }
-      const account = await createAccount(db, { name: cmd.name, planId: cmd.plan, email: cmd.email });
-      const { key, record } = await createApiKey(db, { accountId: account.id, mode: cmd.mode }, pepper);
-      return { account: { id: account.id, name: account.name, plan: account.planId }, key, key_id: record.id };
+      const account = await createAccount(db, {
+        name: cmd.name,
+        planId: cmd.plan,
+        email: cmd.email,
+      });
+      const { key, record } = await createApiKey(
+        db,
+        { accountId: account.id, mode: cmd.mode },
+        pepper,
+      );
+      return {
+        account: { id: account.id, name: account.name, plan: account.planId },
+        key,
+        key_id: record.id,
+      };
     }
     case "create-key": {
       await requireAccount(db, cmd.account);
@@ -81,7 +93,8 @@ export async function runAdminCommand(
     }
     case "revoke-key": {
       const key = await revokeApiKey(db, cmd.account, cmd.key);
-      if (!key) throw new AdminError("key_not_found", `no key ${cmd.key} on account ${cmd.account}`);
+      if (!key)
+        throw new AdminError("key_not_found", `no key ${cmd.key} on account ${cmd.account}`);
       return { key_id: key.id, revoked_at: key.revokedAt?.toISOString() ?? null };
     }
   }

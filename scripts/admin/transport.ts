@@ -11,8 +11,14 @@ export async function runAgainstStack(
     headers: { authorization: `Bearer ${stack.admin_token}`, "content-type": "application/json" },
     body: JSON.stringify(command),
   });
-  const body = (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } };
-  if (!res.ok) throw new AdminError(body.error?.code ?? "admin_failed", body.error?.message ?? `HTTP ${res.status}`);
+  const body = (await res.json()) as Record<string, unknown> & {
+    error?: { code: string; message: string };
+  };
+  if (!res.ok)
+    throw new AdminError(
+      body.error?.code ?? "admin_failed",
+      body.error?.message ?? `HTTP ${res.status}`,
+    );
   return body;
 }
 
@@ -29,7 +35,9 @@ export async function runAgainstDatabase(
     const { loadOrCreateSecrets } = await import("../local-stack/secrets.ts");
     pepper = (await loadOrCreateSecrets(opts.dataDir)).apiKeyPepper;
   }
-  const handle = await createDatabase(opts.databaseUrl ?? { kind: "pglite", dataDir: `${opts.dataDir}/db` });
+  const handle = await createDatabase(
+    opts.databaseUrl ?? { kind: "pglite", dataDir: `${opts.dataDir}/db` },
+  );
   try {
     if (!opts.databaseUrl) {
       await migrateDatabase(handle);

@@ -26,7 +26,8 @@ export async function startAdminServer(db: Database, pepper: string): Promise<Ad
     try {
       return c.json(await runAdminCommand(db, await c.req.json(), pepper));
     } catch (error) {
-      if (error instanceof AdminError) return c.json({ error: { code: error.code, message: error.message } }, 400);
+      if (error instanceof AdminError)
+        return c.json({ error: { code: error.code, message: error.message } }, 400);
       if (error instanceof ZodError || error instanceof SyntaxError) {
         return c.json({ error: { code: "invalid_command", message: error.message } }, 400);
       }

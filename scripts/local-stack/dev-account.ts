@@ -11,7 +11,11 @@ import { runAdminCommand } from "../admin/commands.ts";
 const DevKey = z.object({ account_id: z.string(), key: z.string() });
 export type DevKey = z.infer<typeof DevKey>;
 
-export async function ensureDevAccount(db: Database, dataDir: string, pepper: string): Promise<DevKey> {
+export async function ensureDevAccount(
+  db: Database,
+  dataDir: string,
+  pepper: string,
+): Promise<DevKey> {
   const path = join(dataDir, "dev-api-key.json");
   const saved = await readFile(path, "utf8").then(
     (text) => DevKey.safeParse(JSON.parse(text)).data ?? null,
@@ -26,7 +30,10 @@ export async function ensureDevAccount(db: Database, dataDir: string, pepper: st
     { command: "create-account", name: "Development", plan: "pro", mode: "test" },
     pepper,
   );
-  const dev = DevKey.parse({ account_id: (created.account as { id: string }).id, key: created.key });
+  const dev = DevKey.parse({
+    account_id: (created.account as { id: string }).id,
+    key: created.key,
+  });
   await writeFile(path, JSON.stringify(dev, null, 2), { mode: 0o600 });
   return dev;
 }

@@ -25,7 +25,9 @@ export async function loadOrCreateSecrets(dataDir: string): Promise<LocalSecrets
     return LocalSecrets.parse(JSON.parse(await readFile(path, "utf8")));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new Error(`${path} is unreadable or malformed; delete it to start over`, { cause: error });
+      throw new Error(`${path} is unreadable or malformed; delete it to start over`, {
+        cause: error,
+      });
     }
   }
   const secrets = fresh();

@@ -72,7 +72,10 @@ export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env): StackC
 
 function parseRtt(spec: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z0-9-]+)=(\d{1,5})$/.exec(part);
     if (!m) throw new Error(`invalid LOCAL_REGION_RTT_MS entry "${part}": expected name=ms`);
     out[m[1]!] = Number(m[2]);

@@ -13,7 +13,8 @@ export function printWelcome(opts: {
     "",
     "  regions:",
     ...opts.regions.map(
-      (r) => `    ${r.config.name.padEnd(13)} ${r.config.endpoint}  (lat ${r.config.lat}, lon ${r.config.lon})`,
+      (r) =>
+        `    ${r.config.name.padEnd(13)} ${r.config.endpoint}  (lat ${r.config.lat}, lon ${r.config.lon})`,
     ),
     "",
     `  development account ${opts.accountId} (plan pro), API key:`,
@@ -26,7 +27,7 @@ export function printWelcome(opts: {
     `      -d '{"prompt":"a quiet harbour at dawn, teal and amber","seed":42}'`,
     "",
     '  then fetch output.url (a signed link): curl -s -o image.png "<output.url>"',
-    "  more accounts and keys: npm run admin -- create-account --name \"Acme\" --plan pro",
+    '  more accounts and keys: npm run admin -- create-account --name "Acme" --plan pro',
     "",
     "Ctrl-C stops everything.",
   ];
@@ -40,6 +41,7 @@ export function stackLog(level: (typeof LEVELS)[number]): (entry: Record<string,
   const min = LEVELS.indexOf(level);
   return (entry) => {
     const at = LEVELS.indexOf((entry.level as (typeof LEVELS)[number]) ?? "info");
-    if (at >= min) console.log(JSON.stringify({ time: new Date().toISOString(), service: "edge", ...entry }));
+    if (at >= min)
+      console.log(JSON.stringify({ time: new Date().toISOString(), service: "edge", ...entry }));
   };
 }

@@ -14,7 +14,14 @@ let key: string;
 
 beforeAll(async () => {
   stack = await startLocalStack();
-  const created = await stack.admin(["create-account", "--name", "E2E Co", "--plan", "pro", "--json"]);
+  const created = await stack.admin([
+    "create-account",
+    "--name",
+    "E2E Co",
+    "--plan",
+    "pro",
+    "--json",
+  ]);
   expect(created.code, created.stderr).toBe(0);
   key = (JSON.parse(created.stdout) as { key: string }).key;
 }, 180_000);
@@ -77,14 +84,26 @@ describe("walking skeleton on the embedded default", () => {
     const variance = data.reduce((s, v) => s + (v - mean) ** 2, 0) / data.length;
     expect(variance).toBeGreaterThan(100); // not a flat image
 
-    const again = await generate({ prompt: "a quiet harbour at dawn, teal and amber", seed: 42, width: 256, height: 192 });
+    const again = await generate({
+      prompt: "a quiet harbour at dawn, teal and amber",
+      seed: 42,
+      width: 256,
+      height: 192,
+    });
     const gen2 = Generation.parse(again.body);
     expect(gen2.id).not.toBe(gen.id);
     expect(Buffer.from(await fetchImage(gen2.output!.url))).toEqual(Buffer.from(bytes));
     expect(gen2.output!.sha256).toBe(gen.output!.sha256);
 
     const other = Generation.parse(
-      (await generate({ prompt: "green moss on a forest floor", seed: 42, width: 256, height: 192 })).body,
+      (
+        await generate({
+          prompt: "green moss on a forest floor",
+          seed: 42,
+          width: 256,
+          height: 192,
+        })
+      ).body,
     );
     expect(other.output!.sha256).not.toBe(gen.output!.sha256);
 
@@ -97,8 +116,18 @@ describe("walking skeleton on the embedded default", () => {
   it.each([
     ["malformed JSON", "{not json", 400, "invalid_request_error"],
     ["unknown field", JSON.stringify({ prompt: "x", colour: "red" }), 400, "invalid_request_error"],
-    ["width out of range", JSON.stringify({ prompt: "x", width: 4096 }), 400, "invalid_request_error"],
-    ["width not a multiple of 64", JSON.stringify({ prompt: "x", width: 100 }), 400, "invalid_request_error"],
+    [
+      "width out of range",
+      JSON.stringify({ prompt: "x", width: 4096 }),
+      400,
+      "invalid_request_error",
+    ],
+    [
+      "width not a multiple of 64",
+      JSON.stringify({ prompt: "x", width: 100 }),
+      400,
+      "invalid_request_error",
+    ],
     ["missing prompt", JSON.stringify({ seed: 1 }), 400, "invalid_request_error"],
   ])("answers %s with the documented envelope", async (_name, body, status, type) => {
     const res = await fetch(`${stack.edgeUrl}/v1/generations`, {
@@ -128,14 +157,20 @@ describe("walking skeleton on the embedded default", () => {
 
   it("refuses a revoked key", async () => {
     const created = await stack.admin(["create-account", "--name", "Revoked Co", "--json"]);
-    const { key: k, key_id, account } = JSON.parse(created.stdout) as {
+    const {
+      key: k,
+      key_id,
+      account,
+    } = JSON.parse(created.stdout) as {
       key: string;
       key_id: string;
       account: { id: string };
     };
     const revoked = await stack.admin(["revoke-key", "--account", account.id, "--key", key_id]);
     expect(revoked.code, revoked.stderr).toBe(0);
-    const res = await fetch(`${stack.edgeUrl}/v1/generations`, { headers: { authorization: `Bearer ${k}` } });
+    const res = await fetch(`${stack.edgeUrl}/v1/generations`, {
+      headers: { authorization: `Bearer ${k}` },
+    });
     expect(res.status).toBe(401);
   });
 });

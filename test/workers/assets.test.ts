@@ -13,6 +13,7 @@ import {
   originObject,
   standIn,
   storedObject,
+  uniquePhrase,
 } from "./helpers.ts";
 
 // GET /v1/assets/:key on workerd: the real R2 binding as the edge store, the origin region behind it.
@@ -34,7 +35,7 @@ async function untilInR2(key: string): Promise<void> {
 
 beforeAll(async () => {
   const res = await createGeneration({
-    prompt: `asset ${crypto.randomUUID()}`,
+    prompt: `asset ${uniquePhrase()}`,
     seed: 3,
     width: 256,
     height: 256,

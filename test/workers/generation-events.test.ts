@@ -10,6 +10,7 @@ import {
   jobFor,
   originObject,
   storedObject,
+  uniquePhrase,
 } from "./helpers.ts";
 
 // Progress on workerd: the event stream reads the database after its handler returned (the entry
@@ -28,7 +29,7 @@ const stream = (id: string) => edge(`/v1/generations/${id}/events`, { headers: b
 
 describe("Worker entry: GET /v1/generations/:id/events", () => {
   it("streams routed, running, succeeded as other requests apply them, then ends", async () => {
-    const { generation, job } = await queuedGeneration(`sse on workerd ${crypto.randomUUID()}`);
+    const { generation, job } = await queuedGeneration(`sse on workerd ${uniquePhrase()}`);
     const res = await stream(generation.id);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
@@ -59,7 +60,7 @@ describe("Worker entry: GET /v1/generations/:id/events", () => {
 
 describe("Worker entry: POST /v1/generations/:id/cancel", () => {
   it("cancels a queued generation and ends its open stream with `canceled`", async () => {
-    const { generation } = await queuedGeneration(`cancel on workerd ${crypto.randomUUID()}`);
+    const { generation } = await queuedGeneration(`cancel on workerd ${uniquePhrase()}`);
     const events = readEvents((await stream(generation.id)).body!);
     expect((await events.next(10_000))?.event).toBe("routed");
 

@@ -12,6 +12,7 @@ import {
   postRegionEvent,
   standIn,
   storedObject,
+  uniquePhrase,
 } from "./helpers.ts";
 
 // POST /v1/generations end to end on workerd: Neon driver -> Postgres, signed dispatch to real
@@ -71,7 +72,7 @@ describe("Worker entry: POST /v1/generations", () => {
   });
 
   it("holds a Prefer: wait request until the region reports success, then answers 200", async () => {
-    const prompt = `lighthouse in fog ${crypto.randomUUID()}`;
+    const prompt = `lighthouse in fog ${uniquePhrase()}`;
     const waiting = createGeneration(
       { prompt, seed: 7, width: 256, height: 256 },
       { prefer: "wait=20" },

@@ -135,3 +135,31 @@ export async function completeJob(
   });
   expect(succeeded.status).toBe(200);
 }
+
+const SAFE_WORDS = [
+  "amber",
+  "birch",
+  "cedar",
+  "delta",
+  "ember",
+  "fjord",
+  "grove",
+  "heron",
+  "iris",
+  "juniper",
+  "kestrel",
+  "lagoon",
+  "maple",
+  "nimbus",
+  "orchid",
+  "prairie",
+];
+
+/**
+ * A phrase unique to one test run, made of harmless words: random hex or UUIDs in prompts can read
+ * as leetspeak to prompt moderation and make a test fail by chance.
+ */
+export function uniquePhrase(words = 6): string {
+  const picks = crypto.getRandomValues(new Uint8Array(words));
+  return Array.from(picks, (b) => SAFE_WORDS[b % SAFE_WORDS.length]).join(" ");
+}
