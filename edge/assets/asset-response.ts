@@ -1,5 +1,5 @@
 import { ApiError } from "../errors/index.ts";
-import { chooseRange, etagMatches } from "./byte-range.ts";
+import { chooseRange, contentRange, etagMatches } from "../../storage/http-range.ts";
 
 export interface AssetBody {
   bytes: Uint8Array;
@@ -40,7 +40,7 @@ export function assetResponse(req: Request, asset: AssetBody): Response {
   }
   if (range.kind === "partial") {
     const { offset, length } = range;
-    headers.set("Content-Range", `bytes ${offset}-${offset + length - 1}/${size}`);
+    headers.set("Content-Range", contentRange(offset, length, size));
     headers.set("Content-Length", String(length));
     return new Response(asset.bytes.slice(offset, offset + length), { status: 206, headers });
   }

@@ -6,7 +6,7 @@ import {
   type ObjectStore,
 } from "../../storage/object-store.ts";
 import { InvalidRequestError, RegionHttpError } from "../errors.ts";
-import { contentRange, parseRange } from "./byte-range.ts";
+import { chooseRange, contentRange } from "../../storage/http-range.ts";
 
 // GET/HEAD /v1/objects/:key: stored bytes for the edge's asset cache, with ETag, If-None-Match (304)
 // and single-range requests (206/416). Object metadata travels as x-genart-meta-* headers.
@@ -58,10 +58,10 @@ export const serveObject = (store: ObjectStore) =>
     if (etagMatches(c.req.header("if-none-match"), info.etag)) {
       return new Response(null, { status: 304, headers });
     }
-    const range = parseRange(c.req.header("range"), info.size);
+    const range = chooseRange(c.req.header("range"), info.size);
     if (range.kind === "unsatisfiable") throw rangeNotSatisfiable(info.size);
     const isHead = c.req.method === "HEAD";
-    if (range.kind === "range") {
+    if (range.kind === "partial") {
       headers.set("content-range", contentRange(range.offset, range.length, info.size));
       headers.set("content-length", String(range.length));
       if (isHead) return new Response(null, { status: 206, headers });

@@ -1,3 +1,6 @@
+// The one-range subset of HTTP Range (RFC 9110 §14.1.2) and If-None-Match, shared by every server of
+// stored objects: the edge's asset route and the regions' object route.
+
 export type RangeChoice =
   | { kind: "full" }
   | { kind: "partial"; offset: number; length: number }
@@ -33,3 +36,6 @@ export function etagMatches(ifNoneMatch: string | null | undefined, etag: string
   const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
   return ifNoneMatch.split(",").some((tag) => opaque(tag) === opaque(etag));
 }
+
+export const contentRange = (offset: number, length: number, size: number) =>
+  `bytes ${offset}-${offset + length - 1}/${size}`;
