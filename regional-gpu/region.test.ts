@@ -16,7 +16,8 @@ import { FsObjectStore } from "../storage/fs.ts";
 import { createS3Client, S3ObjectStore } from "../storage/s3.ts";
 import type { RegionNodeConfigInput } from "./config.ts";
 import { ModelChecksumError } from "./models/model-pool.ts";
-import { startRegion, type RunningRegion } from "./region.ts";
+import { startRegion, type RegionOverrides, type RunningRegion } from "./region.ts";
+import { gatedSessions } from "./testing/gated-sessions.ts";
 import { startEdgeStub, type EdgeStub } from "./testing/edge-stub.ts";
 import { referenceModel, type TestModel } from "./testing/reference-model.ts";
 import { signedFetch } from "./testing/signed-client.ts";
@@ -44,23 +45,26 @@ afterEach(async () => {
   await edge?.close();
 });
 
-async function boot(over: Partial<RegionNodeConfigInput> = {}) {
+async function boot(over: Partial<RegionNodeConfigInput> = {}, overrides: RegionOverrides = {}) {
   edge = await startEdgeStub(SECRET);
   const objects = join(dir, newId("request"));
-  const region = await startRegion({
-    regionName: REGION,
-    port: 0,
-    signingSecret: SECRET,
-    edgeUrl: edge.url,
-    modelDir: model.modelsDir,
-    warmModels: [model.ref],
-    objectStore: { kind: "file", dir: objects },
-    executionProvider: "cpu",
-    heartbeatIntervalMs: 100,
-    eventRetryBaseMs: 10,
-    logLevel: (process.env.TEST_LOG_LEVEL ?? "silent") as "silent",
-    ...over,
-  });
+  const region = await startRegion(
+    {
+      regionName: REGION,
+      port: 0,
+      signingSecret: SECRET,
+      edgeUrl: edge.url,
+      modelDir: model.modelsDir,
+      warmModels: [model.ref],
+      objectStore: { kind: "file", dir: objects },
+      executionProvider: "cpu",
+      heartbeatIntervalMs: 100,
+      eventRetryBaseMs: 10,
+      logLevel: (process.env.TEST_LOG_LEVEL ?? "silent") as "silent",
+      ...over,
+    },
+    overrides,
+  );
   running.push(region);
   return { region, store: new FsObjectStore(objects) };
 }
@@ -194,7 +198,10 @@ describe("regional node", () => {
   });
 
   it("drains: refuses new jobs, finishes the running one, hands queued ones back", async () => {
-    const { region } = await boot({ maxBatch: 1 });
+    // The first job is held inside session.run until the drain has begun.
+    const gated = gatedSessions();
+    const { region } = await boot({ maxBatch: 1 }, { sessions: gated.factory });
+    gated.close();
     const first = job({ width: 512, height: 512 });
     await submit(region, first);
     await edge.waitFor(() => eventsOf(first.job_id).length > 0);
@@ -206,6 +213,7 @@ describe("regional node", () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).not.toBeNull();
     expect((await fetch(`${region.url}/readyz`)).status).toBe(503);
+    gated.open();
     await closing;
 
     expect(terminal(first.job_id)?.type).toBe("succeeded");
