@@ -9,25 +9,13 @@ import { generationEventStream } from "../generations/generation-event-stream.ts
 import { toGeneration } from "../generations/serialize.ts";
 import { auth } from "../middleware/auth/index.ts";
 import { baseUrl, serializeContext } from "./base-url.ts";
+import { generationDeps } from "./generation-deps.ts";
 
 /** GET /v1/generations/:id/events (server-sent events) and POST /v1/generations/:id/cancel. */
 export function generationProgressRoutes(s: EdgeServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const requireKey = auth({ authenticator: s.authenticator });
-  const cancelDeps = {
-    db: s.db,
-    catalog: s.catalog,
-    directory: s.directory,
-    fetch: s.fetch,
-    secret: s.secrets.regionSigning,
-    clock: s.clock,
-    timeoutMs: s.tuning.dispatchTimeoutMs,
-    log: s.log,
-    limiter: s.limiter,
-    notifier: s.notifier,
-    webhooks: s.webhooks,
-    waitUntil: s.waitUntil,
-  };
+  const cancelDeps = { ...generationDeps(s), waitUntil: s.waitUntil };
 
   app.get("/:id/events", requireKey, async (c) => {
     const id = c.req.param("id");

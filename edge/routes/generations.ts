@@ -20,6 +20,7 @@ import { jsonBody } from "../middleware/json-body/index.ts";
 import { clientLocation, edgeColo } from "../routing/geo.ts";
 import { parseOrThrow } from "../validation/index.ts";
 import { baseUrl, serializeContext } from "./base-url.ts";
+import { generationDeps } from "./generation-deps.ts";
 
 // Printable ASCII without spaces, like Stripe's: long enough for a UUID or a hash.
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -41,19 +42,7 @@ const isTerminal = (status: GenerationStatus) => TERMINAL_STATUSES.has(status);
 export function generationRoutes(s: EdgeServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const requireKey = auth({ authenticator: s.authenticator });
-  const dispatchDeps = {
-    db: s.db,
-    catalog: s.catalog,
-    directory: s.directory,
-    fetch: s.fetch,
-    secret: s.secrets.regionSigning,
-    clock: s.clock,
-    timeoutMs: s.tuning.dispatchTimeoutMs,
-    log: s.log,
-    limiter: s.limiter,
-    notifier: s.notifier,
-    webhooks: s.webhooks,
-  };
+  const dispatchDeps = generationDeps(s);
 
   app.post(
     "/",

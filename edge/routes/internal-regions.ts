@@ -10,6 +10,7 @@ import { regionSignature } from "../middleware/region-signature/index.ts";
 import { ReplayGuard } from "../security/replay-guard.ts";
 import type { RegionHealth } from "../routing/region-directory.ts";
 import { baseUrl } from "./base-url.ts";
+import { generationDeps } from "./generation-deps.ts";
 
 const STORED_STATUS: Record<RegionHealth, StoredRegionStatus> = {
   healthy: "healthy",
@@ -33,20 +34,7 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
     // One per app (per isolate on Workers): a captured event or heartbeat cannot be replayed.
     replayGuard: new ReplayGuard({ clock: s.clock }),
   };
-  const applyDeps = {
-    db: s.db,
-    catalog: s.catalog,
-    directory: s.directory,
-    notifier: s.notifier,
-    fetch: s.fetch,
-    secret: s.secrets.regionSigning,
-    clock: s.clock,
-    timeoutMs: s.tuning.dispatchTimeoutMs,
-    maxDispatchAttempts: s.tuning.maxDispatchAttempts,
-    log: s.log,
-    limiter: s.limiter,
-    webhooks: s.webhooks,
-  };
+  const applyDeps = { ...generationDeps(s), maxDispatchAttempts: s.tuning.maxDispatchAttempts };
   const persisted = new Map<string, { at: number; status: StoredRegionStatus }>();
 
   function knownRegion(param: string, claimed: string): string {

@@ -1,0 +1,18 @@
+import type { EdgeServices } from "../deps.ts";
+
+/** What the routes that create, dispatch, cancel or finish generations share, built once per app. */
+export function generationDeps(s: EdgeServices) {
+  return {
+    db: s.db,
+    catalog: s.catalog,
+    directory: s.directory,
+    fetch: s.fetch,
+    secret: s.secrets.regionSigning,
+    clock: s.clock,
+    timeoutMs: s.tuning.dispatchTimeoutMs,
+    log: s.log,
+    limiter: s.limiter,
+    notifier: s.notifier,
+    webhooks: s.webhooks,
+  };
+}
