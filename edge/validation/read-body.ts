@@ -38,7 +38,7 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
     offset += chunk.byteLength;
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw invalidRequest("invalid_json", "request body is not valid UTF-8");
   }
