@@ -1,19 +1,14 @@
-import { z } from "zod";
+import { z } from "./zod.ts";
 import { PolicyMatch } from "./errors.ts";
 
 // Public API v1 (../shared/API.md). The single source of these types for the edge, the regions and clients.
 
-export const Priority = z.enum(["fast", "standard", "relax"]);
+export const Priority = z.enum(["fast", "standard", "relax"]).openapi("Priority");
 export type Priority = z.infer<typeof Priority>;
 
-export const GenerationStatus = z.enum([
-  "queued",
-  "running",
-  "succeeded",
-  "failed",
-  "blocked",
-  "canceled",
-]);
+export const GenerationStatus = z
+  .enum(["queued", "running", "succeeded", "failed", "blocked", "canceled"])
+  .openapi("GenerationStatus");
 export type GenerationStatus = z.infer<typeof GenerationStatus>;
 export const TERMINAL_STATUSES: ReadonlySet<GenerationStatus> = new Set([
   "succeeded",
@@ -31,158 +26,194 @@ const side = z
   .int()
   .min(SIDE.min)
   .max(SIDE.max)
-  .refine((n) => n % SIDE.multipleOf === 0, {
-    message: `must be a multiple of ${SIDE.multipleOf}`,
+  .multipleOf(SIDE.multipleOf, `must be a multiple of ${SIDE.multipleOf}`)
+  .default(SIDE.default)
+  // zod-to-openapi does not emit multipleOf by itself.
+  .openapi({
+    description: `Pixels: ${SIDE.min}..${SIDE.max}, a multiple of ${SIDE.multipleOf}.`,
+    multipleOf: SIDE.multipleOf,
   });
 
-export const WebhookEvent = z.enum(["succeeded", "failed", "blocked", "canceled"]);
+export const WebhookEvent = z
+  .enum(["succeeded", "failed", "blocked", "canceled"])
+  .openapi("WebhookEvent");
 
-export const CreateGenerationRequest = z.strictObject({
-  prompt: z
-    .string()
-    .max(PROMPT_MAX_CHARS, `prompt must be at most ${PROMPT_MAX_CHARS} characters`)
-    .refine((s) => s.trim().length > 0, { message: "prompt must not be empty" }),
-  negative_prompt: z.string().max(PROMPT_MAX_CHARS).optional(),
-  model: z
-    .string()
-    .regex(
-      /^[a-z0-9][a-z0-9-]{0,63}(@[A-Za-z0-9._-]{1,64})?$/,
-      "model must be 'name' or 'name@version'",
-    )
-    .optional(),
-  width: side.default(SIDE.default),
-  height: side.default(SIDE.default),
-  seed: z.number().int().min(0).max(0xffffffff).optional(),
-  priority: Priority.optional(),
-  project: z
-    .string()
-    .regex(/^proj_[0-9a-z]{26}$/, "project must be a project id")
-    .optional(),
-  style: z
-    .strictObject({
-      reference: z.string().regex(/^gen_[0-9a-z]{26}$/),
-      strength: z.number().min(0).max(1).default(0.5),
-    })
-    .optional(),
-  webhook: z
-    .strictObject({
-      url: z.url({ protocol: /^https?$/ }),
-      events: z.array(WebhookEvent).min(1).optional(),
-    })
-    .optional(),
-  metadata: z
-    .record(z.string().min(1).max(64), z.string().max(512))
-    .refine((m) => Object.keys(m).length <= METADATA_MAX_PAIRS, {
-      message: `metadata may hold at most ${METADATA_MAX_PAIRS} pairs`,
-    })
-    .optional(),
-  /** Opt out of the dedup cache (answering identical requests from storage). */
-  cache: z.boolean().optional(),
-});
+export const CreateGenerationRequest = z
+  .strictObject({
+    prompt: z
+      .string()
+      .max(PROMPT_MAX_CHARS, `prompt must be at most ${PROMPT_MAX_CHARS} characters`)
+      .refine((s) => s.trim().length > 0, { message: "prompt must not be empty" })
+      .describe("What to draw. Moderated: a violation is 422 naming the matched span."),
+    negative_prompt: z
+      .string()
+      .max(PROMPT_MAX_CHARS)
+      .optional()
+      .describe("What to steer away from (not read as a request for what it names)."),
+    model: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9-]{0,63}(@[A-Za-z0-9._-]{1,64})?$/,
+        "model must be 'name' or 'name@version'",
+      )
+      .optional()
+      .describe("Default: the default model; `name@version` pins a version."),
+    width: side,
+    height: side,
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(0xffffffff)
+      .optional()
+      .describe("uint32; random when absent (and then never answered from the dedup cache)."),
+    priority: Priority.optional().describe(
+      "Lane; default `standard`. `fast` needs a paying plan: the plan decides what is allowed.",
+    ),
+    project: z
+      .string()
+      .regex(/^proj_[0-9a-z]{26}$/, "project must be a project id")
+      .optional()
+      .describe("Files and bills the generation under this project (its visibility applies)."),
+    style: z
+      .strictObject({
+        reference: z.string().regex(/^gen_[0-9a-z]{26}$/),
+        strength: z.number().min(0).max(1).default(0.5),
+      })
+      .optional()
+      .describe("Borrow the style of an earlier generation (`gen_...`) with this strength."),
+    webhook: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/ }),
+        events: z.array(WebhookEvent).min(1).optional(),
+      })
+      .optional()
+      .describe(
+        "POSTed, signed per Standard Webhooks, on the terminal events named (default all).",
+      ),
+    metadata: z
+      .record(z.string().min(1).max(64), z.string().max(512))
+      .refine((m) => Object.keys(m).length <= METADATA_MAX_PAIRS, {
+        message: `metadata may hold at most ${METADATA_MAX_PAIRS} pairs`,
+      })
+      .optional()
+      .describe(`Your own string pairs (at most ${METADATA_MAX_PAIRS}), returned as given.`),
+    cache: z
+      .boolean()
+      .optional()
+      .describe("`false`: never answer from the dedup cache nor merge with an identical request."),
+  })
+  .openapi("CreateGenerationRequest");
 export type CreateGenerationRequest = z.infer<typeof CreateGenerationRequest>;
 
-export const GenerationOutput = z.object({
-  url: z.string(),
-  content_type: z.string(),
-  width: z.number().int(),
-  height: z.number().int(),
-  bytes: z.number().int(),
-  sha256: z.string(),
-});
+export const GenerationOutput = z
+  .object({
+    url: z.string(),
+    content_type: z.string(),
+    width: z.number().int(),
+    height: z.number().int(),
+    bytes: z.number().int(),
+    sha256: z.string(),
+  })
+  .openapi("GenerationOutput");
 
-export const GenerationError = z.object({
-  type: z.string(),
-  code: z.string(),
-  message: z.string(),
-  categories: z.array(z.string()).optional(),
-  /** Prompt moderation: the spans of the prompt that were matched. */
-  matches: z.array(PolicyMatch).optional(),
-});
+export const GenerationError = z
+  .object({
+    type: z.string(),
+    code: z.string(),
+    message: z.string(),
+    categories: z.array(z.string()).optional(),
+    /** Prompt moderation: the spans of the prompt that were matched. */
+    matches: z.array(PolicyMatch).optional(),
+  })
+  .openapi("GenerationError");
 
 /** How a region scored for one routing decision (all times in ms). */
-export const RouteCandidate = z.object({
-  region: z.string(),
-  /** The edge's view of the region: healthy | unknown | stale | draining | tripped. */
-  state: z.enum(["healthy", "unknown", "stale", "draining", "tripped"]),
-  /** rtt_ms + queue_ms + cold_ms: when the job would be expected to start there. */
-  expected_ms: z.number(),
-  /** Network round trip: distance model corrected by observed dispatch times; null when unknown. */
-  rtt_ms: z.number().nullable(),
-  /** Expected wait in the job's lane, from the region's heartbeats. */
-  queue_ms: z.number(),
-  /** Penalty when the model version is not warm there. */
-  cold_ms: z.number(),
-  /** What happened: tried (accepted, busy, unreachable, rejected), not tried, or skipped. */
-  outcome: z.enum(["accepted", "busy", "unreachable", "rejected", "not_tried", "skipped"]),
-});
+export const RouteCandidate = z
+  .object({
+    region: z.string(),
+    /** The edge's view of the region: healthy | unknown | stale | draining | tripped. */
+    state: z.enum(["healthy", "unknown", "stale", "draining", "tripped"]),
+    /** rtt_ms + queue_ms + cold_ms: when the job would be expected to start there. */
+    expected_ms: z.number(),
+    /** Network round trip: distance model corrected by observed dispatch times; null when unknown. */
+    rtt_ms: z.number().nullable(),
+    /** Expected wait in the job's lane, from the region's heartbeats. */
+    queue_ms: z.number(),
+    /** Penalty when the model version is not warm there. */
+    cold_ms: z.number(),
+    /** What happened: tried (accepted, busy, unreachable, rejected), not tried, or skipped. */
+    outcome: z.enum(["accepted", "busy", "unreachable", "rejected", "not_tried", "skipped"]),
+  })
+  .openapi("RouteCandidate");
 export type RouteCandidate = z.infer<typeof RouteCandidate>;
 
 /** The routing decision behind a generation's region: every region, in the order considered. */
-export const GenerationRouting = z.object({
-  /** The region that accepted the job; null when none did. */
-  region: z.string().nullable(),
-  /** The region's id for the job (a re-dispatch gets a new one). */
-  job_id: z.string(),
-  decided_at: z.string(),
-  candidates: z.array(RouteCandidate),
-});
+export const GenerationRouting = z
+  .object({
+    /** The region that accepted the job; null when none did. */
+    region: z.string().nullable(),
+    /** The region's id for the job (a re-dispatch gets a new one). */
+    job_id: z.string(),
+    decided_at: z.string(),
+    candidates: z.array(RouteCandidate),
+  })
+  .openapi("GenerationRouting");
 export type GenerationRouting = z.infer<typeof GenerationRouting>;
 
-export const Generation = z.object({
-  id: z.string(),
-  object: z.literal("generation"),
-  status: GenerationStatus,
-  prompt: z.string(),
-  negative_prompt: z.string().nullable(),
-  model: z.string(),
-  model_version: z.string(),
-  params: z.object({
-    width: z.number().int(),
-    height: z.number().int(),
-    seed: z.number().int(),
-    priority: Priority,
-  }),
-  project: z.string().nullable(),
-  metadata: z.record(z.string(), z.string()),
-  region: z.string().nullable(),
-  cached: z.boolean(),
-  created_at: z.string(),
-  started_at: z.string().nullable(),
-  completed_at: z.string().nullable(),
-  queue: z.object({ estimated_wait_ms: z.number().nullable() }),
-  output: GenerationOutput.nullable(),
-  error: GenerationError.nullable(),
-  cost: z.object({
-    estimated_usd: z.number(),
-    actual_usd: z.number().nullable(),
-    gpu_ms: z.number().nullable(),
-  }),
-  urls: z.object({ self: z.string(), events: z.string(), cancel: z.string() }),
-  /** Why the generation went where it did; null until routed (or when answered from cache). */
-  routing: GenerationRouting.nullable().optional(),
-});
+export const Generation = z
+  .object({
+    id: z.string(),
+    object: z.literal("generation"),
+    status: GenerationStatus,
+    prompt: z.string(),
+    negative_prompt: z.string().nullable(),
+    model: z.string(),
+    model_version: z.string(),
+    params: z.object({
+      width: z.number().int(),
+      height: z.number().int(),
+      seed: z.number().int(),
+      priority: Priority,
+    }),
+    project: z.string().nullable(),
+    metadata: z.record(z.string(), z.string()),
+    region: z.string().nullable(),
+    cached: z.boolean(),
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+    queue: z.object({ estimated_wait_ms: z.number().nullable() }),
+    output: GenerationOutput.nullable(),
+    error: GenerationError.nullable(),
+    cost: z.object({
+      estimated_usd: z.number(),
+      actual_usd: z.number().nullable(),
+      gpu_ms: z.number().nullable(),
+    }),
+    urls: z.object({ self: z.string(), events: z.string(), cancel: z.string() }),
+    /** Why the generation went where it did; null until routed (or when answered from cache). */
+    routing: GenerationRouting.nullable().optional(),
+  })
+  .openapi("Generation");
 export type Generation = z.infer<typeof Generation>;
 
 /**
  * Event names of GET /v1/generations/:id/events (text/event-stream); each event's data is the
  * Generation. `routed`: a region accepted the job (again after a failover); the rest are statuses.
  */
-export const GenerationEventType = z.enum([
-  "queued",
-  "routed",
-  "running",
-  "succeeded",
-  "failed",
-  "blocked",
-  "canceled",
-]);
+export const GenerationEventType = z
+  .enum(["queued", "routed", "running", "succeeded", "failed", "blocked", "canceled"])
+  .openapi("GenerationEventType");
 export type GenerationEventType = z.infer<typeof GenerationEventType>;
 
-export const GenerationList = z.object({
-  object: z.literal("list"),
-  data: z.array(Generation),
-  next_cursor: z.string().nullable(),
-});
+export const GenerationList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(Generation),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("GenerationList");
 
 export const ListGenerationsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -10,7 +10,7 @@ export const REGION_PATHS = {
   object: (key: string) => `/v1/objects/${encodeURIComponent(key)}`,
   /** edge -> region: load a model version ahead of traffic */
   modelsWarm: "/v1/models/warm",
-  /** edge -> region: drop a job that has not started (answer: JobCancelAnswer) */
+  /** edge -> region: drop a job (answer: JobCancelAnswer); served at "/v1/jobs/:id/cancel" */
   jobCancel: (jobId: string) => `/v1/jobs/${encodeURIComponent(jobId)}/cancel`,
   /** region -> edge: job lifecycle events */
   events: (region: string) => `/internal/regions/${encodeURIComponent(region)}/events`,
@@ -97,13 +97,17 @@ export const JobAccepted = z.object({
 export type JobAccepted = z.infer<typeof JobAccepted>;
 
 /**
- * Answer to POST /v1/jobs/:id/cancel (signed, empty body). `canceled`: it was still queued and will
- * never run, and no further event follows; `running` / `finished`: too late, it runs to the end
- * (the edge ignores its events); `unknown`: no such job here.
+ * 200 answer to POST /v1/jobs/:id/cancel (signed, empty body; a job the region does not know is a
+ * 404 `job_not_found` error). Repeating the call gives the same answer.
+ * - `canceled`: it was still queued; it will never run and no event follows.
+ * - `running`: it was already in a batch, which is not interrupted; its output is discarded and no
+ *   terminal event follows (a `running` event may). On a shared queue, a node other than the one
+ *   that answered may still upload the image (an unlisted, content-addressed object).
+ * - `finished`: it had ended; its terminal event was or will be sent (the edge ignores it).
  */
 export const JobCancelAnswer = z.object({
   job_id: z.string(),
-  state: z.enum(["canceled", "running", "finished", "unknown"]),
+  state: z.enum(["canceled", "running", "finished"]),
 });
 export type JobCancelAnswer = z.infer<typeof JobCancelAnswer>;
 

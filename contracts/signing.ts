@@ -3,7 +3,7 @@
 // With an `x-genart-nonce` header (random, 32 hex; what signRequest sends) the signed string is
 // `${timestamp}.${nonce}.${METHOD}.${path}.${body}`, so two otherwise identical requests in the same
 // second carry different signatures and a receiver can refuse a replayed one
-// (edge/security/replay-guard.ts). Requests without a nonce still verify.
+// (contracts/replay-guard.ts). Requests without a nonce still verify.
 
 export const SIGNATURE_HEADER = "x-genart-signature";
 export const TIMESTAMP_HEADER = "x-genart-timestamp";

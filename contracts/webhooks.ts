@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "./zod.ts";
 import { Generation, WebhookEvent } from "./api.ts";
 
 // Webhooks of a generation (Standard Webhooks: https://www.standardwebhooks.com). Each terminal
@@ -8,46 +8,56 @@ import { Generation, WebhookEvent } from "./api.ts";
 // account's `whsec_` secret from GET /v1/webhooks/secret; during a secret rotation two signatures,
 // space-separated).
 
-export const WebhookPayload = z.object({
-  /** `generation.succeeded`, `generation.failed`, `generation.blocked`, `generation.canceled`. */
-  type: z.string().regex(/^generation\.[a-z]+$/),
-  /** When the event happened (the generation's completed_at), not when this attempt was made. */
-  timestamp: z.string(),
-  data: Generation,
-});
+export const WebhookPayload = z
+  .object({
+    /** `generation.succeeded`, `generation.failed`, `generation.blocked`, `generation.canceled`. */
+    type: z.string().regex(/^generation\.[a-z]+$/),
+    /** When the event happened (the generation's completed_at), not when this attempt was made. */
+    timestamp: z.string(),
+    data: Generation,
+  })
+  .openapi("WebhookPayload");
 export type WebhookPayload = z.infer<typeof WebhookPayload>;
 
-export const WebhookAttempt = z.object({
-  attempt: z.number().int().positive(),
-  at: z.string(),
-  /** The receiver's status; null when none came (connection error, timeout, refused target). */
-  status_code: z.number().int().nullable(),
-  error: z.string().nullable(),
-  duration_ms: z.number(),
-});
+export const WebhookAttempt = z
+  .object({
+    attempt: z.number().int().positive(),
+    at: z.string(),
+    /** The receiver's status; null when none came (connection error, timeout, refused target). */
+    status_code: z.number().int().nullable(),
+    error: z.string().nullable(),
+    duration_ms: z.number(),
+  })
+  .openapi("WebhookAttempt");
 
-export const WebhookDelivery = z.object({
-  id: z.string(),
-  object: z.literal("webhook_delivery"),
-  generation: z.string(),
-  event: WebhookEvent,
-  url: z.string(),
-  /** pending: more attempts are scheduled; delivered: a 2xx came back; failed: given up. */
-  status: z.enum(["pending", "delivered", "failed"]),
-  attempts: z.array(WebhookAttempt),
-  next_attempt_at: z.string().nullable(),
-  delivered_at: z.string().nullable(),
-  created_at: z.string(),
-});
+export const WebhookDelivery = z
+  .object({
+    id: z.string(),
+    object: z.literal("webhook_delivery"),
+    generation: z.string(),
+    event: WebhookEvent,
+    url: z.string(),
+    /** pending: more attempts are scheduled; delivered: a 2xx came back; failed: given up. */
+    status: z.enum(["pending", "delivered", "failed"]),
+    attempts: z.array(WebhookAttempt),
+    next_attempt_at: z.string().nullable(),
+    delivered_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("WebhookDelivery");
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 
-export const WebhookDeliveryList = z.object({
-  object: z.literal("list"),
-  data: z.array(WebhookDelivery),
-});
+export const WebhookDeliveryList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(WebhookDelivery),
+  })
+  .openapi("WebhookDeliveryList");
 
-export const WebhookSecret = z.object({
-  object: z.literal("webhook_secret"),
-  /** `whsec_<base64>`: verify `webhook-signature` with it (any Standard Webhooks library). */
-  secret: z.string().regex(/^whsec_[A-Za-z0-9+/]+=*$/),
-});
+export const WebhookSecret = z
+  .object({
+    object: z.literal("webhook_secret"),
+    /** `whsec_<base64>`: verify `webhook-signature` with it (any Standard Webhooks library). */
+    secret: z.string().regex(/^whsec_[A-Za-z0-9+/]+=*$/),
+  })
+  .openapi("WebhookSecret");

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./app-env.ts";
 import { DEFAULT_TUNING, type EdgeDeps, type EdgeServices, type Log } from "./deps.ts";
 import { errorHandler, notFoundHandler } from "./errors/index.ts";
@@ -10,6 +10,8 @@ import { corsPolicy } from "./middleware/cors-policy/index.ts";
 import { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
 import { securityHeaders } from "./middleware/security-headers/index.ts";
+import { mountOpenApi } from "./openapi/document.ts";
+import { openApiRouter } from "./openapi/router.ts";
 import { RegionCatalog } from "./routing/region-catalog.ts";
 import { RegionDirectory } from "./routing/region-directory.ts";
 import { assetRoutes } from "./routes/assets.ts";
@@ -94,9 +96,9 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
 }
 
 /** The edge app of API.md, on any runtime: the entry passes its runtime's dependencies. */
-export function createApp(deps: EdgeDeps): Hono<AppEnv> {
+export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
   const s = buildServices(deps);
-  const app = new Hono<AppEnv>();
+  const app = openApiRouter();
   app.use("*", requestId());
   app.use("*", accessLog({ log: s.log }));
   app.use("*", securityHeaders({ environment: s.environment }));
@@ -107,6 +109,7 @@ export function createApp(deps: EdgeDeps): Hono<AppEnv> {
   app.route("/v1", webhookRoutes(s));
   app.route("/v1/assets", assetRoutes(s));
   app.route("/internal/regions", internalRegionRoutes(s));
+  mountOpenApi(app);
   app.onError(errorHandler(s.log));
   app.notFound(notFoundHandler);
   return app;

@@ -47,12 +47,13 @@ export class RegionHttpError extends Error {
 }
 
 export class SignatureError extends RegionHttpError {
-  constructor(reason: "missing" | "malformed" | "stale" | "mismatch") {
+  constructor(reason: "missing" | "malformed" | "stale" | "mismatch" | "replayed") {
     const messages = {
       missing: "request is not signed",
       malformed: "request signature headers are malformed",
       stale: "request timestamp is outside the allowed window",
       mismatch: "request signature does not match",
+      replayed: "request signature was already used",
     };
     super("authentication_error", `signature_${reason}`, messages[reason]);
     this.name = "SignatureError";
@@ -95,6 +96,15 @@ export class QueueFullError extends RegionHttpError {
       retryAfterS,
     });
     this.name = "QueueFullError";
+  }
+}
+
+export class JobNotFoundError extends RegionHttpError {
+  constructor(jobId: string) {
+    super("not_found_error", "job_not_found", `no job ${jobId} in this region`, {
+      param: "job_id",
+    });
+    this.name = "JobNotFoundError";
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import S3rver from "s3rver";
@@ -66,7 +66,7 @@ async function boot(over: Partial<RegionNodeConfigInput> = {}, overrides: Region
     overrides,
   );
   running.push(region);
-  return { region, store: new FsObjectStore(objects) };
+  return { region, store: new FsObjectStore(objects), objects };
 }
 
 function job(over: Partial<RegionJob> = {}): RegionJob {
@@ -91,6 +91,12 @@ function job(over: Partial<RegionJob> = {}): RegionJob {
 
 async function submit(region: RunningRegion, j: RegionJob): Promise<Response> {
   return signedFetch(region.url, SECRET, REGION_PATHS.jobs, { body: JSON.stringify(j) });
+}
+
+async function cancel(region: RunningRegion, jobId: string) {
+  const res = await signedFetch(region.url, SECRET, REGION_PATHS.jobCancel(jobId), { body: "" });
+  const body = (await res.json()) as { state?: string };
+  return res.status === 200 ? { status: res.status, state: body.state } : { status: res.status };
 }
 
 const eventsOf = (jobId: string) => edge.events().filter((e) => e.job_id === jobId);
@@ -227,6 +233,33 @@ describe("regional node", () => {
     }
     // The draining heartbeat is checked by drain/drain.test.ts (a real SIGTERM to a child process).
     await expect(fetch(`${region.url}/healthz`)).rejects.toThrow();
+  });
+
+  it("cancels: a queued job never runs; a running one is not stored and sends no outcome", async () => {
+    const gated = gatedSessions();
+    const { region, objects } = await boot({ maxBatch: 1 }, { sessions: gated.factory });
+    gated.close();
+    const [running, queued, after] = [job({ seed: 1 }), job({ seed: 2 }), job({ seed: 3 })];
+    await submit(region, running);
+    await edge.waitFor(() => eventsOf(running.job_id).length > 0);
+    for (const j of [queued, after]) expect((await submit(region, j)).status).toBe(202);
+    const runsBefore = gated.runs();
+
+    expect(await cancel(region, queued.job_id)).toEqual({ status: 200, state: "canceled" });
+    expect(await cancel(region, running.job_id)).toEqual({ status: 200, state: "running" });
+    expect(await cancel(region, queued.job_id)).toEqual({ status: 200, state: "canceled" });
+    expect((await cancel(region, "gen_never_sent")).status).toBe(404);
+    gated.open();
+
+    succeeded(await edge.waitFor(() => terminal(after.job_id)));
+    // The queued job never reached the model; the running one's image was dropped, not stored.
+    expect(gated.runs() - runsBefore).toBe(1);
+    expect(eventsOf(queued.job_id)).toEqual([]);
+    expect(eventsOf(running.job_id).map((e) => e.type)).toEqual(["running"]);
+    expect(await readdir(join(objects, "meta"))).toEqual([
+      `${succeeded(terminal(after.job_id)).output.key}.json`,
+    ]);
+    expect(await cancel(region, after.job_id)).toEqual({ status: 200, state: "finished" });
   });
 
   it("reports a job whose model version cannot be loaded as failed", async () => {

@@ -10,10 +10,12 @@ import {
   expireIdempotencyKey,
   findInFlightLeader,
   insertGenerationOnce,
+  insertGenerationWithReservation,
   moveFollowers,
   promoteFollower,
 } from "./generation-dedup.ts";
 import { cancelGeneration, completeGeneration, getGeneration } from "./generations.ts";
+import { ledgerOf } from "./usage-ledger.ts";
 
 let handle: PgliteHandle;
 let alice: Account;
@@ -97,6 +99,80 @@ describe("insertGenerationOnce", () => {
     );
     expect(results.filter((r) => r.kind === "created")).toHaveLength(1);
     expect(results.filter((r) => r.kind === "in_flight")).toHaveLength(7);
+  });
+});
+
+describe("insertGenerationWithReservation", () => {
+  it("writes the generation and its reservation together, and returns the row as stored", async () => {
+    const values = row(alice.id, { projectId: null, costEstimatedMicrousd: 1_234 });
+    const written = await insertGenerationWithReservation(handle.db, values, {
+      reserveMicrousd: 1_234,
+    });
+    expect(written).not.toBeNull();
+    expect(written!.lateSourceId).toBeNull();
+    expect(written!.generation).toEqual(await getGeneration(handle.db, values.id!));
+    expect(await ledgerOf(handle.db, values.id!)).toMatchObject([
+      {
+        accountId: alice.id,
+        generationId: values.id,
+        kind: "reserve",
+        amountMicrousd: 1_234,
+        modelVersion: "2026-11-27.1",
+        createdAt: written!.generation.createdAt,
+      },
+    ]);
+  });
+
+  it("writes nothing on any conflict: Idempotency-Key, an identical leader in flight", async () => {
+    const first = row(alice.id, { idempotencyKey: "k-fast", contentHash: `hash-${++hashes}` });
+    expect(
+      await insertGenerationWithReservation(handle.db, first, { reserveMicrousd: 5 }),
+    ).not.toBeNull();
+    const sameKey = row(alice.id, { idempotencyKey: "k-fast" });
+    expect(
+      await insertGenerationWithReservation(handle.db, sameKey, { reserveMicrousd: 5 }),
+    ).toBeNull();
+    const sameWork = row(alice.id, { contentHash: first.contentHash });
+    expect(
+      await insertGenerationWithReservation(handle.db, sameWork, { reserveMicrousd: 5 }),
+    ).toBeNull();
+    for (const id of [sameKey.id!, sameWork.id!]) {
+      expect(await getGeneration(handle.db, id)).toBeNull();
+      expect(await ledgerOf(handle.db, id)).toEqual([]);
+    }
+  });
+
+  it("reports the earliest succeeded generation with the dedup key, never itself", async () => {
+    const contentHash = `hash-${++hashes}`;
+    const none = await insertGenerationWithReservation(handle.db, row(alice.id, { contentHash }), {
+      reserveMicrousd: 5,
+      lateContentHash: contentHash,
+    });
+    expect(none!.lateSourceId).toBeNull();
+    await completeGeneration(handle.db, none!.generation.id, output);
+    const later = await insertGenerationWithReservation(handle.db, row(alice.id, { contentHash }), {
+      reserveMicrousd: 5,
+      lateContentHash: contentHash,
+    });
+    expect(later!.lateSourceId).toBe(none!.generation.id);
+    // Without a hash to look for, nothing is looked up.
+    const plain = await insertGenerationWithReservation(handle.db, row(bob.id, { contentHash }), {
+      reserveMicrousd: 5,
+    });
+    expect(plain!.lateSourceId).toBeNull();
+  });
+
+  it("concurrent identical writes make exactly one leader and one reservation", async () => {
+    const contentHash = `hash-${++hashes}`;
+    const attempts = Array.from({ length: 6 }, () => row(alice.id, { contentHash }));
+    const results = await Promise.all(
+      attempts.map((values) =>
+        insertGenerationWithReservation(handle.db, values, { reserveMicrousd: 7 }),
+      ),
+    );
+    expect(results.filter((r) => r !== null)).toHaveLength(1);
+    const ledgers = await Promise.all(attempts.map((values) => ledgerOf(handle.db, values.id!)));
+    expect(ledgers.flat()).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,10 @@
 import { and, asc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import { GenerationStatus, TERMINAL_STATUSES } from "../../contracts/api.ts";
+import { newId } from "../../contracts/ids.ts";
 import type { Database } from "../client/types.ts";
 import { generations, type GenerationRow, type NewGenerationRow } from "../schema/generations.ts";
+import { usageLedger } from "../schema/usage-ledger.ts";
 import { findGenerationByIdempotencyKey } from "./generations.ts";
 
 // Queries behind the edge's dedup cache and in-flight merge (edge/dedup). A "leader" is the one
@@ -48,6 +51,55 @@ export async function insertGenerationOnce(
     }
   }
   throw new Error("generation insert kept conflicting with rows that could not be read back");
+}
+
+/**
+ * The common case of accepting a generation in one statement (one round trip, atomic): writes it
+ * with its spend reservation (a `reserve` ledger row of `reserveMicrousd`) and, when
+ * `lateContentHash` is given, reads the earliest succeeded generation with that dedup key (one
+ * that finished since the caller last looked; the new row is not visible to it). Null when the
+ * row collides with anything (Idempotency-Key, an identical leader in flight): nothing is
+ * written, and insertGenerationOnce sorts out which.
+ */
+export async function insertGenerationWithReservation(
+  db: Database,
+  values: NewGenerationRow,
+  {
+    reserveMicrousd,
+    lateContentHash,
+  }: { reserveMicrousd: number; lateContentHash?: string | null },
+): Promise<{ generation: GenerationRow; lateSourceId: string | null } | null> {
+  const inserted = db
+    .$with("inserted")
+    .as(db.insert(generations).values(values).onConflictDoNothing().returning());
+  // Data-modifying CTEs run to completion whether or not the main query reads them.
+  const reserved = db
+    .$with("reserved", { id: sql<string>`id` })
+    .as(
+      sql`insert into ${usageLedger} (id, account_id, generation_id, kind, amount_microusd, model_version, region, project_id, created_at) select ${newId("ledger")}, account_id, id, 'reserve', ${reserveMicrousd}::bigint, model_version, region, project_id, created_at from ${inserted} returning id`,
+    );
+  const source = alias(generations, "late_source");
+  const late = db
+    .select({ id: source.id })
+    .from(source)
+    .where(
+      lateContentHash == null
+        ? sql`false`
+        : and(
+            eq(source.contentHash, lateContentHash),
+            eq(source.status, "succeeded"),
+            sql`${source.assetKey} is not null`,
+          ),
+    )
+    .orderBy(asc(source.createdAt), asc(source.id))
+    .limit(1)
+    .as("late");
+  const [row] = await db
+    .with(inserted, reserved)
+    .select()
+    .from(inserted)
+    .leftJoin(late, sql`true`);
+  return row ? { generation: row.inserted, lateSourceId: row.late?.id ?? null } : null;
 }
 
 /** The queued/running generation that runs the GPU job for this dedup key, if any. */

@@ -45,4 +45,17 @@ describe("signed asset URLs", () => {
     expect(await verifyAssetSignature(KEY, exp, sig, SECRET, Number(exp) * 1000 - 1)).toBe("valid");
     expect(await verifyAssetSignature(KEY, exp, sig, SECRET, Number(exp) * 1000)).toBe("expired");
   });
+
+  it("answer the same from the verified-signature cache: valid until exp, nothing else", async () => {
+    const { exp, sig } = parts(await signedAssetPath(KEY, SECRET, now, 60));
+    for (let i = 0; i < 3; i++) {
+      expect(await verifyAssetSignature(KEY, exp, sig, SECRET, now)).toBe("valid");
+    }
+    expect(await verifyAssetSignature(KEY, exp, sig, SECRET, Number(exp) * 1000)).toBe("expired");
+    expect(await verifyAssetSignature(KEY, exp, sig, "another-secret-012345", now)).toBe("invalid");
+    expect(await verifyAssetSignature(`${"cd".repeat(32)}.png`, exp, sig, SECRET, now)).toBe(
+      "invalid",
+    );
+    expect(await verifyAssetSignature(KEY, exp, sig.toUpperCase(), SECRET, now)).toBe("invalid");
+  });
 });

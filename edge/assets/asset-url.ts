@@ -21,6 +21,19 @@ export async function signedAssetPath(
 
 export type AssetSignatureVerdict = "valid" | "expired" | "invalid";
 
+// Signatures already verified, per secret: a cached asset is fetched again and again by the same
+// signed URL, and an HMAC costs more than serving it from memory. Only good MACs are remembered
+// (a forger cannot fill this), expiry is checked on every use, and the oldest go past the bound.
+const VERIFIED_MAX = 10_000;
+const verified = new Map<string, Set<string>>();
+
+function rememberVerified(secret: string, entry: string): void {
+  let set = verified.get(secret);
+  if (!set) verified.set(secret, (set = new Set()));
+  set.add(entry);
+  if (set.size > VERIFIED_MAX) set.delete(set.values().next().value!);
+}
+
 export async function verifyAssetSignature(
   key: string,
   exp: string,
@@ -29,7 +42,12 @@ export async function verifyAssetSignature(
   nowMs: number,
 ): Promise<AssetSignatureVerdict> {
   if (!/^\d{1,12}$/.test(exp)) return "invalid";
+  const msg = message(key, Number(exp));
+  const entry = `${sig}.${msg}`;
   // Checked before expiry so a forged URL never learns anything from the answer.
-  if (!(await verifyHmacSha256Hex(secret, message(key, Number(exp)), sig))) return "invalid";
+  if (!verified.get(secret)?.has(entry)) {
+    if (!(await verifyHmacSha256Hex(secret, msg, sig))) return "invalid";
+    rememberVerified(secret, entry);
+  }
   return Number(exp) * 1000 <= nowMs ? "expired" : "valid";
 }

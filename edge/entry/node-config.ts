@@ -15,6 +15,8 @@ export const NodeEdgeEnv = z.object({
   EDGE_PORT: z.coerce.number().int().min(0).max(65_535).default(8787),
   EDGE_HOST: z.string().min(1).default("127.0.0.1"),
   DATABASE_URL: z.string().min(1).default("pglite://.data/db"),
+  /** Pool size for a postgres:// DATABASE_URL (node-postgres); default 10. */
+  DATABASE_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1000).optional(),
   /** JSON array of RegionConfig. */
   REGIONS: Json.pipe(RegionList).optional(),
   REGION_SIGNING_SECRET: z.string().min(16).optional(),

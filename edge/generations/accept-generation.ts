@@ -1,5 +1,8 @@
 import { TERMINAL_STATUSES } from "../../contracts/api.ts";
-import { insertGenerationOnce } from "../../db/queries/generation-dedup.ts";
+import {
+  insertGenerationOnce,
+  insertGenerationWithReservation,
+} from "../../db/queries/generation-dedup.ts";
 import {
   completeGeneration,
   findSucceededByContentHash,
@@ -72,23 +75,9 @@ export async function acceptGeneration(
     { ...admission, reserveMicrousd: input.reserveMicrousd, slot: true },
     deps,
   );
-  let written;
+  let written: Written;
   try {
-    written = await deps.db.transaction(async (tx) => {
-      const leader = await insertGenerationOnce(tx, values);
-      if (leader.kind !== "in_flight") {
-        if (leader.kind === "created") {
-          await insertReservation(tx, leader.generation, input.reserveMicrousd);
-        }
-        return leader;
-      }
-      const follower = await insertGenerationOnce(tx, followerOf(values, leader.leader));
-      if (follower.kind === "created") {
-        await insertReservation(tx, follower.generation, input.reserveMicrousd);
-        return { kind: "merged" as const, generation: follower.generation, leader: leader.leader };
-      }
-      return follower;
-    });
+    written = await writeGeneration(deps, values, input.reserveMicrousd);
   } catch (err) {
     await releaseAdmission(values.accountId, values.id, 0, deps);
     throw err;
@@ -115,13 +104,56 @@ export async function acceptGeneration(
         return { kind: "created", row, headers: withStatus(outcome, headers) };
       }
       // Identical work that finished between the lookup above and this write: reuse its output.
-      const late = await findSucceededByContentHash(deps.db, hash);
+      const late =
+        written.lateSourceId === undefined
+          ? await findSucceededByContentHash(deps.db, hash)
+          : written.lateSourceId === null
+            ? null
+            : await getGeneration(deps.db, written.lateSourceId);
       if (!late) return { kind: "created", row, headers: withStatus("miss", headers) };
       const done = await completeGeneration(deps.db, row.id, outputOf(late, deps.clock()));
       if (done) await finishGeneration(done, input.callbackBase, deps);
       return { kind: "cached", row: done ?? row, headers: withStatus("hit", headers) };
     }
   }
+}
+
+type Written =
+  | { kind: "created"; generation: GenerationRow; lateSourceId?: string | null }
+  | { kind: "merged"; generation: GenerationRow; leader: GenerationRow }
+  | { kind: "idempotent"; generation: GenerationRow }
+  | { kind: "in_flight"; leader: GenerationRow };
+
+/**
+ * Writes the generation with its reservation. The common case is one statement, which also looks
+ * for identical work that succeeded meanwhile (`lateSourceId`); on any conflict a transaction
+ * decides between a replay (Idempotency-Key), following a leader in flight, or a retry.
+ */
+async function writeGeneration(
+  deps: FinishGenerationDeps,
+  values: AcceptInput["values"],
+  reserveMicrousd: number,
+): Promise<Written> {
+  const fast = await insertGenerationWithReservation(deps.db, values, {
+    reserveMicrousd,
+    lateContentHash: values.contentHash ?? null,
+  });
+  if (fast) return { kind: "created", ...fast };
+  return deps.db.transaction(async (tx): Promise<Written> => {
+    const leader = await insertGenerationOnce(tx, values);
+    if (leader.kind !== "in_flight") {
+      if (leader.kind === "created") {
+        await insertReservation(tx, leader.generation, reserveMicrousd);
+      }
+      return leader;
+    }
+    const follower = await insertGenerationOnce(tx, followerOf(values, leader.leader));
+    if (follower.kind === "created") {
+      await insertReservation(tx, follower.generation, reserveMicrousd);
+      return { kind: "merged", generation: follower.generation, leader: leader.leader };
+    }
+    return follower;
+  });
 }
 
 function replayed(

@@ -11,6 +11,7 @@ import { getProjectForAccount } from "../../db/queries/projects.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { dispatchGeneration } from "./dispatch-generation.ts";
 import {
+  endGeneration,
   finishGeneration,
   startFollowers,
   type FinishGenerationDeps,
@@ -35,7 +36,8 @@ export type ApplyOutcome = "applied" | "ignored" | "redispatched" | "unknown";
 
 /**
  * Applies a region's job event to its generation. Idempotent: the row's state transitions only
- * go forward, so a repeated or late event changes nothing. Wakes any `Prefer: wait` holders.
+ * go forward, so a repeated or late event changes nothing. A terminal transition and its webhook
+ * message commit together (endGeneration). Wakes any `Prefer: wait` holders.
  */
 export async function applyJobEvent(
   event: JobEvent,
@@ -46,9 +48,13 @@ export async function applyJobEvent(
   if (!ref) return "unknown";
   const row = await getGeneration(deps.db, ref.generationId);
   if (!row) return "unknown";
-  const outcome = TERMINAL_STATUSES.has(row.status)
-    ? "ignored"
-    : await applyToRow(row, ref, event, callbackBase, deps);
+  if (TERMINAL_STATUSES.has(row.status)) {
+    // A region retries an event it could not deliver: if it is the one that ended the row, finish
+    // what an attempt that failed midway left undone (idempotent; mostly nothing).
+    if (event.type === row.status) await finishGeneration(row, callbackBase, deps);
+    return "ignored";
+  }
+  const outcome = await applyToRow(row, ref, event, callbackBase, deps);
   if (outcome !== "ignored") deps.notifier.notify(row.id);
   return outcome;
 }
@@ -69,23 +75,26 @@ async function applyToRow(
     }
     case "succeeded": {
       const { output } = event;
-      const changed = await completeGeneration(deps.db, row.id, {
-        assetKey: output.key,
-        contentType: output.content_type,
-        bytes: output.bytes,
-        width: output.width,
-        height: output.height,
-        outputSha256: output.sha256,
-        gpuMs: Math.round(event.gpu_ms),
-        costActualMicrousd: gpuCostMicrousd(
-          event.gpu_ms,
-          await deps.catalog.gpuPricePerHourMicrousd(event.region),
-          row.priceMultiplier,
-        ),
-        region: event.region,
-        startedAt: eventTime(event.started_at, at.getTime()),
-        completedAt: at,
-      });
+      const pricePerHour = await deps.catalog.gpuPricePerHourMicrousd(event.region);
+      // Settles the measured cost; requests merged into this one get its output.
+      const changed = await endGeneration(
+        (tx) =>
+          completeGeneration(tx, row.id, {
+            assetKey: output.key,
+            contentType: output.content_type,
+            bytes: output.bytes,
+            width: output.width,
+            height: output.height,
+            outputSha256: output.sha256,
+            gpuMs: Math.round(event.gpu_ms),
+            costActualMicrousd: gpuCostMicrousd(event.gpu_ms, pricePerHour, row.priceMultiplier),
+            region: event.region,
+            startedAt: eventTime(event.started_at, at.getTime()),
+            completedAt: at,
+          }),
+        callbackBase,
+        deps,
+      );
       deps.log({
         level: "info",
         msg: "generation succeeded",
@@ -96,8 +105,6 @@ async function applyToRow(
         execution_provider: event.execution_provider,
         timings: event.timings,
       });
-      // Settles the measured cost; requests merged into this one get its output.
-      if (changed) await finishGeneration(changed, callbackBase, deps);
       return changed ? "applied" : "ignored";
     }
     case "failed": {
@@ -125,31 +132,37 @@ async function applyToRow(
         if (result.kind !== "accepted") await finishGeneration(after, callbackBase, deps);
         return "redispatched";
       }
-      const changed = await failGeneration(deps.db, row.id, {
-        error: { type: "api_error", code: event.error.code, message: event.error.message },
-        at,
-      });
-      if (changed) await finishGeneration(changed, callbackBase, deps);
+      const error = { type: "api_error", code: event.error.code, message: event.error.message };
+      const changed = await endGeneration(
+        (tx) => failGeneration(tx, row.id, { error, at }),
+        callbackBase,
+        deps,
+      );
       return changed ? "applied" : "ignored";
     }
     case "blocked": {
       // Output moderation refused the image: it exists only in quarantine, and is not charged.
       const categories = [...event.categories];
-      const changed = await failGeneration(deps.db, row.id, {
-        status: "blocked",
-        error: {
-          type: "content_policy_violation",
-          code: "output_blocked",
-          message: `the generated image was blocked by output moderation (${categories.join(", ")})`,
-          categories,
-        },
-        moderation: {
-          output: { action: "blocked", categories },
-          output_scores: event.scores,
-          output_classifier: event.classifier,
-        },
-        at,
-      });
+      const changed = await endGeneration(
+        (tx) =>
+          failGeneration(tx, row.id, {
+            status: "blocked",
+            error: {
+              type: "content_policy_violation",
+              code: "output_blocked",
+              message: `the generated image was blocked by output moderation (${categories.join(", ")})`,
+              categories,
+            },
+            moderation: {
+              output: { action: "blocked", categories },
+              output_scores: event.scores,
+              output_classifier: event.classifier,
+            },
+            at,
+          }),
+        callbackBase,
+        deps,
+      );
       deps.log({
         level: "info",
         msg: "generation blocked",
@@ -158,7 +171,6 @@ async function applyToRow(
         region: event.region,
         categories,
       });
-      if (changed) await finishGeneration(changed, callbackBase, deps);
       return changed ? "applied" : "ignored";
     }
   }

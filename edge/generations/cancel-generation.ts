@@ -7,7 +7,7 @@ import type { GenerationRow } from "../../db/schema/generations.ts";
 import { ApiError, notFound } from "../errors/index.ts";
 import { describeError } from "../lib/describe-error.ts";
 import { callRegion } from "../routing/region-client.ts";
-import { finishGeneration, type FinishGenerationDeps } from "./finish-generation.ts";
+import { endGeneration, finishGeneration, type FinishGenerationDeps } from "./finish-generation.ts";
 
 export interface CancelGenerationDeps extends FinishGenerationDeps {
   /** Telling the region happens after the answer. */
@@ -38,7 +38,13 @@ export async function cancelGeneration(
   if (row.status === "canceled") return finished(row, input, deps);
   if (row.status !== "queued") throw notCancelable(row);
 
-  const canceled = await cancelQueuedRow(deps.db, accountId, generationId, new Date(deps.clock()));
+  const at = new Date(deps.clock());
+  // The row and its webhook message commit together; the refund and the rest follow.
+  const canceled = await endGeneration(
+    (tx) => cancelQueuedRow(tx, accountId, generationId, at),
+    input.callbackBase,
+    deps,
+  );
   if (!canceled) {
     // It moved on between the read and the update (an event, or a concurrent cancel).
     const now = await getGenerationForAccount(deps.db, accountId, generationId);
@@ -46,7 +52,6 @@ export async function cancelGeneration(
     throw notCancelable(now ?? row);
   }
   deps.notifier.notify(canceled.id);
-  await finishGeneration(canceled, input.callbackBase, deps);
   if (canceled.region !== null && canceled.routing) {
     deps.waitUntil(tellRegion(canceled.region, canceled.routing.job_id, input.requestId, deps));
   }
@@ -75,9 +80,11 @@ function notCancelable(row: GenerationRow): ApiError {
 }
 
 /**
- * Asks the region to drop the job so no GPU time is spent on it. Best effort: the row is canceled
- * whatever the answer, and a region that started the job anyway (or does not support cancel)
- * runs it to the end with its events ignored, at no charge to the account.
+ * Asks the region to drop the job so no GPU time is spent on it. Best effort, within the dispatch
+ * timeout, after the caller has its answer: the row is canceled whatever the region says. A job
+ * the region had already put in a batch (`running`: the edge had not heard yet) runs to the end
+ * with its output discarded; a region that is unreachable, or answers otherwise, may run it and
+ * send its events, which the edge ignores. Either way the account is not charged.
  */
 async function tellRegion(
   regionName: string,
@@ -101,14 +108,17 @@ async function tellRegion(
     );
     const answer = JobCancelAnswer.safeParse(await res.json().catch(() => null));
     if (res.ok && answer.success) {
+      const { state } = answer.data;
       deps.log({
-        level: answer.data.state === "canceled" ? "info" : "warn",
-        msg: answer.data.state === "canceled" ? "region dropped job" : "region could not drop job",
-        state: answer.data.state,
+        level: "info",
+        msg: state === "canceled" ? "region dropped job" : `region could not drop job: ${state}`,
+        state,
         ...entry,
       });
     } else {
-      deps.log({ level: "warn", msg: "region did not cancel job", status: res.status, ...entry });
+      // 404: the region lost the job (a restart of an in-process queue): nothing will run.
+      const level = res.status === 404 ? "info" : "warn";
+      deps.log({ level, msg: "region did not cancel job", status: res.status, ...entry });
     }
   } catch (err) {
     deps.log({

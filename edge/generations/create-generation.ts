@@ -2,7 +2,6 @@ import type { CreateGenerationRequest } from "../../contracts/api.ts";
 import { newId } from "../../contracts/ids.ts";
 import { expireIdempotencyKey } from "../../db/queries/generation-dedup.ts";
 import { findGenerationByIdempotencyKey } from "../../db/queries/generations.ts";
-import { getActiveModelVersion } from "../../db/queries/models.ts";
 import { getProjectForAccount } from "../../db/queries/projects.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { cacheModeOf } from "../dedup/cache-directive.ts";
@@ -24,6 +23,7 @@ import type { GeoPoint } from "../routing/geo.ts";
 import { acceptGeneration } from "./accept-generation.ts";
 import { dispatchGeneration } from "./dispatch-generation.ts";
 import { finishGeneration, type FinishGenerationDeps } from "./finish-generation.ts";
+import { resolveModelVersion } from "./model-version-cache.ts";
 import { moderationPolicyOf } from "./moderation-policy.ts";
 import { estimateGpuMs, gpuCostMicrousd } from "./pricing.ts";
 
@@ -85,7 +85,7 @@ export async function createGeneration(
   deps.webhooks.checkTarget(request.webhook);
 
   const [name, pinned] = (request.model ?? DEFAULT_MODEL).split("@") as [string, string?];
-  const resolved = await getActiveModelVersion(deps.db, name, pinned);
+  const resolved = await resolveModelVersion(deps.db, name, pinned, deps.clock());
   if (!resolved) {
     throw invalidRequest(
       "model_not_found",

@@ -8,6 +8,7 @@ import {
   moveFollowers,
   promoteFollower,
 } from "../../db/queries/generation-dedup.ts";
+import type { Transaction } from "../../db/client/index.ts";
 import { getGeneration } from "../../db/queries/generations.ts";
 import { getActiveModelVersion } from "../../db/queries/models.ts";
 import { getProjectForAccount } from "../../db/queries/projects.ts";
@@ -26,19 +27,44 @@ export interface FinishGenerationDeps extends DispatchGenerationDeps {
 }
 
 /**
+ * Moves a generation to a terminal state with `transition` (a conditional update, given the
+ * transaction to run in) and records its webhook message in the same transaction, so a crash
+ * cannot commit one without the other; then sends the message and finishes the generation
+ * (finishGeneration). Null, with nothing done, when the transition did not apply.
+ */
+export async function endGeneration(
+  transition: (tx: Transaction) => Promise<GenerationRow | null>,
+  callbackBase: string,
+  deps: FinishGenerationDeps,
+): Promise<GenerationRow | null> {
+  // Nothing but `tx` inside: on PGlite another query would wait for this transaction to end.
+  const ended = await deps.db.transaction(async (tx) => {
+    const row = await transition(tx);
+    if (!row) return null;
+    return { row, delivery: await deps.webhooks.record(tx, row, callbackBase) };
+  });
+  if (!ended) return null;
+  if (ended.delivery) deps.webhooks.send([ended.delivery]);
+  await finishGeneration(ended.row, callbackBase, deps, { webhookRecorded: true });
+  return ended.row;
+}
+
+/**
  * What follows a generation's move to a terminal state, wherever that happened (a region's event,
  * a failed dispatch, a cancel): its spend is settled or refunded and its concurrency slot freed;
  * identical requests that were merged into it end the same way (or, if it was canceled, one of
- * them takes over the GPU job); its webhook is recorded and sent. Call it with the row as the
- * transition returned it; repeated calls change nothing.
+ * them takes over the GPU job); its webhook is recorded and sent, unless the transition recorded
+ * it (endGeneration). Call it with the row as the transition returned it; repeated calls change
+ * nothing.
  */
 export async function finishGeneration(
   row: GenerationRow,
   callbackBase: string,
   deps: FinishGenerationDeps,
+  opts: { webhookRecorded?: boolean } = {},
 ): Promise<void> {
   await settleGeneration(row, deps);
-  await deps.webhooks.generationEnded(row, callbackBase);
+  if (!opts.webhookRecorded) await deps.webhooks.generationEnded(row, callbackBase);
   if (row.mergedIntoGenerationId === null && row.contentHash !== null) {
     await resolveFollowers(row, callbackBase, deps);
   }
@@ -62,24 +88,36 @@ export async function resolveFollowers(
   deps: FinishGenerationDeps,
 ): Promise<void> {
   const at = new Date(deps.clock());
-  let ended: GenerationRow[];
+  let end: (tx: Transaction) => Promise<GenerationRow[]>;
   switch (leader.status) {
     case "succeeded":
-      ended = await completeFollowers(deps.db, leader, at);
+      end = (tx) => completeFollowers(tx, leader, at);
       break;
     case "failed":
-    case "blocked":
-      ended = await failFollowers(deps.db, { ...leader, status: leader.status }, at);
+    case "blocked": {
+      const status = leader.status;
+      end = (tx) => failFollowers(tx, { ...leader, status }, at);
       break;
+    }
     case "canceled":
       await handOver(leader, callbackBase, deps);
       return;
     default:
       return;
   }
+  // The followers' terminal updates and their webhook messages commit together.
+  const { ended, deliveries } = await deps.db.transaction(async (tx) => {
+    const rows = await end(tx);
+    const ids: string[] = [];
+    for (const row of rows) {
+      const id = await deps.webhooks.record(tx, row, callbackBase);
+      if (id) ids.push(id);
+    }
+    return { ended: rows, deliveries: ids };
+  });
+  deps.webhooks.send(deliveries);
   for (const row of ended) {
     await settleGeneration(row, deps);
-    await deps.webhooks.generationEnded(row, callbackBase);
     deps.notifier.notify(row.id);
   }
 }

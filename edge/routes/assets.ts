@@ -1,4 +1,5 @@
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "../../contracts/zod.ts";
 import { findGenerationByAssetKey } from "../../db/queries/generations.ts";
 import type { AppEnv } from "../app-env.ts";
 import { assetResponse, type AssetBody } from "../assets/asset-response.ts";
@@ -7,6 +8,8 @@ import { isContentAddressed, isServableKey, loadAsset } from "../assets/load-ass
 import type { EdgeServices } from "../deps.ts";
 import { ApiError, notFound } from "../errors/index.ts";
 import { optionalAuth } from "../middleware/auth/index.ts";
+import { errorResponses } from "../openapi/responses.ts";
+import { openApiRouter } from "../openapi/router.ts";
 
 const ONE_YEAR_S = 31_536_000;
 
@@ -30,12 +33,46 @@ async function fromCachedResponse(res: Response): Promise<AssetBody | null> {
   };
 }
 
+const assetRoute = createRoute({
+  operationId: "getAsset",
+  method: "get",
+  path: "/{key}",
+  summary: "Download an output",
+  description:
+    "The image bytes. Content-addressed keys are immutable (`Cache-Control: immutable`); `ETag` / `If-None-Match` (304) and `Range` (206) are honoured. Public projects' outputs are open to anyone; private ones need the owner's key or the signed `output.url` (`exp`, `sig`).",
+  tags: ["Assets"],
+  security: [{}, { apiKey: [] }],
+  request: {
+    params: z.object({
+      key: z.string().openapi({
+        param: { name: "key", in: "path" },
+        description: "The asset key, as in a generation's `output.url` (may contain `/`).",
+      }),
+    }),
+    query: z.object({
+      exp: z.string().optional().openapi({ description: "Signed URL: expiry (unix seconds)." }),
+      sig: z.string().optional().openapi({ description: "Signed URL: HMAC signature." }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "The asset.",
+      content: { "image/png": { schema: z.string().openapi({ format: "binary" }) } },
+    },
+    206: { description: "The requested byte range." },
+    304: { description: "Not modified (`If-None-Match` matched the ETag)." },
+    ...errorResponses(403, 404),
+  },
+});
+
 /**
  * GET /v1/assets/:key. Lookup: response cache -> edge store -> origin region (fills the store).
  * Access: a valid signed URL, a public project, or the owner's key; a bad signature is 403.
  */
-export function assetRoutes(s: EdgeServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function assetRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
+  const app = openApiRouter();
+  // Declared for /openapi.json only: keys contain slashes, which `{key}` routing cannot match.
+  app.openAPIRegistry.registerPath(assetRoute);
   const loadDeps = {
     assets: s.assets,
     fetch: s.fetch,

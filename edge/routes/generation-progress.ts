@@ -1,4 +1,6 @@
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { Generation } from "../../contracts/api.ts";
+import { z } from "../../contracts/zod.ts";
 import { hasPrefix } from "../../contracts/ids.ts";
 import { getGenerationForAccount } from "../../db/queries/generations.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -8,17 +10,67 @@ import { cancelGeneration } from "../generations/cancel-generation.ts";
 import { generationEventStream } from "../generations/generation-event-stream.ts";
 import { toGeneration } from "../generations/serialize.ts";
 import { auth } from "../middleware/auth/index.ts";
+import {
+  errorResponses,
+  GenerationIdParams,
+  jsonContent,
+  requiresKey,
+} from "../openapi/responses.ts";
+import { openApiRouter } from "../openapi/router.ts";
 import { baseUrl, serializeContext } from "./base-url.ts";
 import { generationDeps } from "./generation-deps.ts";
 
+const eventsRoute = createRoute({
+  operationId: "streamGenerationEvents",
+  method: "get",
+  path: "/{id}/events",
+  summary: "Follow a generation (server-sent events)",
+  description:
+    "Events `queued`, `routed`, `running`, then one of `succeeded`, `failed`, `blocked`, `canceled`; each event's `data` is the Generation, its `id` lets a reconnect resume with `Last-Event-ID`. The stream ends after the terminal event.",
+  tags: ["Generations"],
+  security: requiresKey,
+  request: {
+    params: GenerationIdParams,
+    headers: z.object({
+      "Last-Event-ID": z
+        .string()
+        .optional()
+        .openapi({ description: "Resume after this event (EventSource sends it on reconnect)." }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "`text/event-stream`: one event per state change, `data` a Generation.",
+      content: { "text/event-stream": { schema: z.string() } },
+    },
+    ...errorResponses(401, 404),
+  },
+});
+
+const cancelRoute = createRoute({
+  operationId: "cancelGeneration",
+  method: "post",
+  path: "/{id}/cancel",
+  summary: "Cancel a generation",
+  description:
+    "A generation that has not started is `canceled` and its reserved spend refunded; one already running or ended answers 409 (`generation_already_started` / `generation_already_finished`).",
+  tags: ["Generations"],
+  security: requiresKey,
+  request: { params: GenerationIdParams },
+  responses: {
+    200: jsonContent(Generation, "The canceled generation."),
+    ...errorResponses(401, 404, 409),
+  },
+});
+
 /** GET /v1/generations/:id/events (server-sent events) and POST /v1/generations/:id/cancel. */
-export function generationProgressRoutes(s: EdgeServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function generationProgressRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
+  const app = openApiRouter();
   const requireKey = auth({ authenticator: s.authenticator });
   const cancelDeps = { ...generationDeps(s), waitUntil: s.waitUntil };
 
-  app.get("/:id/events", requireKey, async (c) => {
-    const id = c.req.param("id");
+  app.openapi({ ...eventsRoute, middleware: [requireKey] as const }, async (c) => {
+    const { id } = c.req.valid("param");
     const row = hasPrefix(id, "generation")
       ? await getGenerationForAccount(s.db, c.var.caller.account.id, id)
       : null;
@@ -43,8 +95,8 @@ export function generationProgressRoutes(s: EdgeServices): Hono<AppEnv> {
     });
   });
 
-  app.post("/:id/cancel", requireKey, async (c) => {
-    const id = c.req.param("id");
+  app.openapi({ ...cancelRoute, middleware: [requireKey] as const }, async (c) => {
+    const { id } = c.req.valid("param");
     if (!hasPrefix(id, "generation")) {
       throw notFound(`no such generation: ${id.slice(0, 64)}`, "generation_not_found");
     }
@@ -57,7 +109,7 @@ export function generationProgressRoutes(s: EdgeServices): Hono<AppEnv> {
       },
       cancelDeps,
     );
-    return c.json(await toGeneration(row, serializeContext(c, s)));
+    return c.json(await toGeneration(row, serializeContext(c, s)), 200);
   });
 
   return app;

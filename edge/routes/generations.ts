@@ -1,10 +1,13 @@
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   CreateGenerationRequest,
+  Generation,
+  GenerationList,
   ListGenerationsQuery,
   TERMINAL_STATUSES,
   type GenerationStatus,
 } from "../../contracts/api.ts";
+import { z } from "../../contracts/zod.ts";
 import { hasPrefix } from "../../contracts/ids.ts";
 import { InvalidCursorError } from "../../db/queries/cursor.ts";
 import { getGenerationForAccount, listGenerations } from "../../db/queries/generations.ts";
@@ -18,7 +21,13 @@ import { waitForTerminal } from "../generations/wait-for-terminal.ts";
 import { auth } from "../middleware/auth/index.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { clientLocation, edgeColo } from "../routing/geo.ts";
-import { parseOrThrow } from "../validation/index.ts";
+import {
+  errorResponses,
+  GenerationIdParams,
+  jsonContent,
+  requiresKey,
+} from "../openapi/responses.ts";
+import { openApiRouter } from "../openapi/router.ts";
 import { baseUrl, serializeContext } from "./base-url.ts";
 import { generationDeps } from "./generation-deps.ts";
 
@@ -38,16 +47,103 @@ function idempotencyKeyOf(header: string | undefined): string | undefined {
 
 const isTerminal = (status: GenerationStatus) => TERMINAL_STATUSES.has(status);
 
+const SubmitHeaders = z.object({
+  "Idempotency-Key": z.string().optional().openapi({
+    description: "Replays within 24 h return the same generation; another body with it is 409.",
+  }),
+  Prefer: z.string().optional().openapi({
+    description: "`wait=N` (N <= 60): answer when the generation ends or after N seconds.",
+    example: "wait=30",
+  }),
+  "Cache-Control": z.string().optional().openapi({
+    description: "`no-cache`: do not answer from the dedup cache (like `cache: false`).",
+  }),
+});
+
+const generationResponseHeaders = z.object({
+  Location: z.string().openapi({ description: "The generation's URL." }),
+  "Idempotent-Replayed": z
+    .string()
+    .optional()
+    .openapi({ description: "`true` when an Idempotency-Key replay answered." }),
+  "Cache-Status": z
+    .string()
+    .optional()
+    .openapi({ description: "RFC 9211: whether the dedup cache answered or merged the request." }),
+  RateLimit: z.string().optional().openapi({ description: "Remaining quota (IETF draft fields)." }),
+});
+
+// The body is declared by reference: the jsonBody middleware reads it (bounded: 413), parses and
+// validates it with this schema, so non-JSON content types are answered by our envelope, not 415.
+const createGenerationRoute = createRoute({
+  operationId: "createGeneration",
+  method: "post",
+  path: "/",
+  summary: "Create a generation",
+  description:
+    "Moderates the prompt, reserves spend, and routes the job to the region expected to finish it soonest. Answers 202 while it runs (200 when `Prefer: wait` saw it end, on a replay, or from the dedup cache).",
+  tags: ["Generations"],
+  security: requiresKey,
+  request: {
+    headers: SubmitHeaders,
+    body: {
+      required: true,
+      content: {
+        "application/json": { schema: { $ref: "#/components/schemas/CreateGenerationRequest" } },
+      },
+    },
+  },
+  responses: {
+    200: {
+      ...jsonContent(Generation, "Ended, replayed, or answered from the dedup cache."),
+      headers: generationResponseHeaders,
+    },
+    202: {
+      ...jsonContent(Generation, "Accepted: queued at a region."),
+      headers: generationResponseHeaders,
+    },
+    ...errorResponses(400, 401, 402, 409, 413, 422, 429, 503),
+  },
+});
+
+const listGenerationsRoute = createRoute({
+  operationId: "listGenerations",
+  method: "get",
+  path: "/",
+  summary: "List generations",
+  description: "The account's generations, newest first, a page at a time.",
+  tags: ["Generations"],
+  security: requiresKey,
+  request: { query: ListGenerationsQuery },
+  responses: { 200: jsonContent(GenerationList, "One page."), ...errorResponses(400, 401) },
+});
+
+const getGenerationRoute = createRoute({
+  operationId: "getGeneration",
+  method: "get",
+  path: "/{id}",
+  summary: "Get a generation",
+  tags: ["Generations"],
+  security: requiresKey,
+  request: { params: GenerationIdParams },
+  responses: { 200: jsonContent(Generation, "The generation."), ...errorResponses(401, 404) },
+});
+
 /** POST/GET /v1/generations and GET /v1/generations/:id. */
-export function generationRoutes(s: EdgeServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
+  const app = openApiRouter();
   const requireKey = auth({ authenticator: s.authenticator });
   const dispatchDeps = generationDeps(s);
+  app.openAPIRegistry.register("CreateGenerationRequest", CreateGenerationRequest);
 
-  app.post(
-    "/",
-    requireKey,
-    jsonBody({ schema: CreateGenerationRequest, maxBytes: s.tuning.maxBodyBytes }),
+  app.openapi(
+    {
+      ...createGenerationRoute,
+      middleware: [
+        requireKey,
+        jsonBody({ schema: CreateGenerationRequest, maxBytes: s.tuning.maxBodyBytes }),
+      ] as const,
+    },
     async (c) => {
       const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
       const waitS = preferredWaitSeconds(c.req.header("prefer"));
@@ -81,8 +177,8 @@ export function generationRoutes(s: EdgeServices): Hono<AppEnv> {
     },
   );
 
-  app.get("/", requireKey, async (c) => {
-    const query = parseOrThrow(ListGenerationsQuery, c.req.query());
+  app.openapi({ ...listGenerationsRoute, middleware: [requireKey] as const }, async (c) => {
+    const query = c.req.valid("query");
     let page;
     try {
       page = await listGenerations(s.db, c.var.caller.account.id, {
@@ -96,20 +192,23 @@ export function generationRoutes(s: EdgeServices): Hono<AppEnv> {
       throw err;
     }
     const ctx = serializeContext(c, s);
-    return c.json({
-      object: "list" as const,
-      data: await Promise.all(page.data.map((row) => toGeneration(row, ctx))),
-      next_cursor: page.nextCursor,
-    });
+    return c.json(
+      {
+        object: "list" as const,
+        data: await Promise.all(page.data.map((row) => toGeneration(row, ctx))),
+        next_cursor: page.nextCursor,
+      },
+      200,
+    );
   });
 
-  app.get("/:id", requireKey, async (c) => {
-    const id = c.req.param("id");
+  app.openapi({ ...getGenerationRoute, middleware: [requireKey] as const }, async (c) => {
+    const { id } = c.req.valid("param");
     const row = hasPrefix(id, "generation")
       ? await getGenerationForAccount(s.db, c.var.caller.account.id, id)
       : null;
     if (!row) throw notFound(`no such generation: ${id.slice(0, 64)}`, "generation_not_found");
-    return c.json(await toGeneration(row, serializeContext(c, s)));
+    return c.json(await toGeneration(row, serializeContext(c, s)), 200);
   });
 
   return app;

@@ -7,7 +7,7 @@ import type { EdgeServices } from "../deps.ts";
 import { invalidRequest, notFound } from "../errors/index.ts";
 import { applyJobEvent } from "../generations/apply-job-event.ts";
 import { regionSignature } from "../middleware/region-signature/index.ts";
-import { ReplayGuard } from "../security/replay-guard.ts";
+import { ReplayGuard } from "../../contracts/replay-guard.ts";
 import type { RegionHealth } from "../routing/region-directory.ts";
 import { baseUrl } from "./base-url.ts";
 import { generationDeps } from "./generation-deps.ts";

@@ -1,6 +1,10 @@
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { hasPrefix } from "../../contracts/ids.ts";
-import type { WebhookDelivery } from "../../contracts/webhooks.ts";
+import {
+  WebhookDeliveryList,
+  WebhookSecret,
+  type WebhookDelivery,
+} from "../../contracts/webhooks.ts";
 import { getGenerationForAccount } from "../../db/queries/generations.ts";
 import { listWebhookDeliveries } from "../../db/queries/webhook-deliveries.ts";
 import type { WebhookDelivery as DeliveryRow } from "../../db/schema/webhook-deliveries.ts";
@@ -8,29 +12,66 @@ import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
 import { notFound } from "../errors/index.ts";
 import { auth } from "../middleware/auth/index.ts";
+import {
+  errorResponses,
+  GenerationIdParams,
+  jsonContent,
+  requiresKey,
+} from "../openapi/responses.ts";
+import { openApiRouter } from "../openapi/router.ts";
+
+const deliveriesRoute = createRoute({
+  operationId: "listWebhookDeliveries",
+  method: "get",
+  path: "/generations/{id}/webhook_deliveries",
+  summary: "List a generation's webhook deliveries",
+  description: "Every delivery of the generation's webhook events, with each attempt's outcome.",
+  tags: ["Webhooks"],
+  security: requiresKey,
+  request: { params: GenerationIdParams },
+  responses: {
+    200: jsonContent(WebhookDeliveryList, "The deliveries, oldest first."),
+    ...errorResponses(401, 404),
+  },
+});
+
+const secretRoute = createRoute({
+  operationId: "getWebhookSecret",
+  method: "get",
+  path: "/webhooks/secret",
+  summary: "Get the webhook signing secret",
+  description:
+    "The account's `whsec_` secret: verify `webhook-signature` with any Standard Webhooks library.",
+  tags: ["Webhooks"],
+  security: requiresKey,
+  responses: { 200: jsonContent(WebhookSecret, "The secret."), ...errorResponses(401) },
+});
 
 /** GET /v1/generations/:id/webhook_deliveries and GET /v1/webhooks/secret. */
-export function webhookRoutes(s: EdgeServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function webhookRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
+  const app = openApiRouter();
   const requireKey = auth({ authenticator: s.authenticator });
 
-  app.get("/generations/:id/webhook_deliveries", requireKey, async (c) => {
-    const id = c.req.param("id");
+  app.openapi({ ...deliveriesRoute, middleware: [requireKey] as const }, async (c) => {
+    const { id } = c.req.valid("param");
     const row = hasPrefix(id, "generation")
       ? await getGenerationForAccount(s.db, c.var.caller.account.id, id)
       : null;
     if (!row) throw notFound(`no such generation: ${id.slice(0, 64)}`, "generation_not_found");
     const deliveries = await listWebhookDeliveries(s.db, row.id);
-    return c.json({ object: "list" as const, data: deliveries.map(toWebhookDelivery) });
+    return c.json({ object: "list" as const, data: deliveries.map(toWebhookDelivery) }, 200);
   });
 
   // The account's signing secret, to verify `webhook-signature` with.
-  app.get("/webhooks/secret", requireKey, async (c) => {
+  app.openapi({ ...secretRoute, middleware: [requireKey] as const }, async (c) => {
     c.header("Cache-Control", "no-store");
-    return c.json({
-      object: "webhook_secret" as const,
-      secret: await s.webhooks.secretFor(c.var.caller.account.id),
-    });
+    return c.json(
+      {
+        object: "webhook_secret" as const,
+        secret: await s.webhooks.secretFor(c.var.caller.account.id),
+      },
+      200,
+    );
   });
 
   return app;

@@ -15,7 +15,7 @@ import {
 } from "../testing/edge-fixture.ts";
 import { idleHeartbeat } from "../testing/heartbeats.ts";
 import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
-import { ReplayGuard } from "./replay-guard.ts";
+import { ReplayGuard } from "../../contracts/replay-guard.ts";
 
 describe("ReplayGuard", () => {
   it("accepts a signature once within its window, again once the window has passed", () => {

@@ -138,10 +138,15 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
     if (req.method === "POST" && cancel) {
       const jobId = decodeURIComponent(cancel[1]!);
       cancels.push(jobId);
-      const state = jobs.some((j) => j.job_id === jobId) ? "canceled" : "unknown";
+      // Like a real region (regional-gpu/http): a job it never took is 404 job_not_found.
+      if (!jobs.some((j) => j.job_id === jobId)) {
+        const error = { type: "not_found_error", code: "job_not_found", message: "no such job" };
+        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error }));
+        return;
+      }
       res
         .writeHead(200, { "content-type": "application/json" })
-        .end(JSON.stringify({ job_id: jobId, state }));
+        .end(JSON.stringify({ job_id: jobId, state: "canceled" }));
       return;
     }
     if (req.method !== "POST" || url.pathname !== REGION_PATHS.jobs)

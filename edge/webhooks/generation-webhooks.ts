@@ -1,3 +1,4 @@
+import type { Database, Transaction } from "../../db/client/index.ts";
 import type { GenerationRow, GenerationWebhook } from "../../db/schema/generations.ts";
 
 /** What the generation flow needs from webhooks (WebhookDispatcher implements it). */
@@ -5,8 +6,20 @@ export interface GenerationWebhooks {
   /** Throws 400 invalid_request_error for a target this deployment must not call (SSRF). */
   checkTarget(webhook: GenerationWebhook | undefined): void;
   /**
-   * The generation reached a terminal state: when it asked for this event, its delivery is
-   * recorded (durably, before this resolves) and sent in the background. Idempotent; never
+   * Records the message of a generation that reached a terminal state, when it asked for this
+   * event, through `tx`: pass the transaction that made the row terminal, so the message exists
+   * exactly when the transition committed. Returns the delivery to `send` once committed (null:
+   * none asked for, or already recorded). Throws when it cannot record, rolling the transition back.
+   */
+  record(
+    tx: Database | Transaction,
+    row: GenerationRow,
+    callbackBase: string,
+  ): Promise<string | null>;
+  /** Starts delivering recorded messages in the background (call after their commit). */
+  send(deliveryIds: readonly string[]): void;
+  /**
+   * `record` then `send` outside any transaction, for a row already terminal. Idempotent; never
    * throws (failures are logged).
    */
   generationEnded(row: GenerationRow, callbackBase: string): Promise<void>;

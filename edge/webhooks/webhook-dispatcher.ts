@@ -1,5 +1,5 @@
 import { WebhookEvent } from "../../contracts/api.ts";
-import type { Database } from "../../db/client/index.ts";
+import type { Database, Transaction } from "../../db/client/index.ts";
 import {
   claimWebhookAttempt,
   insertWebhookDelivery,
@@ -104,32 +104,46 @@ export class WebhookDispatcher implements GenerationWebhooks {
     return accountWebhookSecret(this.#o.signingKey, accountId);
   }
 
-  async generationEnded(row: GenerationRow, callbackBase: string): Promise<void> {
+  async record(
+    tx: Database | Transaction,
+    row: GenerationRow,
+    callbackBase: string,
+  ): Promise<string | null> {
     const event = WebhookEvent.safeParse(row.status);
-    if (!row.webhook || !event.success) return;
-    if (!(row.webhook.events ?? WebhookEvent.options).includes(event.data)) return;
+    if (!row.webhook || !event.success) return null;
+    if (!(row.webhook.events ?? WebhookEvent.options).includes(event.data)) return null;
+    const now = this.#clock();
+    const data = await toGeneration(row, {
+      baseUrl: callbackBase,
+      assetUrlSecret: this.#o.assetUrlSecret,
+      assetUrlTtlS: this.#o.assetUrlTtlS,
+      now,
+    });
+    const body = JSON.stringify({
+      type: `generation.${event.data}`,
+      timestamp: (row.completedAt ?? new Date(now)).toISOString(),
+      data,
+    });
+    // A pending row is due at once: if this process dies before `send`, a sweep or restart sends it.
+    const created = await insertWebhookDelivery(tx, {
+      generationId: row.id,
+      event: event.data,
+      url: row.webhook.url,
+      body,
+      nextAttemptAt: new Date(now),
+      createdAt: new Date(now),
+    });
+    return created?.id ?? null;
+  }
+
+  send(deliveryIds: readonly string[]): void {
+    for (const id of deliveryIds) this.#o.waitUntil(this.deliver(id));
+  }
+
+  async generationEnded(row: GenerationRow, callbackBase: string): Promise<void> {
     try {
-      const now = this.#clock();
-      const data = await toGeneration(row, {
-        baseUrl: callbackBase,
-        assetUrlSecret: this.#o.assetUrlSecret,
-        assetUrlTtlS: this.#o.assetUrlTtlS,
-        now,
-      });
-      const body = JSON.stringify({
-        type: `generation.${event.data}`,
-        timestamp: (row.completedAt ?? new Date(now)).toISOString(),
-        data,
-      });
-      const created = await insertWebhookDelivery(this.#o.db, {
-        generationId: row.id,
-        event: event.data,
-        url: row.webhook.url,
-        body,
-        nextAttemptAt: new Date(now),
-        createdAt: new Date(now),
-      });
-      if (created) this.#o.waitUntil(this.deliver(created.id));
+      const id = await this.record(this.#o.db, row, callbackBase);
+      if (id) this.send([id]);
     } catch (err) {
       this.#o.log({
         level: "error",

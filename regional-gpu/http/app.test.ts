@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ErrorBody } from "../../contracts/errors.ts";
 import type { ModelManifest } from "../../contracts/model-manifest.ts";
-import { JobAccepted, REGION_PATHS, type RegionJob } from "../../contracts/region-protocol.ts";
+import {
+  JobAccepted,
+  JobCancelAnswer,
+  REGION_PATHS,
+  type RegionJob,
+} from "../../contracts/region-protocol.ts";
 import { signRequest } from "../../contracts/signing.ts";
 import { FsObjectStore } from "../../storage/fs.ts";
 import { JobIntake } from "../intake/job-intake.ts";
@@ -232,6 +237,78 @@ describe("POST /v1/jobs", () => {
     expect(starting.headers.get("retry-after")).toBe("5");
     await expectError(await app.request("/readyz"), 503, "region_not_ready");
     expect((await app.request("/healthz")).status).toBe(200);
+  });
+});
+
+describe("POST /v1/jobs/:id/cancel", () => {
+  const cancel = async (jobId: string) => {
+    const path = REGION_PATHS.jobCancel(jobId);
+    const headers = await signRequest(SECRET, { method: "POST", path, body: "" });
+    return app.request(path, { method: "POST", headers });
+  };
+  const answerOf = async (res: Response) => {
+    expect(res.status).toBe(200);
+    return JobCancelAnswer.parse(await res.json());
+  };
+
+  it("removes a queued job so it is never taken, and says so again when asked again", async () => {
+    const [a, b] = [job(), job()];
+    for (const j of [a, b]) expect((await post(JSON.stringify(j))).status).toBe(202);
+    expect(await answerOf(await cancel(a.job_id))).toEqual({ job_id: a.job_id, state: "canceled" });
+    expect(await answerOf(await cancel(a.job_id))).toEqual({ job_id: a.job_id, state: "canceled" });
+    expect((await queue.take(3)).map((e) => e.job.job_id)).toEqual([b.job_id]);
+    // The canceled job sent again is not queued again.
+    expect((await post(JSON.stringify(a))).status).toBe(202);
+    expect(await queue.depth()).toEqual({ fast: 0, standard: 0, relax: 0 });
+  });
+
+  it("answers `running` for a job already taken, marking its output for discarding", async () => {
+    const a = job();
+    await post(JSON.stringify(a));
+    await queue.take(1);
+    expect((await answerOf(await cancel(a.job_id))).state).toBe("running");
+    expect(queue.discards(a.job_id)).toBe(true);
+    await queue.finish([a.job_id]);
+    expect((await answerOf(await cancel(a.job_id))).state).toBe("running");
+  });
+
+  it("answers `finished` for a job that ended here, 404 for one it never had", async () => {
+    const a = job();
+    await post(JSON.stringify(a));
+    await queue.take(1);
+    await queue.finish([a.job_id]);
+    expect((await answerOf(await cancel(a.job_id))).state).toBe("finished");
+    expect(queue.discards(a.job_id)).toBe(false);
+    const unknown = await expectError(await cancel("gen_unknown"), 404, "job_not_found");
+    expect(unknown.error.type).toBe("not_found_error");
+  });
+
+  it("is served while draining: a queued job is dropped rather than handed back", async () => {
+    const a = job();
+    await post(JSON.stringify(a));
+    lifecycle.beginDrain();
+    expect((await answerOf(await cancel(a.job_id))).state).toBe("canceled");
+  });
+
+  it("refuses unsigned and replayed cancels with 401, changing nothing", async () => {
+    const a = job();
+    await post(JSON.stringify(a));
+    const path = REGION_PATHS.jobCancel(a.job_id);
+    await expectError(await app.request(path, { method: "POST" }), 401, "signature_missing");
+    // A signature for another job's cancel does not cancel this one.
+    const other = await signRequest(SECRET, {
+      method: "POST",
+      path: REGION_PATHS.jobCancel("gen_other"),
+      body: "",
+    });
+    const forged = await app.request(path, { method: "POST", headers: other });
+    await expectError(forged, 401, "signature_mismatch");
+    expect((await queue.depth()).standard).toBe(1);
+
+    const headers = await signRequest(SECRET, { method: "POST", path, body: "" });
+    expect((await app.request(path, { method: "POST", headers })).status).toBe(200);
+    const replayed = await app.request(path, { method: "POST", headers });
+    await expectError(replayed, 401, "signature_replayed");
   });
 });
 

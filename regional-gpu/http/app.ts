@@ -2,13 +2,13 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { bodyLimit } from "hono/body-limit";
 import { newId } from "../../contracts/ids.ts";
-import { REGION_PATHS, RegionJob } from "../../contracts/region-protocol.ts";
+import { REGION_PATHS, RegionJob, type JobCancelAnswer } from "../../contracts/region-protocol.ts";
 import {
   InvalidObjectKeyError,
   RangeNotSatisfiableError,
   type ObjectStore,
 } from "../../storage/object-store.ts";
-import { InvalidRequestError, RegionHttpError } from "../errors.ts";
+import { InvalidRequestError, JobNotFoundError, RegionHttpError } from "../errors.ts";
 import type { JobIntake } from "../intake/job-intake.ts";
 import type { NodeLifecycle } from "../lifecycle.ts";
 import type { Logger } from "../log.ts";
@@ -16,10 +16,12 @@ import { countIntake, metricsHandler, type MetricsSource } from "./metrics-route
 import { ModelStoreUnreachableError } from "../models/model-errors.ts";
 import { storeUnreachableResponse, warmModelRoute, type ModelWarmer } from "./models-warm-route.ts";
 import { rangeNotSatisfiable, serveObject } from "./objects-route.ts";
+import { ReplayGuard } from "../../contracts/replay-guard.ts";
 import { verifySignature } from "./verify-signature.ts";
 
-// The regional node's HTTP surface: the signed edge API under /v1 (job intake, stored objects) and
-// the probes. Errors are thrown as RegionHttpError and answered in the one onError below.
+// The regional node's HTTP surface: the signed edge API under /v1 (job intake and cancel, stored
+// objects, model warm-up) and the probes. Errors are thrown as RegionHttpError and answered in the
+// one onError below.
 
 export interface RegionAppDeps {
   region: string;
@@ -79,7 +81,9 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
       },
     }),
   );
-  app.use("/v1/*", verifySignature({ secret: deps.secret, ...(deps.now && { now: deps.now }) }));
+  const now = deps.now && { now: deps.now };
+  const replayGuard = new ReplayGuard({ clock: deps.now });
+  app.use("/v1/*", verifySignature({ secret: deps.secret, replayGuard, ...now }));
 
   app.post(REGION_PATHS.jobs, async (c) => {
     let json: unknown;
@@ -105,6 +109,19 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
       queue_position: accepted.queue_position,
     });
     return c.json(accepted, 202);
+  });
+
+  // REGION_PATHS.jobCancel(id) as a route pattern.
+  app.post("/v1/jobs/:id/cancel", async (c) => {
+    const jobId = c.req.param("id");
+    const state = await deps.intake.cancel(jobId);
+    deps.logger.info("job cancel", {
+      request_id: c.get("requestId"),
+      job_id: jobId,
+      state,
+    });
+    if (state === "unknown") throw new JobNotFoundError(jobId);
+    return c.json({ job_id: jobId, state } satisfies JobCancelAnswer, 200);
   });
 
   app.get("/v1/objects/:key", serveObject(deps.store));

@@ -9,11 +9,11 @@ import {
 import type { NodeLifecycle } from "../lifecycle.ts";
 import type { ThroughputMeter } from "../metrics/throughput.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
-import { batchKeyOf } from "../queue/queue-backend.ts";
+import { batchKeyOf, type CancelState } from "../queue/queue-backend.ts";
 
 // Admission of one signed, schema-valid job: is the node serving, is the model version here, does
 // the size fit the model, is there room in the queue. Answers the 202 body or throws the HTTP error
-// that tells the edge to try another region.
+// that tells the edge to try another region. Also its undoing: the edge's cancel of a job.
 
 export interface ModelCatalog {
   manifestOf(name: string, version: string): Promise<ModelManifest | null>;
@@ -68,6 +68,11 @@ export class JobIntake {
       throw new QueueFullError(result.depth, retryAfterS);
     }
     return result.answer;
+  }
+
+  /** Cancels a job (served while draining too: a queued job is better dropped than handed back). */
+  cancel(jobId: string): Promise<CancelState> {
+    return this.opts.queue.cancel(jobId);
   }
 
   /** Measured service time per job, or the manifest's figure before anything ran. */

@@ -104,6 +104,18 @@ describe("InProcessQueueBackend", () => {
     expect(await q.running()).toBe(1);
   });
 
+  it("cancels a queued job out of service order, leaving a running one alone", async () => {
+    const q = new InProcessQueueBackend({ agingMs: AGING_MS });
+    for (const [i, id] of ["a", "b", "c"].entries()) await q.add(entry(id, "standard", i));
+    await q.take(1);
+    expect(await q.cancel("b")).toBe("canceled");
+    expect(await q.cancel("b")).toBe("unknown");
+    expect(await q.cancel("a")).toBe("running");
+    expect(await q.cancel("nope")).toBe("unknown");
+    expect(await q.depth()).toEqual({ fast: 0, standard: 1, relax: 0 });
+    expect(await drainOrder(q)).toEqual(["c"]);
+  });
+
   it("answers the oldest queued job's arrival, whatever its lane", async () => {
     const q = new InProcessQueueBackend({ agingMs: AGING_MS });
     expect(await q.oldestEnqueuedAt()).toBeNull();

@@ -1,4 +1,10 @@
-import { LANES, type LaneDepths, type QueueBackend, type QueueEntry } from "./queue-backend.ts";
+import {
+  LANES,
+  type CancelState,
+  type LaneDepths,
+  type QueueBackend,
+  type QueueEntry,
+} from "./queue-backend.ts";
 
 // The embedded queue: one array kept in service order. A job's rank is fixed when it arrives:
 //   enqueuedAt + lane index * agingMs
@@ -68,6 +74,16 @@ export class InProcessQueueBackend implements QueueBackend {
       taken.push(entry);
     }
     return taken;
+  }
+
+  async cancel(jobId: string): Promise<CancelState> {
+    if (this.runningIds.has(jobId)) return "running";
+    if (!this.queuedIds.delete(jobId)) return "unknown";
+    this.queued.splice(
+      this.queued.findIndex((r) => r.entry.job.job_id === jobId),
+      1,
+    );
+    return "canceled";
   }
 
   async finish(jobIds: readonly string[]): Promise<void> {

@@ -1,9 +1,9 @@
 import type { JobAccepted } from "../../contracts/region-protocol.ts";
-import type { LaneDepths, QueueBackend, QueueEntry } from "./queue-backend.ts";
+import type { CancelState, LaneDepths, QueueBackend, QueueEntry } from "./queue-backend.ts";
 
 // The node's view of its queue: a bound on waiting jobs, idempotent intake (a job id seen while queued
-// or running gets the answer it got the first time, and is not queued twice), and wake-ups for the
-// scheduler. Storage and ordering belong to the injected QueueBackend.
+// or running gets the answer it got the first time, and is not queued twice), idempotent cancels,
+// and wake-ups for the scheduler. Storage and ordering belong to the injected QueueBackend.
 
 export interface JobQueueOptions {
   /** Queued jobs (all lanes) at which new jobs are refused. */
@@ -19,11 +19,22 @@ export const totalDepth = (d: LaneDepths) => d.fast + d.standard + d.relax;
 
 const MAX_ANSWERS = 10_000;
 
+/** Sets `key` in a map that keeps its newest `MAX_ANSWERS` entries. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_ANSWERS) map.delete(map.keys().next().value!);
+}
+
 export class JobQueue {
   private readonly backend: QueueBackend;
   private readonly maxDepth: number;
   /** Answers given for jobs still queued or running. */
   private readonly answers = new Map<string, JobAccepted>();
+  /** Answers given to cancels (a repeat gets the same one); `running` ones have their output dropped. */
+  private readonly cancels = new Map<string, CancelState>();
+  /** Jobs that finished here lately, so a late cancel is told `finished` rather than `unknown`. */
+  private readonly finished = new Map<string, true>();
   private waiters: Array<() => void> = [];
 
   constructor(backend: QueueBackend, opts: JobQueueOptions) {
@@ -62,8 +73,29 @@ export class JobQueue {
   }
 
   async finish(jobIds: readonly string[]): Promise<void> {
-    for (const id of jobIds) this.answers.delete(id);
+    for (const id of jobIds) {
+      this.answers.delete(id);
+      remember(this.finished, id, true);
+    }
     await this.backend.finish(jobIds);
+  }
+
+  /**
+   * Cancels a job: removed if still queued (`canceled`; its intake answer is kept, so a repeat of the
+   * job is not queued again), left to run if taken (`running`: see `discards`). Idempotent.
+   */
+  async cancel(jobId: string): Promise<CancelState> {
+    const known = this.cancels.get(jobId);
+    if (known) return known;
+    let state = await this.backend.cancel(jobId);
+    if (state === "unknown" && this.finished.has(jobId)) state = "finished";
+    if (state !== "unknown") remember(this.cancels, jobId, state);
+    return state;
+  }
+
+  /** True for a job canceled after it was taken: its output is discarded, its outcome not sent. */
+  discards(jobId: string): boolean {
+    return this.cancels.get(jobId) === "running";
   }
 
   /** Removes every job not yet started; the caller reports them and then calls finish. */

@@ -6,6 +6,8 @@ import { JobEvent } from "../../contracts/region-protocol.ts";
 // owns it (SET NX), so a job run twice (its node was thought dead, or was) still has one outcome. The
 // record keeps the event until the edge has taken it, so a node that finds an outcome recorded but
 // never delivered (its owner died in between) can deliver that same event instead of a second one.
+// A cancel is an outcome too: recorded first, it keeps the job from running (a node that fetches it
+// drops it) and any event the job's run would send from being sent.
 
 export const OutcomeRecord = z.discriminatedUnion("state", [
   z.object({
@@ -15,6 +17,12 @@ export const OutcomeRecord = z.discriminatedUnion("state", [
     event: JobEvent,
   }),
   z.object({ state: z.literal("delivered"), node: z.string() }),
+  z.object({
+    state: z.literal("canceled"),
+    node: z.string(),
+    /** What the edge was told: removed before it ran, or too late to stop its batch. */
+    answer: z.enum(["canceled", "running"]),
+  }),
 ]);
 export type OutcomeRecord = z.infer<typeof OutcomeRecord>;
 
@@ -54,6 +62,20 @@ export class OutcomeLedger {
     throw new Error(`outcome of ${event.job_id} could not be recorded or read`);
   }
 
+  /** Records the job as canceled unless it has an outcome: null when this call recorded it. */
+  async cancel(jobId: string, answer: "canceled" | "running"): Promise<OutcomeRecord | null> {
+    const { redis, nodeId, ttlMs } = this.opts;
+    const record: OutcomeRecord = { state: "canceled", node: nodeId, answer };
+    const key = this.key(jobId);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const set = await redis.set(key, JSON.stringify(record), "PX", ttlMs, "NX");
+      if (set === "OK") return null;
+      const existing = await this.get(jobId);
+      if (existing) return existing;
+    }
+    throw new Error(`cancel of ${jobId} could not be recorded or read`);
+  }
+
   /** The edge took the outcome: keep only that fact (a few bytes) for the rest of the TTL. */
   async markDelivered(jobId: string): Promise<void> {
     const record: OutcomeRecord = { state: "delivered", node: this.opts.nodeId };
@@ -61,7 +83,17 @@ export class OutcomeLedger {
   }
 
   async get(jobId: string): Promise<OutcomeRecord | null> {
-    const raw = await this.opts.redis.get(this.key(jobId));
+    return this.parse(jobId, await this.opts.redis.get(this.key(jobId)));
+  }
+
+  /** The jobs among `jobIds` that are canceled (one round trip). */
+  async canceled(jobIds: readonly string[]): Promise<Set<string>> {
+    if (jobIds.length === 0) return new Set();
+    const raws = await this.opts.redis.mget(jobIds.map((id) => this.key(id)));
+    return new Set(jobIds.filter((id, i) => this.parse(id, raws[i] ?? null)?.state === "canceled"));
+  }
+
+  private parse(jobId: string, raw: string | null): OutcomeRecord | null {
     if (raw === null) return null;
     const parsed = OutcomeRecord.safeParse(JSON.parse(raw));
     if (!parsed.success) throw new Error(`outcome record of ${jobId} is malformed`);

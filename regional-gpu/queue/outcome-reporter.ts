@@ -6,7 +6,8 @@ import type { OutcomeLedger, OutcomeRecord } from "./outcome-ledger.ts";
 // failed) is recorded in the OutcomeLedger before it is sent, and only the recorded one is ever sent,
 // so a job that ran on two nodes is stored, charged and webhooked once. What remains is at-least-once
 // delivery of that one event (the edge ignores a repeat): a node killed after the edge took the event
-// but before it marked it delivered leaves the next node to send it again.
+// but before it marked it delivered leaves the next node to send it again. A canceled job's outcome
+// is its cancel: nothing its run produces is sent.
 
 export interface JobEventSink {
   /** Resolves true once the edge took the event. */
@@ -69,6 +70,10 @@ export class OutcomeReporter implements JobEventSink {
       return this.opts.events.send(callbackUrl, event);
     }
     if (existing === null) return this.deliver(callbackUrl, event);
+    if (existing.state === "canceled") {
+      log.info("job was canceled; its outcome is not sent", { dropped: event.type });
+      return true;
+    }
     if (existing.state === "delivered") {
       log.info("job outcome already delivered by another node; not sent again", {
         outcome_node: existing.node,

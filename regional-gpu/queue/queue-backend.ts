@@ -1,5 +1,5 @@
 import type { Priority } from "../../contracts/api.ts";
-import type { RegionJob } from "../../contracts/region-protocol.ts";
+import type { JobCancelAnswer, RegionJob } from "../../contracts/region-protocol.ts";
 
 // Where a region keeps its jobs: in process (the embedded default) or, at scale, Redis/BullMQ shared by
 // the region's nodes. Methods are async so a networked backend fits the same seam.
@@ -14,6 +14,9 @@ export interface QueueEntry {
 
 export type LaneDepths = Record<Priority, number>;
 
+/** What a cancel found: JobCancelAnswer's states, or `unknown` (never accepted here, or forgotten). */
+export type CancelState = JobCancelAnswer["state"] | "unknown";
+
 export interface QueueBackend {
   /**
    * Adds the entry unless a job with its id is queued or running. `position` is the number of jobs
@@ -25,6 +28,11 @@ export interface QueueBackend {
    * jobs of that key; without, the next job and the jobs of its key that follow it.
    */
   take(max: number, batchKey?: string): Promise<QueueEntry[]>;
+  /**
+   * Removes a queued job so it never runs (`canceled`); a job already taken is left alone
+   * (`running`). A shared backend also answers `finished` and keeps its answer for every node.
+   */
+  cancel(jobId: string): Promise<CancelState>;
   /** Forgets running jobs once they reached a terminal state. */
   finish(jobIds: readonly string[]): Promise<void>;
   /**

@@ -325,6 +325,69 @@ describe.skipIf(!installed)("SharedQueueBackend (real redis-server)", () => {
     });
   });
 
+  it("cancels a waiting job from any node: no node runs it, every node answers the same", async () => {
+    const a = await node("a");
+    const b = await node("b");
+    await a.backend.add(entry("c1", "standard"));
+    await a.backend.add(entry("c2", "standard"));
+    expect(await b.backend.cancel("c1")).toBe("canceled");
+    expect(await a.backend.cancel("c1")).toBe("canceled");
+    expect(await b.backend.cancel("c1")).toBe("canceled");
+    expect(await b.backend.cancel("never-sent")).toBe("unknown");
+    expect(await a.backend.depth()).toEqual({ fast: 0, standard: 1, relax: 0 });
+    expect(ids(await a.backend.take(2))).toEqual(["c2"]);
+    expect(await b.backend.take(2)).toEqual([]);
+    // Sent again (an edge retry), it is still not queued.
+    expect(await b.backend.add(entry("c1", "standard"))).toEqual({ added: false, position: null });
+    expect(terminalEvents("c1")).toEqual([]);
+  });
+
+  it("drops a canceled job another node holds unstarted, at that node's next take", async () => {
+    const a = await node("a");
+    const b = await node("b");
+    const big = { width: 128, height: 128 };
+    await a.backend.add(entry("small", "standard"));
+    await a.backend.add(entry("big", "standard", big));
+    await a.backend.add(entry("big-here", "standard", big));
+    // A batch of `small`; the 128x128 jobs met on the way wait on node a.
+    expect(ids(await a.backend.take(3))).toEqual(["small"]);
+    // Another node cannot tell that a has not started `big`: it answers `running`...
+    expect(await b.backend.cancel("big")).toBe("running");
+    // ...while node a, asked about a job it holds unstarted, drops it at once.
+    expect(await a.backend.cancel("big-here")).toBe("canceled");
+    expect(await a.backend.cancel("big")).toBe("running");
+    // Either way neither runs.
+    expect(await a.backend.take(3)).toEqual([]);
+    expect(lines.filter((l) => l.includes("dropped")).length).toBe(2);
+    await a.backend.finish(["small"]);
+    await a.backend.close();
+    expect(await jobCounts()).toMatchObject({ active: 0, wait: 0, prioritized: 0 });
+  });
+
+  it("sends no outcome for a job canceled while it runs, and answers `finished` after the end", async () => {
+    const a = await node("a");
+    const b = await node("b");
+    const running = entry("running", "fast");
+    const done = entry("done", "fast");
+    await a.backend.add(running);
+    await a.backend.add(done);
+    expect(ids(await a.backend.take(2))).toEqual(["running", "done"]);
+    expect(await a.events.send(done.job.callback_url, succeeded(done.job))).toBe(true);
+    await a.backend.finish(["done"]);
+
+    expect(await b.backend.cancel("running")).toBe("running");
+    expect(await b.backend.cancel("done")).toBe("finished");
+    // The run ends on node a: its result is recorded nowhere and sent nowhere.
+    expect(await a.events.send(running.job.callback_url, succeeded(running.job))).toBe(true);
+    await a.backend.finish(["running"]);
+    expect(terminalEvents("running")).toEqual([]);
+    expect(terminalEvents("done")).toHaveLength(1);
+    expect(lines.some((l) => l.includes("job was canceled; its outcome is not sent"))).toBe(true);
+    expect(await a.backend.cancel("running")).toBe("running");
+    await a.backend.close();
+    expect(await jobCounts()).toMatchObject({ active: 0, wait: 0, prioritized: 0 });
+  });
+
   it("refuses intake as unavailable (503: try another region) when Redis goes away", async () => {
     const own = await startRedisServer();
     const a = await node("a", { url: own.url });

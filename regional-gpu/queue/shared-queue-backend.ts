@@ -5,9 +5,9 @@ import type { JobEvent } from "../../contracts/region-protocol.ts";
 import { JOB_FAILURE, QueueUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { LANE_PRIORITY, LaneAging } from "./lane-aging.ts";
-import type { OutcomeLedger } from "./outcome-ledger.ts";
+import type { OutcomeLedger, OutcomeRecord } from "./outcome-ledger.ts";
 import type { OutcomeReporter } from "./outcome-reporter.ts";
-import type { LaneDepths, QueueBackend, QueueEntry } from "./queue-backend.ts";
+import type { CancelState, LaneDepths, QueueBackend, QueueEntry } from "./queue-backend.ts";
 import { QueueEntryData } from "./queue-entry-data.ts";
 import { bullJobId, type SharedQueueKeys } from "./shared-queue-keys.ts";
 
@@ -19,6 +19,9 @@ import { bullJobId, type SharedQueueKeys } from "./shared-queue-keys.ts";
 // (every node runs it) puts its jobs back for another node. A fetched job of another batch key waits
 // here (at most `max` of them) for a later batch. A job with an outcome already recorded (it ran on a
 // node that died before acknowledging it) is not run again: its recorded event is delivered instead.
+// A cancel, on whichever node it lands, records a `canceled` outcome first (so no node runs the job
+// from then on, and no event of a run already under way is sent), then removes the job from Redis if
+// it is still waiting, or drops it here if this node holds it unstarted.
 
 export interface SharedQueueOptions {
   /** BullMQ's connections (it opens its own: one blocking for wake-ups, one per queue and worker). */
@@ -66,6 +69,13 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 const PRIORITIES = [0, LANE_PRIORITY.fast, LANE_PRIORITY.standard, LANE_PRIORITY.relax];
+
+/** BullMQ states of a job no node has fetched: it can be removed. */
+const UNFETCHED = new Set(["waiting", "prioritized", "delayed", "waiting-children"]);
+
+/** What a cancel answers for a job that already has an outcome. */
+const answerOf = (record: OutcomeRecord): CancelState =>
+  record.state === "canceled" ? record.answer : "finished";
 
 /** Lua: the smallest `timestamp` (acceptance time) among waiting jobs, or false when none. */
 const OLDEST_WAITING = `
@@ -202,6 +212,7 @@ export class SharedQueueBackend implements QueueBackend {
 
   async take(max: number, batchKey?: string): Promise<QueueEntry[]> {
     if (max < 1 || this.released) return [];
+    await this.dropCanceledStaged();
     const staged = [...this.held.values()].filter((h) => h.state === "staged");
     let key = batchKey ?? staged[0]?.entry.batchKey;
     const taken = staged.filter((h) => h.entry.batchKey === key).slice(0, max);
@@ -216,6 +227,70 @@ export class SharedQueueBackend implements QueueBackend {
     }
     for (const h of taken) h.state = "running";
     return taken.map((h) => h.entry);
+  }
+
+  async cancel(jobId: string): Promise<CancelState> {
+    try {
+      return await this.cancelInRedis(jobId);
+    } catch (err) {
+      throw new QueueUnavailableError(err);
+    }
+  }
+
+  private async cancelInRedis(jobId: string): Promise<CancelState> {
+    const { ledger, redis, keys } = this.opts;
+    const recorded = await ledger.get(jobId);
+    if (recorded) return answerOf(recorded);
+    const held = this.held.get(jobId);
+    if (held?.state === "staged") {
+      const existing = await ledger.cancel(jobId, "canceled");
+      if (existing) return answerOf(existing);
+      this.drop(held);
+      return "canceled";
+    }
+    if (!held) {
+      if ((await redis.exists(`${keys.accepted}${jobId}`)) === 0) return "unknown";
+      const bullId = bullJobId(jobId);
+      const state = await this.queue.getJobState(bullId);
+      // remove() answers 0 when a node has fetched the job meanwhile (it is locked).
+      if (UNFETCHED.has(state) && (await this.queue.remove(bullId)) === 1) {
+        const existing = await ledger.cancel(jobId, "canceled");
+        return existing ? answerOf(existing) : "canceled";
+      }
+      if (!UNFETCHED.has(state) && state !== "active") {
+        // Acknowledged (or its record expired): it ran, unless a concurrent cancel just removed it.
+        const again = await ledger.get(jobId);
+        return again ? answerOf(again) : "finished";
+      }
+    }
+    // Running here, or held by some node: if that node has not started it, it drops it at its next
+    // take; if it has, its outcome is not sent. Either way the edge is told `running`.
+    const existing = await ledger.cancel(jobId, "running");
+    return existing ? answerOf(existing) : "running";
+  }
+
+  /** Drops staged jobs that were canceled since they were fetched (on any node). */
+  private async dropCanceledStaged(): Promise<void> {
+    const staged = [...this.held.values()].filter((h) => h.state === "staged");
+    if (staged.length === 0) return;
+    const canceled = await this.opts.ledger
+      .canceled(staged.map((h) => h.entry.job.job_id))
+      .catch((err: unknown) => {
+        // Run them: a canceled job's outcome is still not sent (the reporter finds the cancel).
+        this.opts.logger.warn("could not check staged jobs for cancels", { err });
+        return new Set<string>();
+      });
+    for (const h of staged) if (canceled.has(h.entry.job.job_id)) this.drop(h);
+  }
+
+  /** A canceled job this node holds unstarted: acknowledged, never run. */
+  private drop(held: Held): void {
+    held.state = "finishing";
+    this.opts.logger.info("job canceled before it started; dropped", {
+      job_id: held.entry.job.job_id,
+      request_id: held.entry.job.request_id,
+    });
+    this.track(this.complete(held));
   }
 
   /** Acknowledges each job once its terminal event settled, without holding up the caller. */

@@ -24,6 +24,8 @@ import type { SchedulerObserver } from "./scheduler-observer.ts";
 // The output stage (encode, moderation, upload) of a batch overlaps the next batch's inference, so
 // the executor is not left idle while a store write completes; at most MAX_FINISHING batches are in
 // that stage, which holds the executor back when the outputs cannot keep up.
+// A job canceled after it was taken still runs in its batch (session.run cannot be interrupted), but
+// its image is neither moderated nor stored, and no terminal event is sent for it.
 // Nothing here throws out of the loop.
 
 export interface ModelSource {
@@ -132,6 +134,8 @@ export class Scheduler {
       return left.length;
     }
     for (const { job } of left) {
+      // A canceled job has no outcome to report.
+      if (this.opts.queue.discards(job.job_id)) continue;
       const failure = new JobFailure(
         JOB_FAILURE.shutdown,
         "node shut down before the job finished",
@@ -233,6 +237,7 @@ export class Scheduler {
     try {
       const outcomes = await Promise.all(
         batch.map(async (entry, i) => {
+          if (this.dropIfCanceled(entry.job)) return null;
           try {
             const image = run.images[i]!;
             const gated = this.opts.outputs
@@ -304,7 +309,7 @@ export class Scheduler {
 
   private succeed(entry: QueueEntry, result: SucceededResult): void {
     const { job } = entry;
-    if (this.abandoned.delete(job.job_id)) return;
+    if (this.abandoned.delete(job.job_id) || this.dropIfCanceled(job)) return;
     this.active.delete(job.job_id);
     this.log(job).info("job succeeded", {
       key: result.output.key,
@@ -326,7 +331,7 @@ export class Scheduler {
 
   /** Reports an output blocked by moderation (kept in quarantine), unless already abandoned. */
   private block(job: RegionJob, result: BlockedResult): void {
-    if (this.abandoned.delete(job.job_id)) return;
+    if (this.abandoned.delete(job.job_id) || this.dropIfCanceled(job)) return;
     this.active.delete(job.job_id);
     this.log(job).warn("job output blocked by moderation", {
       categories: result.categories,
@@ -352,9 +357,17 @@ export class Scheduler {
 
   /** Reports a failure, unless the job was already reported failed at the drain deadline. */
   private fail(job: RegionJob, err: unknown, retryable: boolean): void {
-    if (this.abandoned.delete(job.job_id)) return;
+    if (this.abandoned.delete(job.job_id) || this.dropIfCanceled(job)) return;
     this.active.delete(job.job_id);
     this.reportFailure(job, err, retryable);
+  }
+
+  /** A job canceled while it ran: it leaves the active set and nothing more is reported for it. */
+  private dropIfCanceled(job: RegionJob): boolean {
+    if (!this.opts.queue.discards(job.job_id)) return false;
+    this.active.delete(job.job_id);
+    this.log(job).info("job canceled while running; output discarded");
+    return true;
   }
 
   private reportFailure(job: RegionJob, err: unknown, retryable: boolean): void {

@@ -2,15 +2,23 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createApiClient,
+  type ApiClient,
+  type ApiSchemas,
+} from "../../contracts/client/api-client.ts";
 import { ErrorBody } from "../../contracts/errors.ts";
 import { Generation } from "../../contracts/api.ts";
 import { removeDataDir, startLocalStack, type RunningStack } from "./local-stack.ts";
 
 // The walking skeleton end to end: `npm start`'s stack, a key from the admin CLI, a prompt in at the
-// edge, an image out of a regional node, fetched back through the edge.
+// edge, an image out of a regional node, fetched back through the edge. Calls go through the typed
+// client generated from /openapi.json (contracts/client), as an API consumer's would; raw fetch only
+// for what a typed client cannot send (malformed bodies, bad keys) and for output URLs.
 
 let stack: RunningStack;
 let key: string;
+let api: ApiClient;
 
 beforeAll(async () => {
   stack = await startLocalStack();
@@ -24,6 +32,7 @@ beforeAll(async () => {
   ]);
   expect(created.code, created.stderr).toBe(0);
   key = (JSON.parse(created.stdout) as { key: string }).key;
+  api = createApiClient({ baseUrl: stack.edgeUrl, apiKey: key });
 }, 180_000);
 
 afterAll(async () => {
@@ -34,18 +43,12 @@ afterAll(async () => {
   await removeDataDir(stack.dataDir);
 }, 60_000);
 
-async function generate(body: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.edgeUrl}/v1/generations`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${key}`,
-      "content-type": "application/json",
-      prefer: "wait=60",
-      ...headers,
-    },
-    body: JSON.stringify(body),
+async function generate(body: ApiSchemas["CreateGenerationRequest"]) {
+  const { data, error, response } = await api.POST("/v1/generations", {
+    body,
+    params: { header: { Prefer: "wait=60" } },
   });
-  return { res, body: (await res.json()) as unknown };
+  return { res: response, body: data ?? error };
 }
 
 async function fetchImage(url: string) {
@@ -57,10 +60,20 @@ async function fetchImage(url: string) {
 
 describe("walking skeleton on the embedded default", () => {
   it("prints a development key that works", async () => {
-    const res = await fetch(`${stack.edgeUrl}/v1/generations?limit=1`, {
-      headers: { authorization: `Bearer ${stack.devKey}` },
+    const dev = createApiClient({ baseUrl: stack.edgeUrl, apiKey: stack.devKey });
+    const { data, response } = await dev.GET("/v1/generations", {
+      params: { query: { limit: 1 } },
     });
+    expect(response.status).toBe(200);
+    expect(data?.object).toBe("list");
+  });
+
+  it("serves the OpenAPI document the typed client was generated from", async () => {
+    const res = await fetch(`${stack.edgeUrl}/openapi.json`);
     expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toContain("/v1/generations");
   });
 
   it("generates an image through edge -> region -> object store -> edge", async () => {
@@ -107,10 +120,26 @@ describe("walking skeleton on the embedded default", () => {
     );
     expect(other.output!.sha256).not.toBe(gen.output!.sha256);
 
-    const listed = await fetch(`${stack.edgeUrl}/v1/generations/${gen.id}`, {
-      headers: { authorization: `Bearer ${key}` },
+    const read = await api.GET("/v1/generations/{id}", { params: { path: { id: gen.id } } });
+    expect(read.response.status).toBe(200);
+    expect(Generation.parse(read.data).output?.sha256).toBe(gen.output!.sha256);
+
+    const listed = await api.GET("/v1/generations", { params: { query: { limit: 5 } } });
+    expect(listed.data?.data.map((g) => g.id)).toContain(gen.id);
+
+    const missing = await api.GET("/v1/generations/{id}", {
+      params: { path: { id: "gen_00000000000000000000000000" } },
     });
-    expect(Generation.parse(await listed.json()).output?.sha256).toBe(gen.output!.sha256);
+    expect(missing.response.status).toBe(404);
+    expect(missing.error?.error.code).toBe("generation_not_found");
+  });
+
+  it("answers a bad body sent through the typed client with the envelope", async () => {
+    const { error, response } = await api.POST("/v1/generations", {
+      body: { prompt: "x", width: 100 },
+    });
+    expect(response.status).toBe(400);
+    expect(error?.error).toMatchObject({ type: "invalid_request_error", param: "width" });
   });
 
   it.each([

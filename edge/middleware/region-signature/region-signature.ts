@@ -15,7 +15,7 @@ export interface RegionSignatureOptions<S extends z.ZodType> {
   schema: S;
   clock?: () => number;
   maxBytes?: number;
-  /** Refuses a signature already accepted (a replayed request): edge/security/replay-guard.ts. */
+  /** Refuses a signature already accepted (a replayed request): contracts/replay-guard.ts. */
   replayGuard?: { firstSighting(signature: string): boolean };
 }
 

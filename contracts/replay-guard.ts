@@ -1,4 +1,4 @@
-import { DEFAULT_TOLERANCE_S } from "../../contracts/signing.ts";
+import { DEFAULT_TOLERANCE_S } from "./signing.ts";
 
 export interface ReplayGuardOptions {
   /** The signature tolerance: a signature older than this is refused as stale anyway. */
@@ -9,11 +9,11 @@ export interface ReplayGuardOptions {
 }
 
 /**
- * Remembers the region signatures this isolate accepted for as long as they would verify, so a
- * captured request cannot be replayed here. Per isolate (another isolate has its own memory):
- * together with the timestamp tolerance it bounds a replay to at most once per isolate. A region
- * re-signs every attempt, so its own retries are never refused unless two land in the same second
- * with the same body (then the first was applied and the duplicate is correctly dropped).
+ * Remembers the signatures of signed calls (contracts/signing.ts) accepted here for as long as they
+ * would verify, so a captured request cannot be replayed: the edge guards region -> edge calls (per
+ * isolate), a regional node guards edge -> region calls (per node). Together with the timestamp
+ * tolerance it bounds a replay to at most once per process. Senders sign every attempt afresh with
+ * a random nonce, so their own retries are never refused.
  */
 export class ReplayGuard {
   readonly #seen = new Map<string, number>();

@@ -1,0 +1,197 @@
+import { randomBytes } from "node:crypto";
+import type { Hono } from "hono";
+import type { RegionConfig } from "../../contracts/region-protocol.ts";
+import {
+  createDatabase,
+  resolveDatabaseConfig,
+  type Database,
+  type DatabaseConfig,
+  type DatabaseHandle,
+} from "../../db/client/index.ts";
+import { migrateDatabase } from "../../db/migrate.ts";
+import { FsObjectStore } from "../../storage/fs.ts";
+import type { AppEnv } from "../app-env.ts";
+import { createApp } from "../app.ts";
+import { DEFAULT_TUNING, type EdgeDeps, type Log, type ResponseCache } from "../deps.ts";
+import { BackgroundTasks } from "../lib/background-tasks.ts";
+import { createNodeWebhookFetch } from "../webhooks/node-webhook-fetch.ts";
+import { webhookSigningKeyOf } from "../webhooks/signing.ts";
+import { WebhookDispatcher, webhookTuning } from "../webhooks/webhook-dispatcher.ts";
+import { readNodeEdgeEnv, type NodeEdgeEnv } from "./node-config.ts";
+
+// Start-up and shutdown shared by the long-lived server entries (node.ts, deno.ts): configuration,
+// secrets, the database, webhooks, background work. Each entry brings only its HTTP server.
+
+export interface StartEdgeOptions {
+  /** Default EDGE_PORT, else 8787; 0 lets the OS choose. */
+  port?: number;
+  /** Default EDGE_HOST, else 127.0.0.1. */
+  host?: string;
+  /** An open database (the caller closes it); otherwise one is opened from DATABASE_URL. */
+  db?: Database;
+  databaseUrl?: string;
+  /** Default: REGIONS (JSON). */
+  regions?: RegionConfig[];
+  /** The edge asset store's folder; default EDGE_ASSETS_DIR, else .data/edge-cache. */
+  assetsDir?: string;
+  secrets?: EdgeDeps["secrets"];
+  publicUrl?: string;
+  environment?: EdgeDeps["environment"];
+  log?: EdgeDeps["log"];
+  fetch?: EdgeDeps["fetch"];
+  /** For webhook deliveries; default: DNS-checked (SSRF) in production, plain fetch otherwise. */
+  webhookFetch?: typeof fetch;
+  clock?: EdgeDeps["clock"];
+  tuning?: EdgeDeps["tuning"];
+  /** Where unset options come from; default: the process's environment. */
+  env?: Record<string, string | undefined>;
+  /** How long close() lets open requests (e.g. `Prefer: wait`) and background work finish. */
+  shutdownGraceMs?: number;
+}
+
+export interface RunningEdge {
+  url: string;
+  app: Hono<AppEnv>;
+  /** Stops accepting, lets in-flight requests and background work finish, closes what it opened. */
+  close(): Promise<void>;
+}
+
+/** A listening HTTP server of one runtime. */
+export interface EdgeServer {
+  url: string;
+  /** Stops accepting; resolves once open requests have finished, or were cut off after graceMs. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface EdgeRuntime {
+  /** The process's environment (process.env, Deno.env). */
+  env: Record<string, string | undefined>;
+  /** Serves `app`; rejects when it cannot listen (the port is taken, ...). */
+  listen(app: Hono<AppEnv>, port: number, hostname: string): Promise<EdgeServer>;
+  /** In front of the asset store, where the runtime has a Cache API. */
+  responseCache?: ResponseCache;
+}
+
+/** Builds the edge from options and environment and serves it with the runtime's server. */
+export async function startServerEdge(
+  opts: StartEdgeOptions,
+  runtime: EdgeRuntime,
+): Promise<RunningEdge> {
+  const env = readNodeEdgeEnv(opts.env ?? runtime.env);
+  const environment = opts.environment ?? env.ENVIRONMENT;
+  const log = opts.log ?? jsonLog;
+  const regions = opts.regions ?? env.REGIONS;
+  if (!regions) throw new Error("no regions: pass `regions` or set REGIONS (a JSON array)");
+  const secrets = opts.secrets ?? resolveSecrets(env, environment, log);
+
+  let owned: DatabaseHandle | undefined;
+  let db = opts.db;
+  if (!db) {
+    owned = await createDatabase(
+      databaseConfigOf(opts.databaseUrl ?? env.DATABASE_URL, env.DATABASE_MAX_CONNECTIONS),
+    );
+    // The embedded database is this process's own: bring it up to date. Shared databases are
+    // migrated by `npm run db:migrate` before a deploy.
+    if (owned.driver === "pglite") await migrateDatabase(owned);
+    db = owned.db;
+  }
+
+  const tasks = new BackgroundTasks();
+  // Retries run on timers in this process; start() below resumes what an earlier one left pending.
+  const webhooks = new WebhookDispatcher({
+    db,
+    fetch: opts.webhookFetch ?? (environment === "production" ? createNodeWebhookFetch() : fetch),
+    signingKey: webhookSigningKeyOf(secrets),
+    previousSigningKey: secrets.webhookSigningPrevious,
+    assetUrlSecret: secrets.assetUrl,
+    environment,
+    clock: opts.clock,
+    log,
+    waitUntil: tasks.add,
+    retries: "timers",
+    ...webhookTuning({ ...DEFAULT_TUNING, ...opts.tuning }),
+  });
+  const app = createApp({
+    db,
+    assets: new FsObjectStore(opts.assetsDir ?? env.EDGE_ASSETS_DIR),
+    responseCache: runtime.responseCache,
+    regions,
+    secrets,
+    publicUrl: opts.publicUrl ?? env.PUBLIC_URL,
+    environment,
+    clock: opts.clock,
+    fetch: opts.fetch,
+    waitUntil: tasks.add,
+    log,
+    tuning: opts.tuning,
+    webhooks,
+  });
+
+  let server: EdgeServer;
+  try {
+    server = await runtime.listen(app, opts.port ?? env.EDGE_PORT, opts.host ?? env.EDGE_HOST);
+  } catch (err) {
+    await owned?.close();
+    throw err;
+  }
+  const { url } = server;
+  log({
+    level: "info",
+    msg: "edge listening",
+    url,
+    environment,
+    regions: regions.map((r) => r.name),
+  });
+  webhooks.start();
+
+  const graceMs = opts.shutdownGraceMs ?? 10_000;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await server.stop(graceMs);
+      webhooks.stop();
+      await tasks.drain(graceMs);
+      await owned?.close();
+      log({ level: "info", msg: "edge stopped" });
+    })());
+  return { url, app, close };
+}
+
+function databaseConfigOf(url: string, maxConnections: number | undefined): DatabaseConfig {
+  const config = resolveDatabaseConfig(url);
+  return config.kind === "postgres" && maxConnections ? { ...config, maxConnections } : config;
+}
+
+function resolveSecrets(
+  env: NodeEdgeEnv,
+  environment: EdgeDeps["environment"],
+  log: NonNullable<EdgeDeps["log"]>,
+): EdgeDeps["secrets"] {
+  if (!env.REGION_SIGNING_SECRET) {
+    throw new Error("REGION_SIGNING_SECRET is required (the HMAC secret shared with the regions)");
+  }
+  let assetUrl = env.ASSET_URL_SECRET;
+  if (!assetUrl) {
+    if (environment === "production") throw new Error("ASSET_URL_SECRET is required in production");
+    assetUrl = randomBytes(32).toString("hex");
+    log({
+      level: "warn",
+      msg: "ASSET_URL_SECRET unset: signed asset URLs last until this process exits",
+    });
+  }
+  return {
+    regionSigning: env.REGION_SIGNING_SECRET,
+    assetUrl,
+    apiKeyPepper: env.API_KEY_PEPPER,
+    webhookSigning: env.WEBHOOK_SIGNING_SECRET,
+    webhookSigningPrevious: env.WEBHOOK_SIGNING_SECRET_PREVIOUS,
+  };
+}
+
+/** The entries' default log: one JSON object per line on stdout. */
+export const jsonLog: Log = (entry) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+
+/** `http://host:port`, with an IPv6 address in brackets. */
+export const httpUrlOf = (hostname: string, port: number) =>
+  `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;

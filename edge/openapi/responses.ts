@@ -1,0 +1,52 @@
+import { z } from "../../contracts/zod.ts";
+import { ErrorBody } from "../../contracts/errors.ts";
+
+// Building blocks of the route definitions: the error responses of API.md, the bearer key, headers.
+
+export const API_KEY_SCHEME = "apiKey";
+/** `security` of a route that needs `Authorization: Bearer <key>`. */
+export const requiresKey = [{ [API_KEY_SCHEME]: [] }];
+
+const ERRORS = {
+  400: "Invalid request: the envelope names the offending `param`.",
+  401: "Missing, malformed, unknown or revoked API key.",
+  402: "The account's monthly spend cap is reached.",
+  403: "Not allowed: a private asset without the owner's key, or a bad or expired signature.",
+  404: "No such resource for this key (another account's resources are 404 too).",
+  409: "Conflict: an Idempotency-Key reused with another body, or a cancel too late.",
+  413: "Request body larger than the limit.",
+  422: "Content policy violation: `categories` and `matches` name what was matched.",
+  429: "Rate or concurrency limit: see `Retry-After` and the `RateLimit` headers.",
+  503: "No region can take the job now; retry after `Retry-After`.",
+} as const;
+export type ErrorStatus = keyof typeof ERRORS;
+
+const envelope = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorBody } },
+});
+
+/** The error responses a route can answer, each with the one envelope of API.md. */
+export function errorResponses<S extends ErrorStatus>(
+  ...statuses: S[]
+): Record<S, ReturnType<typeof envelope>> {
+  const out = {} as Record<S, ReturnType<typeof envelope>>;
+  for (const status of statuses) out[status] = envelope(ERRORS[status]);
+  return out;
+}
+
+export const jsonContent = <S extends z.ZodType>(schema: S, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/** `{id}` of a generation route. */
+export const GenerationIdParams = z.object({
+  id: z
+    .string()
+    .openapi({ param: { name: "id", in: "path" }, example: "gen_01jd9n2b3c4d5e6f7g8h9j0k1m" }),
+});
+
+export const RequestIdHeader = z.string().openapi({
+  description: "The request's id (also in error bodies as `request_id`): quote it to support.",
+});
