@@ -145,4 +145,22 @@ describe("terminal transition and webhook message in one transaction", () => {
     expect(await ledgerKinds(follower.id)).toEqual(["reserve", "settle"]);
     await receiver.waitFor(1);
   });
+  it("a blocked prompt whose message cannot be recorded is stored with it or not at all", async () => {
+    const body = {
+      prompt: "a gory beheading in a town square",
+      webhook: { url: receiver.url() },
+    };
+    const headers = { "idempotency-key": "blocked-with-webhook" };
+    await refuseDeliveries();
+    const refused = await f.call("/v1/generations", { method: "POST", json: body, headers });
+    await expectError(refused, 500, "api_error");
+    const blocked = await f.db.select().from(generations).where(eq(generations.status, "blocked"));
+    expect(blocked.filter((g) => g.idempotencyKey === "blocked-with-webhook")).toEqual([]);
+
+    await allowDeliveries();
+    const res = await f.call("/v1/generations", { method: "POST", json: body, headers });
+    const error = await expectError(res, 422, "content_policy_violation", "prompt_blocked");
+    expect(await stateOf(error.generation!)).toEqual({ status: "blocked", webhooks: ["blocked"] });
+    await receiver.waitFor(1);
+  });
 });

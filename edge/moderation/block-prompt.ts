@@ -53,7 +53,7 @@ export async function recordBlockedPrompt(
   );
   const now = new Date(deps.clock());
   const matches = policyMatchesOf(verdict);
-  const { row, created } = await deps.db.transaction(async (tx) => {
+  const { row, created, delivery } = await deps.db.transaction(async (tx) => {
     const { generation, created } = await insertGeneration(tx, {
       id,
       accountId: caller.account.id,
@@ -87,7 +87,10 @@ export async function recordBlockedPrompt(
         prompt_strictness: verdict.strictness,
       },
     });
+    let delivery: string | null = null;
     if (created) {
+      // The webhook message commits with the blocked row, or neither does.
+      delivery = await deps.webhooks.record(tx, generation, input.callbackBase);
       await insertModerationEvent(tx, {
         accountId: caller.account.id,
         projectId: request.project ?? null,
@@ -106,7 +109,7 @@ export async function recordBlockedPrompt(
         })),
       });
     }
-    return { row: generation, created };
+    return { row: generation, created, delivery };
   });
   if (!created) return { row, created, headers };
   deps.log({
@@ -117,7 +120,7 @@ export async function recordBlockedPrompt(
     categories: verdict.categories,
     strictness: verdict.strictness,
   });
-  await deps.webhooks.generationEnded(row, input.callbackBase);
+  if (delivery) deps.webhooks.send([delivery]);
   return { row, created, headers };
 }
 
