@@ -72,7 +72,9 @@ export async function createGeneration(
 ): Promise<CreateGenerationResult> {
   const { caller, request, idempotencyKey } = input;
   const accountId = caller.account.id;
-  const requestHash = await sha256Hex(canonicalJson(request));
+  // Only an Idempotency-Key's replays compare request hashes.
+  const requestHash =
+    idempotencyKey === undefined ? "" : await sha256Hex(canonicalJson(request));
   if (idempotencyKey !== undefined) {
     const earlier = await findGenerationByIdempotencyKey(deps.db, accountId, idempotencyKey);
     const expiredBefore = new Date(deps.clock() - IDEMPOTENCY_KEY_TTL_MS);

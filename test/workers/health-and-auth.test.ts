@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import committed from "../../docs/openapi.json" with { type: "json" };
 import { edge, errorOf } from "./helpers.ts";
 
 describe("Worker entry: GET /healthz", () => {
@@ -19,6 +20,23 @@ describe("Worker entry: GET /healthz", () => {
       type: "not_found_error",
       request_id: res.headers.get("x-request-id"),
     });
+  });
+});
+
+describe("Worker entry: the API's own description", () => {
+  it("serves /openapi.json as committed (generated from the same route definitions)", async () => {
+    const res = await edge("/openapi.json");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(committed);
+  });
+
+  it("serves /docs with its own nonce CSP", async () => {
+    const res = await edge("/docs");
+    expect(res.status).toBe(200);
+    const nonce = /script-src 'nonce-([^']+)'/.exec(
+      res.headers.get("content-security-policy")!,
+    )?.[1];
+    expect(await res.text()).toContain(`nonce="${nonce}"`);
   });
 });
 
