@@ -221,3 +221,48 @@ export const ListGenerationsQuery = z.strictObject({
   project: z.string().max(64).optional(),
   status: GenerationStatus.optional(),
 });
+
+export const ModelVersionInfo = z
+  .object({
+    version: z.string(),
+    /** canary: takes a share of unpinned traffic; active: the default; retired: not served. */
+    status: z.enum(["canary", "active", "retired"]),
+    pipeline: z.string(),
+    price_per_megapixel_usd: z.number(),
+    /** Measured GPU time per megapixel; null until the version has run. */
+    gpu_ms_per_megapixel: z.number().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("ModelVersion");
+
+export const ModelInfo = z
+  .object({
+    object: z.literal("model"),
+    /** What `model` in a request names; `name@version` pins a version. */
+    name: z.string(),
+    description: z.string().nullable(),
+    /** The version an unpinned request runs on (newest active); null when none is active. */
+    default_version: z.string().nullable(),
+    versions: z.array(ModelVersionInfo),
+  })
+  .openapi("Model");
+
+export const ModelList = z
+  .object({ object: z.literal("list"), data: z.array(ModelInfo) })
+  .openapi("ModelList");
+
+export const RegionInfo = z
+  .object({
+    object: z.literal("region"),
+    name: z.string(),
+    /** healthy: taking work; degraded: draining or failing calls; down: no recent heartbeat. */
+    status: z.enum(["healthy", "degraded", "down"]),
+    queue_depth: z.object({ fast: z.number(), standard: z.number(), relax: z.number() }).nullable(),
+    warm_models: z.array(z.string()),
+    last_heartbeat_at: z.string().nullable(),
+  })
+  .openapi("Region");
+
+export const RegionList = z
+  .object({ object: z.literal("list"), data: z.array(RegionInfo) })
+  .openapi("RegionList");

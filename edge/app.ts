@@ -15,6 +15,7 @@ import { openApiRouter } from "./openapi/router.ts";
 import { RegionCatalog } from "./routing/region-catalog.ts";
 import { RegionDirectory } from "./routing/region-directory.ts";
 import { assetRoutes } from "./routes/assets.ts";
+import { catalogRoutes } from "./routes/catalog.ts";
 import { generationProgressRoutes } from "./routes/generation-progress.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -108,6 +109,7 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
   app.route("/v1/generations", generationProgressRoutes(s));
   app.route("/v1", webhookRoutes(s));
   app.route("/v1/assets", assetRoutes(s));
+  app.route("/v1", catalogRoutes(s));
   app.route("/internal/regions", internalRegionRoutes(s));
   mountOpenApi(app);
   app.onError(errorHandler(s.log));

@@ -138,6 +138,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/models": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List models
+     * @description Every model with its versions (newest first), status and price per megapixel.
+     */
+    get: operations["listModels"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/regions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List regions
+     * @description Public status of each GPU region as this edge sees it from their heartbeats: health, queue depth per lane, warm models.
+     */
+    get: operations["listRegions"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/webhooks/secret": {
     parameters: {
       query?: never;
@@ -316,6 +356,28 @@ export interface components {
       }[];
       time: string;
     };
+    Model: {
+      default_version: string | null;
+      description: string | null;
+      name: string;
+      /** @enum {string} */
+      object: "model";
+      versions: components["schemas"]["ModelVersion"][];
+    };
+    ModelList: {
+      data: components["schemas"]["Model"][];
+      /** @enum {string} */
+      object: "list";
+    };
+    ModelVersion: {
+      created_at: string;
+      gpu_ms_per_megapixel: number | null;
+      pipeline: string;
+      price_per_megapixel_usd: number;
+      /** @enum {string} */
+      status: "canary" | "active" | "retired";
+      version: string;
+    };
     PolicyMatch: {
       category: string;
       end: number;
@@ -328,6 +390,25 @@ export interface components {
      * @enum {string}
      */
     Priority: "fast" | "standard" | "relax";
+    Region: {
+      last_heartbeat_at: string | null;
+      name: string;
+      /** @enum {string} */
+      object: "region";
+      queue_depth: {
+        fast: number;
+        relax: number;
+        standard: number;
+      } | null;
+      /** @enum {string} */
+      status: "healthy" | "degraded" | "down";
+      warm_models: string[];
+    };
+    RegionList: {
+      data: components["schemas"]["Region"][];
+      /** @enum {string} */
+      object: "list";
+    };
     RouteCandidate: {
       cold_ms: number;
       expected_ms: number;
@@ -795,6 +876,64 @@ export interface operations {
       };
       /** @description No such resource for this key (another account's resources are 404 too). */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  listModels: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The models. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ModelList"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  listRegions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The regions. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["RegionList"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
         headers: {
           [name: string]: unknown;
         };

@@ -69,7 +69,17 @@ const ROUTES: Route[] = [
     method: "OPTIONS",
     path: segment("gen").map((id) => `/v1/generations/${id}`),
   },
+  {
+    name: "GET /v1/generations/:id/webhook_deliveries",
+    method: "GET",
+    path: segment("gen").map((id) => `/v1/generations/${id}/webhook_deliveries`),
+  },
+  { name: "GET /v1/webhooks/secret", method: "GET", path: fc.constant("/v1/webhooks/secret") },
+  { name: "GET /v1/models", method: "GET", path: fc.constant("/v1/models") },
+  { name: "GET /v1/regions", method: "GET", path: fc.constant("/v1/regions") },
   { name: "GET /healthz", method: "GET", path: fc.constant("/healthz") },
+  { name: "GET /openapi.json", method: "GET", path: fc.constant("/openapi.json") },
+  { name: "GET /docs", method: "GET", path: fc.constant("/docs") },
   {
     name: "POST /internal/regions/:region/events",
     method: "POST",

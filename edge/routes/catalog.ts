@@ -1,0 +1,82 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { ModelList, RegionInfo, RegionList } from "../../contracts/api.ts";
+import type { z } from "../../contracts/zod.ts";
+import { listModels } from "../../db/queries/models.ts";
+import type { AppEnv } from "../app-env.ts";
+import type { EdgeServices } from "../deps.ts";
+import { microusdToUsd } from "../generations/pricing.ts";
+import { auth } from "../middleware/auth/index.ts";
+import { errorResponses, jsonContent, requiresKey } from "../openapi/responses.ts";
+import { openApiRouter } from "../openapi/router.ts";
+import type { RegionHealth } from "../routing/route-plan.ts";
+
+const modelsRoute = createRoute({
+  operationId: "listModels",
+  method: "get",
+  path: "/models",
+  summary: "List models",
+  description: "Every model with its versions (newest first), status and price per megapixel.",
+  tags: ["Catalog"],
+  security: requiresKey,
+  responses: { 200: jsonContent(ModelList, "The models."), ...errorResponses(401) },
+});
+
+const regionsRoute = createRoute({
+  operationId: "listRegions",
+  method: "get",
+  path: "/regions",
+  summary: "List regions",
+  description:
+    "Public status of each GPU region as this edge sees it from their heartbeats: health, queue depth per lane, warm models.",
+  tags: ["Catalog"],
+  security: requiresKey,
+  responses: { 200: jsonContent(RegionList, "The regions."), ...errorResponses(401) },
+});
+
+const PUBLIC_STATUS: Record<RegionHealth, z.infer<typeof RegionInfo>["status"]> = {
+  healthy: "healthy",
+  draining: "degraded",
+  tripped: "degraded",
+  stale: "down",
+  unknown: "down",
+};
+
+/** GET /v1/models and GET /v1/regions. */
+export function catalogRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
+  const app = openApiRouter();
+  const requireKey = auth({ authenticator: s.authenticator });
+
+  app.openapi({ ...modelsRoute, middleware: [requireKey] as const }, async (c) => {
+    const rows = await listModels(s.db);
+    const data = rows.map((m) => ({
+      object: "model" as const,
+      name: m.name,
+      description: m.description,
+      default_version: m.versions.find((v) => v.status === "active")?.version ?? null,
+      versions: m.versions.map((v) => ({
+        version: v.version,
+        status: v.status,
+        pipeline: v.pipeline,
+        price_per_megapixel_usd: microusdToUsd(v.pricePerMegapixelMicrousd),
+        gpu_ms_per_megapixel: v.gpuMsPerMegapixel,
+        created_at: v.createdAt.toISOString(),
+      })),
+    }));
+    return c.json({ object: "list" as const, data }, 200);
+  });
+
+  app.openapi({ ...regionsRoute, middleware: [requireKey] as const }, (c) => {
+    c.header("Cache-Control", "no-store");
+    const data = s.directory.describe().map((r) => ({
+      object: "region" as const,
+      name: r.name,
+      status: PUBLIC_STATUS[r.health],
+      queue_depth: r.queue_depth,
+      warm_models: r.warm_models,
+      last_heartbeat_at: r.last_heartbeat_at,
+    }));
+    return c.json({ object: "list" as const, data }, 200);
+  });
+
+  return app;
+}
