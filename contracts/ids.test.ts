@@ -14,4 +14,16 @@ describe("ids", () => {
     const b = newId("generation", 1_700_000_000_001);
     expect(a < b).toBe(true);
   });
+  it("encode the timestamp as 10 Crockford base32 characters, like ULID", () => {
+    // Reference: the 48-bit value in base32, most significant first.
+    const reference = (n: bigint) => {
+      let out = "";
+      for (let i = 0; i < 10; i++, n >>= 5n)
+        out = "0123456789abcdefghjkmnpqrstvwxyz"[Number(n & 31n)] + out;
+      return out;
+    };
+    for (const t of [0, 1, 31, 32, 1_700_000_000_000, 2 ** 48 - 1]) {
+      expect(newId("request", t).slice(4, 14)).toBe(reference(BigInt(t)));
+    }
+  });
 });

@@ -103,7 +103,7 @@ describe("insertGenerationOnce", () => {
 });
 
 describe("insertGenerationWithReservation", () => {
-  it("writes the generation and its reservation together, and returns the row as stored", async () => {
+  it("writes the generation and its reservation together; returns the row as stored", async () => {
     const values = row(alice.id, { projectId: null, costEstimatedMicrousd: 1_234 });
     const written = await insertGenerationWithReservation(handle.db, values, {
       reserveMicrousd: 1_234,
@@ -121,6 +121,36 @@ describe("insertGenerationWithReservation", () => {
         createdAt: written!.generation.createdAt,
       },
     ]);
+  });
+
+  it("keeps each call's values though the statement is built once per row shape", async () => {
+    const shaped = (n: number) =>
+      row(alice.id, {
+        prompt: `shape ${n}`,
+        style: null,
+        webhook: null,
+        metadata: { n: String(n) },
+        createdAt: new Date(Date.UTC(2026, 10, n)),
+      });
+    const [a, b] = [shaped(1), shaped(2)];
+    for (const values of [a, b]) {
+      expect(
+        await insertGenerationWithReservation(handle.db, values, { reserveMicrousd: 3 }),
+      ).not.toBeNull();
+    }
+    const [ra, rb] = [await getGeneration(handle.db, a.id!), await getGeneration(handle.db, b.id!)];
+    expect(ra).toMatchObject({ prompt: "shape 1", metadata: { n: "1" }, createdAt: a.createdAt });
+    expect(rb).toMatchObject({ prompt: "shape 2", metadata: { n: "2" }, createdAt: b.createdAt });
+    expect(ra!.updatedAt.getTime()).not.toBe(0);
+    const [la] = await ledgerOf(handle.db, a.id!);
+    const [lb] = await ledgerOf(handle.db, b.id!);
+    expect(la!.id).not.toBe(lb!.id);
+    // A null JSON column is SQL NULL, not JSON null.
+    const { rows } = await handle.db.$client.query<{ nulls: boolean }>(
+      "select style is null and webhook is null as nulls from generations where id = $1",
+      [b.id],
+    );
+    expect(rows).toEqual([{ nulls: true }]);
   });
 
   it("writes nothing on any conflict: Idempotency-Key, an identical leader in flight", async () => {

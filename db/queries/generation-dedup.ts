@@ -6,6 +6,7 @@ import type { Database } from "../client/types.ts";
 import { generations, type GenerationRow, type NewGenerationRow } from "../schema/generations.ts";
 import { usageLedger } from "../schema/usage-ledger.ts";
 import { findGenerationByIdempotencyKey } from "./generations.ts";
+import { preparedFor, UNNAMED } from "./prepared.ts";
 
 // Queries behind the edge's dedup cache and in-flight merge (edge/dedup). A "leader" is the one
 // queued/running generation per (account, content_hash) that runs on a GPU; "followers" are the
@@ -69,37 +70,65 @@ export async function insertGenerationWithReservation(
     lateContentHash,
   }: { reserveMicrousd: number; lateContentHash?: string | null },
 ): Promise<{ generation: GenerationRow; lateSourceId: string | null } | null> {
-  const inserted = db
-    .$with("inserted")
-    .as(db.insert(generations).values(values).onConflictDoNothing().returning());
-  // Data-modifying CTEs run to completion whether or not the main query reads them.
-  const reserved = db
-    .$with("reserved", { id: sql<string>`id` })
-    .as(
-      sql`insert into ${usageLedger} (id, account_id, generation_id, kind, amount_microusd, model_version, region, project_id, created_at) select ${newId("ledger")}, account_id, id, 'reserve', ${reserveMicrousd}::bigint, model_version, region, project_id, created_at from ${inserted} returning id`,
+  const row = { ...values, id: values.id ?? newId("generation") };
+  // One statement per shape of row (which columns are set, which are null): a placeholder always
+  // goes through its column's encoder, which would turn null into JSON `null` or fail on a date.
+  const shape = Object.entries(row)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => (value === null ? `${key}=null` : key))
+    .sort()
+    .join(",");
+  const query = preparedFor(db, `generations_insert_reserve:${shape}`, (d) => {
+    const bound: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(row)) {
+      if (value !== undefined) bound[key] = value === null ? null : sql.placeholder(`v_${key}`);
+    }
+    const inserted = d.$with("inserted").as(
+      d
+        .insert(generations)
+        .values(bound as NewGenerationRow)
+        .onConflictDoNothing()
+        .returning(),
     );
-  const source = alias(generations, "late_source");
-  const late = db
-    .select({ id: source.id })
-    .from(source)
-    .where(
-      lateContentHash == null
-        ? sql`false`
-        : and(
-            eq(source.contentHash, lateContentHash),
-            eq(source.status, "succeeded"),
-            sql`${source.assetKey} is not null`,
-          ),
-    )
-    .orderBy(asc(source.createdAt), asc(source.id))
-    .limit(1)
-    .as("late");
-  const [row] = await db
-    .with(inserted, reserved)
-    .select()
-    .from(inserted)
-    .leftJoin(late, sql`true`);
-  return row ? { generation: row.inserted, lateSourceId: row.late?.id ?? null } : null;
+    // Data-modifying CTEs run to completion whether or not the main query reads them.
+    const reserved = d
+      .$with("reserved", { id: sql<string>`id` })
+      .as(
+        sql`insert into ${usageLedger} (id, account_id, generation_id, kind, amount_microusd, model_version, region, project_id, created_at) select ${sql.placeholder("ledgerId")}, account_id, id, 'reserve', ${sql.placeholder("reserveMicrousd")}::bigint, model_version, region, project_id, created_at from ${inserted} returning id`,
+      );
+    const source = alias(generations, "late_source");
+    const lateHash = sql`${sql.placeholder("lateContentHash")}::text`;
+    const late = d
+      .select({ id: source.id })
+      .from(source)
+      .where(
+        and(
+          sql`${lateHash} is not null`,
+          sql`${source.contentHash} = ${lateHash}`,
+          eq(source.status, "succeeded"),
+          sql`${source.assetKey} is not null`,
+        ),
+      )
+      .orderBy(asc(source.createdAt), asc(source.id))
+      .limit(1)
+      .as("late");
+    return d
+      .with(inserted, reserved)
+      .select()
+      .from(inserted)
+      .leftJoin(late, sql`true`)
+      .prepare(UNNAMED);
+  });
+  const params: Record<string, unknown> = {
+    ledgerId: newId("ledger"),
+    reserveMicrousd,
+    lateContentHash: lateContentHash ?? null,
+  };
+  for (const [key, value] of Object.entries(row)) {
+    if (value !== undefined && value !== null) params[`v_${key}`] = value;
+  }
+  const [result] = await query.execute(params);
+  return result ? { generation: result.inserted, lateSourceId: result.late?.id ?? null } : null;
 }
 
 /** The queued/running generation that runs the GPU job for this dedup key, if any. */

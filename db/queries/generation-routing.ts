@@ -1,7 +1,8 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { GenerationRouting } from "../../contracts/api.ts";
 import type { Database } from "../client/types.ts";
 import { generations, type GenerationRow } from "../schema/generations.ts";
+import { placeholderFor, preparedFor, UNNAMED } from "./prepared.ts";
 
 export interface RouteRecord {
   region: string;
@@ -21,17 +22,27 @@ export async function recordGenerationRoute(
   id: string,
   route: RouteRecord,
 ): Promise<GenerationRow | null> {
-  const [row] = await db
-    .update(generations)
-    .set({
-      region: route.region,
-      routedAt: route.at,
-      estimatedWaitMs: route.estimatedWaitMs,
-      costEstimatedMicrousd: route.costEstimatedMicrousd,
-      routing: route.routing,
-    })
-    .where(and(eq(generations.id, id), eq(generations.status, "queued")))
-    .returning();
+  // Once per accepted submit: built once per database session. updated_at is set here, since its
+  // $onUpdate would otherwise be evaluated once, when the statement is built.
+  const query = preparedFor(db, "generations_record_route", (d) =>
+    d
+      .update(generations)
+      .set({
+        region: placeholderFor("region", generations.region),
+        routedAt: placeholderFor("at", generations.routedAt),
+        estimatedWaitMs: placeholderFor("estimatedWaitMs", generations.estimatedWaitMs),
+        costEstimatedMicrousd: placeholderFor(
+          "costEstimatedMicrousd",
+          generations.costEstimatedMicrousd,
+        ),
+        routing: placeholderFor("routing", generations.routing),
+        updatedAt: placeholderFor("updatedAt", generations.updatedAt),
+      })
+      .where(and(eq(generations.id, sql.placeholder("id")), eq(generations.status, "queued")))
+      .returning()
+      .prepare(UNNAMED),
+  );
+  const [row] = await query.execute({ ...route, id, updatedAt: new Date() });
   return row ?? null;
 }
 

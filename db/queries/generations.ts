@@ -11,6 +11,7 @@ import {
 } from "../schema/generations.ts";
 import { projects, type ProjectVisibility } from "../schema/projects.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { preparedFor, UNNAMED } from "./prepared.ts";
 
 const ACTIVE_STATUSES = GenerationStatus.options.filter((s) => !TERMINAL_STATUSES.has(s));
 
@@ -255,18 +256,23 @@ export async function findSucceededByContentHash(
   db: Database,
   contentHash: string,
 ): Promise<GenerationRow | null> {
-  const [row] = await db
-    .select()
-    .from(generations)
-    .where(
-      and(
-        eq(generations.contentHash, contentHash),
-        eq(generations.status, "succeeded"),
-        sql`${generations.assetKey} is not null`,
-      ),
-    )
-    .orderBy(asc(generations.createdAt), asc(generations.id))
-    .limit(1);
+  // Every submit with a seed asks this: built once per database session.
+  const query = preparedFor(db, "generations_succeeded_by_content_hash", (d) =>
+    d
+      .select()
+      .from(generations)
+      .where(
+        and(
+          eq(generations.contentHash, sql.placeholder("contentHash")),
+          eq(generations.status, "succeeded"),
+          sql`${generations.assetKey} is not null`,
+        ),
+      )
+      .orderBy(asc(generations.createdAt), asc(generations.id))
+      .limit(1)
+      .prepare(UNNAMED),
+  );
+  const [row] = await query.execute({ contentHash });
   return row ?? null;
 }
 

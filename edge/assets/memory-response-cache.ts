@@ -3,7 +3,7 @@ import type { ResponseCache } from "../deps.ts";
 export interface MemoryResponseCacheOptions {
   /** Bodies, headers and URLs held at most; the least recently used go first. */
   maxBytes: number;
-  /** Larger responses are not kept (default: an eighth of maxBytes), so one cannot flush the rest. */
+  /** Larger responses are not kept (default: maxBytes / 8), so one cannot flush all the rest. */
   maxEntryBytes?: number;
   clock?: () => number;
 }

@@ -73,8 +73,7 @@ export async function createGeneration(
   const { caller, request, idempotencyKey } = input;
   const accountId = caller.account.id;
   // Only an Idempotency-Key's replays compare request hashes.
-  const requestHash =
-    idempotencyKey === undefined ? "" : await sha256Hex(canonicalJson(request));
+  const requestHash = idempotencyKey === undefined ? "" : await sha256Hex(canonicalJson(request));
   if (idempotencyKey !== undefined) {
     const earlier = await findGenerationByIdempotencyKey(deps.db, accountId, idempotencyKey);
     const expiredBefore = new Date(deps.clock() - IDEMPOTENCY_KEY_TTL_MS);

@@ -19,6 +19,10 @@ function cacheControl(key: string, visibility: "public" | "private"): string {
     : `${visibility}, max-age=300`;
 }
 
+/** No Range, If-Range or If-None-Match: the full stored response is the answer. */
+const isPlainGet = (req: Request) =>
+  !req.headers.has("range") && !req.headers.has("if-range") && !req.headers.has("if-none-match");
+
 const assetNotFound = () => notFound("no such asset", "asset_not_found");
 
 async function fromCachedResponse(res: Response): Promise<AssetBody | null> {
@@ -113,6 +117,8 @@ export function assetRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     // Only public assets are put in the response cache, so a hit may be served to anyone.
     const cacheKey = new Request(new URL(`${ASSETS_PATH}/${key}`, c.req.url));
     const hit = s.responseCache && (await s.responseCache.match(cacheKey));
+    // A plain GET takes the stored response as it is: no copy of the bytes, no second Response.
+    if (hit && hit.status === 200 && hit.headers.has("etag") && isPlainGet(c.req.raw)) return hit;
     const cached = hit ? await fromCachedResponse(hit) : null;
     if (cached) return assetResponse(c.req.raw, cached);
 

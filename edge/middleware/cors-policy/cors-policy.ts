@@ -35,10 +35,29 @@ export const PUBLIC_CORS = {
   credentials: false,
 } as const;
 
-export const corsPolicy = (): MiddlewareHandler<AppEnv> =>
-  cors({
+export const corsPolicy = (): MiddlewareHandler<AppEnv> => {
+  const preflight = cors({
     ...PUBLIC_CORS,
     allowMethods: [...PUBLIC_CORS.allowMethods],
     allowHeaders: [...PUBLIC_CORS.allowHeaders],
     exposeHeaders: [...PUBLIC_CORS.exposeHeaders],
   });
+  const expose = PUBLIC_CORS.exposeHeaders.join(",");
+  const apply = (h: Headers) => {
+    h.set("Access-Control-Allow-Origin", PUBLIC_CORS.origin);
+    h.set("Access-Control-Expose-Headers", expose);
+  };
+  return async function corsPolicy(c, next) {
+    if (c.req.method === "OPTIONS") return preflight(c, next);
+    await next();
+    // On the handler's response, after it: hono/cors sets them on c.res before next(), which makes
+    // Hono rebuild the handler's response around its body stream (no direct write on Node).
+    try {
+      apply(c.res.headers);
+    } catch {
+      // A Response from fetch() or the Cache API has immutable headers on Workers: copy it.
+      c.res = new Response(c.res.body, c.res);
+      apply(c.res.headers);
+    }
+  };
+};

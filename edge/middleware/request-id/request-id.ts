@@ -22,6 +22,14 @@ export const requestId = (opts: RequestIdOptions = {}): MiddlewareHandler<AppEnv
     c.set("requestId", id);
     await next();
     // After next(): also covers responses built outside c (raw Response objects, onError, notFound).
-    c.header(REQUEST_ID_HEADER, id);
+    // Set on the response itself: c.header() on a finished response rebuilds it around its body
+    // stream, which @hono/node-server then streams instead of writing the bytes in one go.
+    try {
+      c.res.headers.set(REQUEST_ID_HEADER, id);
+    } catch {
+      // A Response from fetch() or the Cache API has immutable headers on Workers: copy it.
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set(REQUEST_ID_HEADER, id);
+    }
   };
 };

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { upsertModelVersion, type ModelVersionInput } from "../../db/queries/models.ts";
+import { createTestDatabase, type PgliteHandle } from "../../db/testing.ts";
+import { MODEL_VERSION_TTL_MS, resolveModelVersion } from "./model-version-cache.ts";
+
+let handle: PgliteHandle;
+beforeAll(async () => {
+  handle = await createTestDatabase();
+});
+afterAll(async () => {
+  await handle?.close();
+});
+
+const release = (model: string, version: string, status: "active" | "retired") =>
+  ({
+    model,
+    version,
+    sha256: "b".repeat(64),
+    uri: `file:///models/${model}/${version}.onnx`,
+    bytes: 1,
+    pipeline: "cppn",
+    status,
+    pricePerMegapixelMicrousd: 40,
+    manifest: {},
+  }) satisfies ModelVersionInput;
+
+describe("resolveModelVersion", () => {
+  it("reuses a resolution for MODEL_VERSION_TTL_MS, then reads the catalog again", async () => {
+    const t0 = 1_000_000;
+    await upsertModelVersion(handle.db, release("cache-a", "v1", "active"));
+    expect((await resolveModelVersion(handle.db, "cache-a", undefined, t0))?.version.version).toBe(
+      "v1",
+    );
+    await upsertModelVersion(handle.db, release("cache-a", "v1", "retired"));
+    const stale = await resolveModelVersion(handle.db, "cache-a", undefined, t0 + 1);
+    expect(stale?.version.status).toBe("active");
+    expect(
+      await resolveModelVersion(handle.db, "cache-a", undefined, t0 + MODEL_VERSION_TTL_MS),
+    ).toBeNull();
+  });
+
+  it("keeps pinned versions apart and never remembers an unknown name", async () => {
+    const now = 2_000_000;
+    expect(await resolveModelVersion(handle.db, "cache-b", undefined, now)).toBeNull();
+    await upsertModelVersion(handle.db, release("cache-b", "v1", "active"));
+    await upsertModelVersion(handle.db, release("cache-b", "v2", "active"));
+    // Registered a moment after a miss: found at once.
+    expect((await resolveModelVersion(handle.db, "cache-b", undefined, now))?.version.version).toBe(
+      "v2",
+    );
+    expect((await resolveModelVersion(handle.db, "cache-b", "v1", now))?.version.version).toBe(
+      "v1",
+    );
+    expect(await resolveModelVersion(handle.db, "cache-b", "v9", now)).toBeNull();
+  });
+
+  it("is per database", async () => {
+    const other = await createTestDatabase();
+    try {
+      await upsertModelVersion(handle.db, release("cache-c", "v1", "active"));
+      expect(await resolveModelVersion(handle.db, "cache-c", undefined, 0)).not.toBeNull();
+      expect(await resolveModelVersion(other.db, "cache-c", undefined, 0)).toBeNull();
+    } finally {
+      await other.close();
+    }
+  });
+});
