@@ -64,9 +64,17 @@ export async function acceptGeneration(
         { ...admission, reserveMicrousd: 0, slot: false },
         deps,
       );
-      const copy = await insertGenerationOnce(deps.db, cachedCopy(values, source, deps.clock()));
+      // The finished copy and its webhook message commit together.
+      const { copy, delivery } = await deps.db.transaction(async (tx) => {
+        const copy = await insertGenerationOnce(tx, cachedCopy(values, source, deps.clock()));
+        const delivery =
+          copy.kind === "created"
+            ? await deps.webhooks.record(tx, copy.generation, input.callbackBase)
+            : null;
+        return { copy, delivery };
+      });
       if (copy.kind !== "created") return replayed(copy);
-      await deps.webhooks.generationEnded(copy.generation, input.callbackBase);
+      if (delivery) deps.webhooks.send([delivery]);
       return { kind: "cached", row: copy.generation, headers: withStatus("hit", headers) };
     }
   }

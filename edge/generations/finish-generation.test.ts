@@ -163,4 +163,26 @@ describe("terminal transition and webhook message in one transaction", () => {
     expect(await stateOf(error.generation!)).toEqual({ status: "blocked", webhooks: ["blocked"] });
     await receiver.waitFor(1);
   });
+  it("an answer from the dedup cache is stored with its message or not at all", async () => {
+    const body = { prompt: "answered twice from one render", seed: 11 };
+    const { generation, job } = await submit(body);
+    expect((await deliverEvent(f.app, SECRET, events.succeeded!(job))).status).toBe(200);
+    expect((await stateOf(generation.id)).status).toBe("succeeded");
+
+    const again = { ...body, webhook: { url: receiver.url() } };
+    const countRows = async () =>
+      (await f.db.select().from(generations)).filter((g) => g.prompt === body.prompt).length;
+    await refuseDeliveries();
+    const refused = await f.call("/v1/generations", { method: "POST", json: again });
+    await expectError(refused, 500, "api_error");
+    expect(await countRows()).toBe(1);
+
+    await allowDeliveries();
+    const res = await f.call("/v1/generations", { method: "POST", json: again });
+    expect(res.status).toBe(200);
+    const copy = Generation.parse(await res.json());
+    expect(copy.cached).toBe(true);
+    expect(await stateOf(copy.id)).toEqual({ status: "succeeded", webhooks: ["succeeded"] });
+    await receiver.waitFor(1);
+  });
 });
