@@ -131,6 +131,30 @@ describe("AccountLimits", () => {
     expect(limits.state.spentMicrousd).toBe(40);
   });
 
+  it("counts slots exactly over admits, releases and expiring leases (against the state)", () => {
+    const policy = { requestsPerMinute: 1_000_000, concurrency: 40, monthlySpendCapMicrousd: null };
+    const limits = new AccountLimits(undefined, { slotLeaseMs: 10_000 });
+    limits.admit(request({ policy, snapshot: EMPTY, slot: false, reserveMicrousd: 0 }), T0);
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    let now = T0;
+    for (let step = 0; step < 2_000; step += 1) {
+      now += Math.floor(random() * 400);
+      const open = Object.keys(limits.state.open);
+      if (open.length > 0 && random() < 0.4) {
+        const id = open[Math.floor(random() * open.length)]!;
+        limits.release({ generationId: id, chargedMicrousd: 0 }, now);
+        continue;
+      }
+      const decision = limits.admit(request({ policy, reserveMicrousd: 0 }), now);
+      if (decision.outcome === "unsynced") throw new Error("synced above");
+      // The truth: holds in the state whose lease is still running, after this admit.
+      const used = Object.values(limits.state.open).filter((h) => h.slotUntil > now).length;
+      expect(decision.concurrency.remaining, `step ${step}`).toBe(Math.max(0, 40 - used));
+      if (decision.outcome === "denied") expect(used).toBe(40);
+    }
+  });
+
   it("starts each UTC month from zero", () => {
     const limits = synced();
     limits.admit(request({ reserveMicrousd: 900 }), T0);

@@ -64,6 +64,14 @@ export function nextMonthStart(ms: number): number {
 export class AccountLimits {
   readonly #options: Required<AccountLimitsOptions>;
   #state: AccountState;
+  /**
+   * Derived, in memory only: holds whose slot lease is running, valid until the earliest of those
+   * leases ends (then recounted). Kept in step by admit and release, so an admit does not scan
+   * every open hold (an account with thousands in flight in the relax lane would).
+   */
+  #slots: { count: number; validUntil: number } | null = null;
+  /** Holds past holdTtlMs are forgotten by a sweep at most this often (they hold no slot). */
+  #nextSweepAt = 0;
 
   constructor(state?: AccountState, options: AccountLimitsOptions = {}) {
     this.#options = { ...DEFAULT_LIMITS_OPTIONS, ...options };
@@ -124,11 +132,16 @@ export class AccountLimits {
       return this.#denied("spend", Math.ceil((nextMonthStart(now) - now) / 1000), policy, now);
     }
     if (request.slot || request.reserveMicrousd > 0) {
+      const slotUntil = request.slot ? now + this.#options.slotLeaseMs : 0;
       s.open[request.generationId] = {
         reservedMicrousd: request.reserveMicrousd,
-        slotUntil: request.slot ? now + this.#options.slotLeaseMs : 0,
+        slotUntil,
         openedAt: now,
       };
+      if (request.slot && this.#slots) {
+        this.#slots.count += 1;
+        this.#slots.validUntil = Math.min(this.#slots.validUntil, slotUntil);
+      }
     }
     s.spentMicrousd += request.reserveMicrousd;
     return this.#admitted(policy, now);
@@ -146,6 +159,8 @@ export class AccountLimits {
     const hold = s.open[request.generationId];
     if (!hold) return false;
     delete s.open[request.generationId];
+    // The earliest lease may have been this one: validUntil stays a safe (early) bound.
+    if (this.#slots && hold.slotUntil > now) this.#slots.count -= 1;
     s.spentMicrousd += request.chargedMicrousd - hold.reservedMicrousd;
     return true;
   }
@@ -176,6 +191,7 @@ export class AccountLimits {
     }
     s.pending = {};
     s.synced = true;
+    this.#slots = null;
   }
 
   #advance(policy: LimiterPolicy, now: number): void {
@@ -186,8 +202,12 @@ export class AccountLimits {
     s.tokens = Math.min(capacity, s.tokens + (elapsed * capacity) / 60_000);
     s.capacity = capacity;
     s.refilledAt = Math.max(s.refilledAt, now);
-    for (const [id, hold] of Object.entries(s.open)) {
-      if (now - hold.openedAt > this.#options.holdTtlMs) delete s.open[id];
+    if (now >= this.#nextSweepAt) {
+      // A hold this old has no running lease (leases are shorter), so the slot count stands.
+      for (const [id, hold] of Object.entries(s.open)) {
+        if (now - hold.openedAt > this.#options.holdTtlMs) delete s.open[id];
+      }
+      this.#nextSweepAt = now + Math.min(60_000, this.#options.holdTtlMs);
     }
   }
 
@@ -199,9 +219,16 @@ export class AccountLimits {
   }
 
   #slotsInUse(now: number): number {
-    let used = 0;
-    for (const hold of Object.values(this.#state.open)) if (hold.slotUntil > now) used += 1;
-    return used;
+    if (this.#slots && now < this.#slots.validUntil) return this.#slots.count;
+    let count = 0;
+    let validUntil = Infinity;
+    for (const hold of Object.values(this.#state.open)) {
+      if (hold.slotUntil <= now) continue;
+      count += 1;
+      validUntil = Math.min(validUntil, hold.slotUntil);
+    }
+    this.#slots = { count, validUntil };
+    return count;
   }
 
   #hasPending(): boolean {
