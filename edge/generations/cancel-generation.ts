@@ -4,7 +4,8 @@ import {
   getGenerationForAccount,
 } from "../../db/queries/generations.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
-import { ApiError, notFound } from "../errors/index.ts";
+import { ApiError } from "../errors/index.ts";
+import { ownGeneration } from "./own-generation.ts";
 import { describeError } from "../lib/describe-error.ts";
 import { callRegion } from "../routing/region-client.ts";
 import { endGeneration, finishGeneration, type FinishGenerationDeps } from "./finish-generation.ts";
@@ -32,8 +33,7 @@ export async function cancelGeneration(
   deps: CancelGenerationDeps,
 ): Promise<GenerationRow> {
   const { accountId, generationId } = input;
-  const row = await getGenerationForAccount(deps.db, accountId, generationId);
-  if (!row) throw notFound(`no such generation: ${generationId}`, "generation_not_found");
+  const row = await ownGeneration(deps.db, accountId, generationId);
   // Again (a retried request): finishing is idempotent, and completes one that failed midway.
   if (row.status === "canceled") return finished(row, input, deps);
   if (row.status !== "queued") throw notCancelable(row);

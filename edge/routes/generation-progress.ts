@@ -1,13 +1,11 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { Generation } from "../../contracts/api.ts";
 import { z } from "../../contracts/zod.ts";
-import { hasPrefix } from "../../contracts/ids.ts";
-import { getGenerationForAccount } from "../../db/queries/generations.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
-import { notFound } from "../errors/index.ts";
 import { cancelGeneration } from "../generations/cancel-generation.ts";
 import { generationEventStream } from "../generations/generation-event-stream.ts";
+import { ownGeneration } from "../generations/own-generation.ts";
 import { toGeneration } from "../generations/serialize.ts";
 import { auth } from "../middleware/auth/index.ts";
 import {
@@ -71,10 +69,7 @@ export function generationProgressRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
 
   app.openapi({ ...eventsRoute, middleware: [requireKey] as const }, async (c) => {
     const { id } = c.req.valid("param");
-    const row = hasPrefix(id, "generation")
-      ? await getGenerationForAccount(s.db, c.var.caller.account.id, id)
-      : null;
-    if (!row) throw notFound(`no such generation: ${id.slice(0, 64)}`, "generation_not_found");
+    const row = await ownGeneration(s.db, c.var.caller.account.id, id);
     const ctx = serializeContext(c, s);
     const stream = generationEventStream(row, c.req.header("last-event-id"), {
       db: s.db,
@@ -97,9 +92,6 @@ export function generationProgressRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
 
   app.openapi({ ...cancelRoute, middleware: [requireKey] as const }, async (c) => {
     const { id } = c.req.valid("param");
-    if (!hasPrefix(id, "generation")) {
-      throw notFound(`no such generation: ${id.slice(0, 64)}`, "generation_not_found");
-    }
     const row = await cancelGeneration(
       {
         accountId: c.var.caller.account.id,

@@ -8,13 +8,13 @@ import {
   type GenerationStatus,
 } from "../../contracts/api.ts";
 import { z } from "../../contracts/zod.ts";
-import { hasPrefix } from "../../contracts/ids.ts";
 import { InvalidCursorError } from "../../db/queries/cursor.ts";
-import { getGenerationForAccount, listGenerations } from "../../db/queries/generations.ts";
+import { listGenerations } from "../../db/queries/generations.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
-import { invalidRequest, notFound } from "../errors/index.ts";
+import { invalidRequest } from "../errors/index.ts";
 import { createGeneration } from "../generations/create-generation.ts";
+import { ownGeneration } from "../generations/own-generation.ts";
 import { preferredWaitSeconds } from "../generations/prefer-wait.ts";
 import { toGeneration } from "../generations/serialize.ts";
 import { waitForTerminal } from "../generations/wait-for-terminal.ts";
@@ -204,10 +204,7 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
 
   app.openapi({ ...getGenerationRoute, middleware: [requireKey] as const }, async (c) => {
     const { id } = c.req.valid("param");
-    const row = hasPrefix(id, "generation")
-      ? await getGenerationForAccount(s.db, c.var.caller.account.id, id)
-      : null;
-    if (!row) throw notFound(`no such generation: ${id.slice(0, 64)}`, "generation_not_found");
+    const row = await ownGeneration(s.db, c.var.caller.account.id, id);
     return c.json(await toGeneration(row, serializeContext(c, s)), 200);
   });
 

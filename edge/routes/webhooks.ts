@@ -1,16 +1,14 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { hasPrefix } from "../../contracts/ids.ts";
 import {
   WebhookDeliveryList,
   WebhookSecret,
   type WebhookDelivery,
 } from "../../contracts/webhooks.ts";
-import { getGenerationForAccount } from "../../db/queries/generations.ts";
 import { listWebhookDeliveries } from "../../db/queries/webhook-deliveries.ts";
 import type { WebhookDelivery as DeliveryRow } from "../../db/schema/webhook-deliveries.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
-import { notFound } from "../errors/index.ts";
+import { ownGeneration } from "../generations/own-generation.ts";
 import { auth } from "../middleware/auth/index.ts";
 import {
   errorResponses,
@@ -54,10 +52,7 @@ export function webhookRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
 
   app.openapi({ ...deliveriesRoute, middleware: [requireKey] as const }, async (c) => {
     const { id } = c.req.valid("param");
-    const row = hasPrefix(id, "generation")
-      ? await getGenerationForAccount(s.db, c.var.caller.account.id, id)
-      : null;
-    if (!row) throw notFound(`no such generation: ${id.slice(0, 64)}`, "generation_not_found");
+    const row = await ownGeneration(s.db, c.var.caller.account.id, id);
     const deliveries = await listWebhookDeliveries(s.db, row.id);
     return c.json({ object: "list" as const, data: deliveries.map(toWebhookDelivery) }, 200);
   });

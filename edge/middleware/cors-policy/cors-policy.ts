@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { setFinalHeaders } from "../../lib/final-headers.ts";
 import type { AppEnv } from "../../app-env.ts";
 
 /**
@@ -52,12 +53,6 @@ export const corsPolicy = (): MiddlewareHandler<AppEnv> => {
     await next();
     // On the handler's response, after it: hono/cors sets them on c.res before next(), which makes
     // Hono rebuild the handler's response around its body stream (no direct write on Node).
-    try {
-      apply(c.res.headers);
-    } catch {
-      // A Response from fetch() or the Cache API has immutable headers on Workers: copy it.
-      c.res = new Response(c.res.body, c.res);
-      apply(c.res.headers);
-    }
+    setFinalHeaders(c, apply);
   };
 };

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { setFinalHeaders } from "../../lib/final-headers.ts";
 import { newId } from "../../../contracts/ids.ts";
 import type { AppEnv } from "../../app-env.ts";
 
@@ -22,14 +23,6 @@ export const requestId = (opts: RequestIdOptions = {}): MiddlewareHandler<AppEnv
     c.set("requestId", id);
     await next();
     // After next(): also covers responses built outside c (raw Response objects, onError, notFound).
-    // Set on the response itself: c.header() on a finished response rebuilds it around its body
-    // stream, which @hono/node-server then streams instead of writing the bytes in one go.
-    try {
-      c.res.headers.set(REQUEST_ID_HEADER, id);
-    } catch {
-      // A Response from fetch() or the Cache API has immutable headers on Workers: copy it.
-      c.res = new Response(c.res.body, c.res);
-      c.res.headers.set(REQUEST_ID_HEADER, id);
-    }
+    setFinalHeaders(c, (h) => h.set(REQUEST_ID_HEADER, id));
   };
 };

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../app-env.ts";
+import { setFinalHeaders } from "../../lib/final-headers.ts";
 
 export interface SecurityHeadersOptions {
   /** HSTS only in production: development serves plain http on loopback. */
@@ -25,12 +26,6 @@ export const securityHeaders = (opts: SecurityHeadersOptions): MiddlewareHandler
   };
   return async function securityHeaders(c, next) {
     await next();
-    try {
-      apply(c.res.headers);
-    } catch {
-      // A Response from fetch() or the Cache API has immutable headers on Workers: copy it.
-      c.res = new Response(c.res.body, c.res);
-      apply(c.res.headers);
-    }
+    setFinalHeaders(c, apply);
   };
 };
