@@ -8,11 +8,8 @@ import {
   storedObjectOf,
   type RegionStandIn,
 } from "../testing/region-stand-in.ts";
-import {
-  DEFAULT_RESPONSE_CACHE_BYTES,
-  MemoryResponseCache,
-  responseCacheBytesOf,
-} from "./memory-response-cache.ts";
+import { readNodeEdgeEnv } from "../entry/node-config.ts";
+import { MemoryResponseCache } from "./memory-response-cache.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const get = (path: string) => new Request(`http://edge.test${path}`);
@@ -101,17 +98,15 @@ describe("MemoryResponseCache", () => {
   });
 });
 
-describe("responseCacheBytesOf", () => {
-  it("reads EDGE_RESPONSE_CACHE_BYTES: a byte count, 0 for off, the default when unset", () => {
-    expect(responseCacheBytesOf({})).toBe(DEFAULT_RESPONSE_CACHE_BYTES);
-    expect(responseCacheBytesOf({ EDGE_RESPONSE_CACHE_BYTES: "" })).toBe(
-      DEFAULT_RESPONSE_CACHE_BYTES,
-    );
-    expect(responseCacheBytesOf({ EDGE_RESPONSE_CACHE_BYTES: "0" })).toBe(0);
-    expect(responseCacheBytesOf({ EDGE_RESPONSE_CACHE_BYTES: "1048576" })).toBe(1_048_576);
-    expect(() => responseCacheBytesOf({ EDGE_RESPONSE_CACHE_BYTES: "64MB" })).toThrow(
-      /EDGE_RESPONSE_CACHE_BYTES/,
-    );
+describe("EDGE_RESPONSE_CACHE_BYTES", () => {
+  it("is a byte count: 0 for off, 64 MiB when unset", () => {
+    const bytes = (value?: string) =>
+      readNodeEdgeEnv({ EDGE_RESPONSE_CACHE_BYTES: value }).EDGE_RESPONSE_CACHE_BYTES;
+    expect(bytes()).toBe(64 * 1024 * 1024);
+    expect(bytes("")).toBe(64 * 1024 * 1024);
+    expect(bytes("0")).toBe(0);
+    expect(bytes("1048576")).toBe(1_048_576);
+    expect(() => bytes("64MB")).toThrow(/EDGE_RESPONSE_CACHE_BYTES/);
   });
 });
 

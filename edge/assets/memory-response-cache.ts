@@ -1,4 +1,5 @@
 import type { ResponseCache } from "../deps.ts";
+import { sharedCacheSeconds } from "./shared-cache-lifetime.ts";
 
 export interface MemoryResponseCacheOptions {
   /** Bodies, headers and URLs held at most; the least recently used go first. */
@@ -7,9 +8,6 @@ export interface MemoryResponseCacheOptions {
   maxEntryBytes?: number;
   clock?: () => number;
 }
-
-/** What the Node entry holds when EDGE_RESPONSE_CACHE_BYTES is unset: a few hundred images. */
-export const DEFAULT_RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface Entry {
   status: number;
@@ -68,7 +66,7 @@ export class MemoryResponseCache implements ResponseCache {
     // What was held under this URL goes either way: the newer response replaces it, or says that
     // it must not be kept.
     this.#remove(request.url);
-    const maxAgeS = cacheableFor(request, response);
+    const maxAgeS = sharedCacheSeconds(request.method, response);
     if (maxAgeS === null) {
       await response.body?.cancel();
       return;
@@ -101,24 +99,4 @@ export class MemoryResponseCache implements ResponseCache {
     this.#entries.delete(url);
     this.#bytes -= entry.size;
   }
-}
-
-/** Seconds a shared cache may keep the response, or null when it must not keep it at all. */
-function cacheableFor(request: Request, response: Response): number | null {
-  if (request.method !== "GET" || response.status !== 200) return null;
-  const cc = response.headers.get("cache-control") ?? "";
-  if (/\b(?:no-store|no-cache|private)\b/i.test(cc)) return null;
-  const maxAge = /\bs-maxage=(\d+)/i.exec(cc)?.[1] ?? /\bmax-age=(\d+)/i.exec(cc)?.[1];
-  const seconds = maxAge === undefined ? 0 : Number(maxAge);
-  return seconds > 0 ? seconds : null;
-}
-
-/** EDGE_RESPONSE_CACHE_BYTES: a byte count; 0 turns the cache off; unset: the default. */
-export function responseCacheBytesOf(env: Record<string, string | undefined>): number {
-  const raw = env.EDGE_RESPONSE_CACHE_BYTES;
-  if (raw === undefined || raw === "") return DEFAULT_RESPONSE_CACHE_BYTES;
-  if (!/^\d{1,15}$/.test(raw)) {
-    throw new Error(`invalid edge configuration:\n  EDGE_RESPONSE_CACHE_BYTES: not a byte count`);
-  }
-  return Number(raw);
 }

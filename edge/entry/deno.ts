@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
+import { sharedCacheSeconds } from "../assets/shared-cache-lifetime.ts";
 import type { Log, ResponseCache } from "../deps.ts";
 import {
   httpUrlOf,
@@ -93,14 +94,13 @@ export function expiringCache(cache: Cache, now: () => number = Date.now): Respo
       return undefined;
     },
     async put(request, response) {
-      const cc = response.headers.get("cache-control") ?? "";
-      const maxAge = /\bs-maxage=(\d+)/i.exec(cc)?.[1] ?? /\bmax-age=(\d+)/i.exec(cc)?.[1];
-      if (/\b(no-store|private)\b/i.test(cc) || !maxAge || Number(maxAge) === 0) {
+      const seconds = sharedCacheSeconds(request.method, response);
+      if (seconds === null) {
         await response.body?.cancel();
         return;
       }
       const headers = new Headers(response.headers);
-      headers.set(EXPIRES_HEADER, String(now() + Number(maxAge) * 1000));
+      headers.set(EXPIRES_HEADER, String(now() + seconds * 1000));
       await cache.put(request, new Response(response.body, { status: response.status, headers }));
     },
   };

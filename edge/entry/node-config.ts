@@ -26,6 +26,13 @@ export const NodeEdgeEnv = z.object({
   WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
   /** The key being rotated out: messages are signed under both while it is set. */
   WEBHOOK_SIGNING_SECRET_PREVIOUS: z.string().min(16).optional(),
+  /** Node: the in-memory response cache of public assets, in bytes (a few hundred images); 0: off. */
+  EDGE_RESPONSE_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 40)
+    .default(64 * 1024 * 1024),
   /** The edge's asset store (the role R2 plays on Workers). */
   EDGE_ASSETS_DIR: z.string().min(1).default(".data/edge-cache"),
   PUBLIC_URL: z.url().optional(),

@@ -3,7 +3,8 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { AppEnv } from "../app-env.ts";
-import { MemoryResponseCache, responseCacheBytesOf } from "../assets/memory-response-cache.ts";
+import { MemoryResponseCache } from "../assets/memory-response-cache.ts";
+import { readNodeEdgeEnv } from "./node-config.ts";
 import {
   httpUrlOf,
   startServerEdge,
@@ -20,8 +21,9 @@ export interface NodeEdgeOptions extends StartEdgeOptions {
 }
 
 /** Serves the edge app on Node (@hono/node-server) with the Node dependencies. */
-export function startEdge(opts: NodeEdgeOptions = {}): Promise<RunningEdge> {
-  const cacheBytes = opts.responseCacheBytes ?? responseCacheBytesOf(opts.env ?? process.env);
+export async function startEdge(opts: NodeEdgeOptions = {}): Promise<RunningEdge> {
+  const cacheBytes =
+    opts.responseCacheBytes ?? readNodeEdgeEnv(opts.env ?? process.env).EDGE_RESPONSE_CACHE_BYTES;
   const responseCache =
     cacheBytes > 0 ? new MemoryResponseCache({ maxBytes: cacheBytes }) : undefined;
   return startServerEdge(opts, { env: process.env, listen, responseCache });
