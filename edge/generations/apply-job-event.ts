@@ -6,19 +6,16 @@ import {
   getGeneration,
   markGenerationRunning,
 } from "../../db/queries/generations.ts";
-import { getActiveModelVersion } from "../../db/queries/models.ts";
-import { getProjectForAccount } from "../../db/queries/projects.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
-import { dispatchGeneration } from "./dispatch-generation.ts";
 import {
   endGeneration,
   finishGeneration,
+  redispatchGeneration,
   startFollowers,
   type FinishGenerationDeps,
 } from "./finish-generation.ts";
 import type { GenerationNotifier } from "./generation-notifier.ts";
 import { parseJobId, type JobRef } from "./job-id.ts";
-import { moderationPolicyOf } from "./moderation-policy.ts";
 import { gpuCostMicrousd } from "./pricing.ts";
 
 export interface ApplyJobEventDeps extends FinishGenerationDeps {
@@ -111,25 +108,17 @@ async function applyToRow(
       // A failure from a region the job has since left (an earlier attempt) is stale.
       if (row.region !== null && row.region !== event.region) return "ignored";
       if (event.retryable && row.status === "queued" && ref.attempt < deps.maxDispatchAttempts) {
-        const resolved = await getActiveModelVersion(deps.db, row.model, row.modelVersion);
-        const project =
-          row.projectId === null
-            ? null
-            : await getProjectForAccount(deps.db, row.accountId, row.projectId);
-        const { row: after, result } = await dispatchGeneration(
+        await redispatchGeneration(
+          row,
           {
-            row,
             attempt: ref.attempt + 1,
             // Nearest to where the job was headed: the client is likely close to it.
             from: deps.directory.get(event.region) ?? null,
             exclude: new Set([event.region]),
-            callbackBase,
-            gpuMsPerMegapixel: resolved?.version.gpuMsPerMegapixel ?? null,
-            moderation: moderationPolicyOf(project),
           },
+          callbackBase,
           deps,
         );
-        if (result.kind !== "accepted") await finishGeneration(after, callbackBase, deps);
         return "redispatched";
       }
       const error = { type: "api_error", code: event.error.code, message: event.error.message };

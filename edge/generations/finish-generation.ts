@@ -14,6 +14,7 @@ import { getActiveModelVersion } from "../../db/queries/models.ts";
 import { getProjectForAccount } from "../../db/queries/projects.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import type { AccountLimiter } from "../limits/limiter-protocol.ts";
+import type { GeoPoint } from "../routing/geo.ts";
 import { settleGeneration } from "../limits/settle-generation.ts";
 import { dispatchGeneration, type DispatchGenerationDeps } from "./dispatch-generation.ts";
 import type { GenerationWebhooks } from "../webhooks/generation-webhooks.ts";
@@ -159,6 +160,22 @@ async function dispatchPromoted(
   callbackBase: string,
   deps: FinishGenerationDeps,
 ): Promise<void> {
+  const from = previous.region === null ? null : (deps.directory.get(previous.region) ?? null);
+  await redispatchGeneration(row, { attempt: 1, from }, callbackBase, deps);
+  deps.notifier.notify(row.id);
+}
+
+/**
+ * Dispatches a queued generation again (a follower promoted to leader, a retryable failure at a
+ * region), priced by its model version and moderated by its project's policy as the first time;
+ * when no region takes it, it ends failed.
+ */
+export async function redispatchGeneration(
+  row: GenerationRow,
+  route: { attempt: number; from: GeoPoint | null; exclude?: ReadonlySet<string> },
+  callbackBase: string,
+  deps: FinishGenerationDeps,
+): Promise<void> {
   const resolved = await getActiveModelVersion(deps.db, row.model, row.modelVersion);
   const project =
     row.projectId === null
@@ -167,14 +184,12 @@ async function dispatchPromoted(
   const { row: after, result } = await dispatchGeneration(
     {
       row,
-      attempt: 1,
-      from: previous.region === null ? null : (deps.directory.get(previous.region) ?? null),
+      ...route,
       callbackBase,
       gpuMsPerMegapixel: resolved?.version.gpuMsPerMegapixel ?? null,
       moderation: moderationPolicyOf(project),
     },
     deps,
   );
-  deps.notifier.notify(row.id);
   if (result.kind !== "accepted") await finishGeneration(after, callbackBase, deps);
 }

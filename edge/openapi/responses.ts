@@ -50,3 +50,15 @@ export const GenerationIdParams = z.object({
 export const RequestIdHeader = z.string().openapi({
   description: "The request's id (also in error bodies as `request_id`): quote it to support.",
 });
+
+/**
+ * An optional request header, declared in the document only: a zod header schema would be parsed
+ * on every request just to accept any string; the code that reads the header validates it.
+ */
+export const headerParameter = (name: string, description: string, example?: string) => ({
+  name,
+  in: "header" as const,
+  required: false,
+  description,
+  schema: { type: "string" as const, ...(example && { example }) },
+});

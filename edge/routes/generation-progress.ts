@@ -11,6 +11,7 @@ import { auth } from "../middleware/auth/index.ts";
 import {
   errorResponses,
   GenerationIdParams,
+  headerParameter,
   jsonContent,
   requiresKey,
 } from "../openapi/responses.ts";
@@ -27,15 +28,13 @@ const eventsRoute = createRoute({
     "Events `queued`, `routed`, `running`, then one of `succeeded`, `failed`, `blocked`, `canceled`; each event's `data` is the Generation, its `id` lets a reconnect resume with `Last-Event-ID`. The stream ends after the terminal event.",
   tags: ["Generations"],
   security: requiresKey,
-  request: {
-    params: GenerationIdParams,
-    headers: z.object({
-      "Last-Event-ID": z
-        .string()
-        .optional()
-        .openapi({ description: "Resume after this event (EventSource sends it on reconnect)." }),
-    }),
-  },
+  parameters: [
+    headerParameter(
+      "Last-Event-ID",
+      "Resume after this event (EventSource sends it on reconnect).",
+    ),
+  ],
+  request: { params: GenerationIdParams },
   responses: {
     200: {
       description: "`text/event-stream`: one event per state change, `data` a Generation.",

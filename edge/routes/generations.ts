@@ -24,6 +24,7 @@ import { clientLocation, edgeColo } from "../routing/geo.ts";
 import {
   errorResponses,
   GenerationIdParams,
+  headerParameter,
   jsonContent,
   requiresKey,
 } from "../openapi/responses.ts";
@@ -47,18 +48,21 @@ function idempotencyKeyOf(header: string | undefined): string | undefined {
 
 const isTerminal = (status: GenerationStatus) => TERMINAL_STATUSES.has(status);
 
-const SubmitHeaders = z.object({
-  "Idempotency-Key": z.string().optional().openapi({
-    description: "Replays within 24 h return the same generation; another body with it is 409.",
-  }),
-  Prefer: z.string().optional().openapi({
-    description: "`wait=N` (N <= 60): answer when the generation ends or after N seconds.",
-    example: "wait=30",
-  }),
-  "Cache-Control": z.string().optional().openapi({
-    description: "`no-cache`: do not answer from the dedup cache (like `cache: false`).",
-  }),
-});
+const submitHeaders = [
+  headerParameter(
+    "Idempotency-Key",
+    "Replays within 24 h return the same generation; another body with it is 409.",
+  ),
+  headerParameter(
+    "Prefer",
+    "`wait=N` (N <= 60): answer when the generation ends or after N seconds.",
+    "wait=30",
+  ),
+  headerParameter(
+    "Cache-Control",
+    "`no-cache`: do not answer from the dedup cache (like `cache: false`).",
+  ),
+];
 
 const generationResponseHeaders = z.object({
   Location: z.string().openapi({ description: "The generation's URL." }),
@@ -84,8 +88,8 @@ const createGenerationRoute = createRoute({
     "Moderates the prompt, reserves spend, and routes the job to the region expected to finish it soonest. Answers 202 while it runs (200 when `Prefer: wait` saw it end, on a replay, or from the dedup cache).",
   tags: ["Generations"],
   security: requiresKey,
+  parameters: submitHeaders,
   request: {
-    headers: SubmitHeaders,
     body: {
       required: true,
       content: {
