@@ -14,7 +14,25 @@ export interface Published {
   uploadMs: number;
 }
 
-export async function publishImage(store: ObjectStore, image: RawImage): Promise<Published> {
+/** A PNG written once under a key derived from its sha256 (what publish and quarantine share). */
+export interface StoredPng {
+  key: string;
+  sha256: string;
+  bytes: number;
+  encodeMs: number;
+  uploadMs: number;
+}
+
+/**
+ * Encodes `image` as PNG and stores it under `keyOf(sha256)` unless the same bytes are there
+ * already (then the first writer's metadata stays). Encoding and upload failures are JobFailures.
+ */
+export async function storePng(
+  store: ObjectStore,
+  image: RawImage,
+  keyOf: (sha256: string) => string,
+  metadata: Record<string, string> = {},
+): Promise<StoredPng> {
   const encodeStarted = performance.now();
   let png: Uint8Array;
   try {
@@ -23,7 +41,7 @@ export async function publishImage(store: ObjectStore, image: RawImage): Promise
     throw new JobFailure(JOB_FAILURE.encode, `PNG encoding failed: ${(err as Error).message}`, err);
   }
   const sha256 = createHash("sha256").update(png).digest("hex");
-  const key = outputKey(sha256, "png");
+  const key = keyOf(sha256);
   const encodeMs = performance.now() - encodeStarted;
 
   const uploadStarted = performance.now();
@@ -32,7 +50,7 @@ export async function publishImage(store: ObjectStore, image: RawImage): Promise
     if (existing?.size !== png.byteLength) {
       await store.put(key, png, {
         contentType: PNG_CONTENT_TYPE,
-        metadata: { sha256, width: String(image.width), height: String(image.height) },
+        metadata: { sha256, width: String(image.width), height: String(image.height), ...metadata },
       });
     }
   } catch (err) {
@@ -43,15 +61,26 @@ export async function publishImage(store: ObjectStore, image: RawImage): Promise
     );
   }
   return {
+    key,
+    sha256,
+    bytes: png.byteLength,
+    encodeMs,
+    uploadMs: performance.now() - uploadStarted,
+  };
+}
+
+export async function publishImage(store: ObjectStore, image: RawImage): Promise<Published> {
+  const stored = await storePng(store, image, (sha256) => outputKey(sha256, "png"));
+  return {
     object: {
-      key,
+      key: stored.key,
       content_type: PNG_CONTENT_TYPE,
       width: image.width,
       height: image.height,
-      bytes: png.byteLength,
-      sha256,
+      bytes: stored.bytes,
+      sha256: stored.sha256,
     },
-    encodeMs,
-    uploadMs: performance.now() - uploadStarted,
+    encodeMs: stored.encodeMs,
+    uploadMs: stored.uploadMs,
   };
 }
