@@ -240,7 +240,11 @@ export class WebhookDispatcher implements GenerationWebhooks {
     const timer = setTimeout(
       () => {
         this.#timers.delete(id);
-        if (!this.#stopped) this.#o.waitUntil(this.deliver(id));
+        if (this.#stopped) return;
+        // Timers count from the event loop's cached time, which lags the wall clock after a long
+        // turn: one can fire before `at`, when the claim would find the attempt not yet due.
+        if (this.#clock() < at) return this.#schedule(id, at);
+        this.#o.waitUntil(this.deliver(id));
       },
       Math.max(0, at - this.#clock()),
     );

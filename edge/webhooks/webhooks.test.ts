@@ -267,6 +267,47 @@ describe("webhooks (Standard Webhooks)", () => {
     }
   });
 
+  it("a retry whose timer fires before it is due waits for it instead of being dropped", async () => {
+    // Timers count from the event loop's cached time; after a long turn one fires early by the
+    // wall clock. Modelled here by a clock that falls 300 ms behind once the retry is scheduled.
+    let lagMs = 0;
+    const tasks: Promise<unknown>[] = [];
+    const early = new WebhookDispatcher({
+      db: f.db,
+      fetch,
+      signingKey: webhookSigningKeyOf(TEST_SECRETS),
+      assetUrlSecret: TEST_SECRETS.assetUrl,
+      environment: "development",
+      log: () => {},
+      waitUntil: (p) => void tasks.push(p),
+      retries: "timers",
+      policy: { baseDelayMs: 50, maxDelayMs: 50 },
+      clock: () => Date.now() - lagMs,
+    });
+    const gen = await submit(undefined, "a lighthouse at noon");
+    await deliverEvent(
+      f.app,
+      TEST_SECRETS.regionSigning,
+      succeededEvent(lastJob(), "eu-west", new Uint8Array([9])),
+    );
+    const [row] = await f.db.select().from(generations).where(eq(generations.id, gen.id));
+    receiver.plan = [500];
+    try {
+      await early.generationEnded(
+        { ...row!, webhook: { url: receiver.url("/early") } },
+        "http://edge.test",
+      );
+      while (tasks.length > 0) await tasks.shift();
+      expect(early.scheduled).toBe(1);
+      lagMs = 300;
+      const [, second] = await receiver.waitFor(2);
+      expect(second!.status).toBe(200);
+    } finally {
+      early.stop();
+      await Promise.all(tasks);
+    }
+  });
+
   it("answers 404 for another account's generation", async () => {
     const gen = await submit({ url: receiver.url() });
     const { seedAccount } = await import("../testing/seed.ts");
