@@ -161,6 +161,38 @@ export const GenerationRouting = z
   .openapi("GenerationRouting");
 export type GenerationRouting = z.infer<typeof GenerationRouting>;
 
+/** Why a dispatch attempt was given up and the job sent elsewhere (see docs/operations.md, leases). */
+export const AttemptEndReason = z
+  .enum([
+    // No heartbeat from the region (or from the node that held the job) within the TTL.
+    "region_down",
+    // The region's heartbeats stopped listing the job: it forgot it (a restarted process).
+    "job_forgotten",
+    // The lease ran out without the region renewing it or reporting an outcome.
+    "lease_expired",
+    // The region gave the job back unstarted (a draining node).
+    "handed_back",
+    // An earlier attempt's result arrived first and ended the generation; this one was dropped.
+    "superseded",
+  ])
+  .openapi("AttemptEndReason");
+export type AttemptEndReason = z.infer<typeof AttemptEndReason>;
+
+/** One dispatch of a generation to a region. */
+export const GenerationAttempt = z
+  .object({
+    region: z.string(),
+    /** The region's id for the job of this attempt. */
+    job_id: z.string(),
+    started_at: z.string(),
+    /** null for the current attempt while it runs. */
+    ended_at: z.string().nullable(),
+    /** Why the attempt was given up; null for the current (or final) one. */
+    reason: AttemptEndReason.nullable(),
+  })
+  .openapi("GenerationAttempt");
+export type GenerationAttempt = z.infer<typeof GenerationAttempt>;
+
 export const Generation = z
   .object({
     id: z.string(),
@@ -194,6 +226,11 @@ export const Generation = z
     urls: z.object({ self: z.string(), events: z.string(), cancel: z.string() }),
     /** Why the generation went where it did; null until routed (or when answered from cache). */
     routing: GenerationRouting.nullable().optional(),
+    /**
+     * Every dispatch, oldest first, when there was more than one (a region was lost and the job
+     * sent elsewhere); empty otherwise.
+     */
+    attempts: z.array(GenerationAttempt),
   })
   .openapi("Generation");
 export type Generation = z.infer<typeof Generation>;
@@ -260,6 +297,10 @@ export const RegionInfo = z
     queue_depth: z.object({ fast: z.number(), standard: z.number(), relax: z.number() }).nullable(),
     warm_models: z.array(z.string()),
     last_heartbeat_at: z.string().nullable(),
+    /** Jobs taken away from this region and dispatched elsewhere (lost, forgotten, handed back). */
+    redispatches: z.number().int(),
+    /** Of those, the jobs whose lease ran out without a word from the region. */
+    lease_expiries: z.number().int(),
   })
   .openapi("Region");
 

@@ -93,6 +93,12 @@ export const JobAccepted = z.object({
   region: z.string(),
   queue_position: z.number().int().min(0),
   estimated_wait_ms: z.number().min(0),
+  /**
+   * Who holds the job until its outcome is delivered: the accepting node's id when the job sits in
+   * that node's own queue (it is lost if the node goes), null when the region's shared queue holds
+   * it (any of its nodes may run it). The edge's lease on the job follows the holder's heartbeats.
+   */
+  holder: z.string().nullable().optional(),
 });
 export type JobAccepted = z.infer<typeof JobAccepted>;
 
@@ -110,6 +116,17 @@ export const JobCancelAnswer = z.object({
   state: z.enum(["canceled", "running", "finished"]),
 });
 export type JobCancelAnswer = z.infer<typeof JobCancelAnswer>;
+
+/**
+ * Optional JSON body of POST /v1/jobs/:id/cancel: why the edge drops the job. `canceled`: the
+ * client canceled it; `lease_expired`: the edge gave up waiting and sent it elsewhere;
+ * `superseded`: another attempt of the same generation finished first.
+ */
+export const JobCancelRequest = z.strictObject({
+  reason: z.enum(["canceled", "lease_expired", "superseded"]).default("canceled"),
+});
+export type JobCancelRequest = z.infer<typeof JobCancelRequest>;
+export type JobCancelReason = JobCancelRequest["reason"];
 
 /** Body of POST /v1/models/warm. */
 export const WarmModelRequest = z.strictObject({
@@ -194,6 +211,22 @@ export const JobEvent = z.discriminatedUnion("type", [
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;
 
+/** Most job ids one heartbeat lists; past it the list is cut and marked incomplete. */
+export const MAX_HELD_JOBS = 4_096;
+
+/**
+ * The jobs a heartbeat renews: every job its holder still answers for (queued, running, or finished
+ * with its outcome not yet delivered to the edge). `node`: this node's own queue; `region`: the
+ * region's shared queue, the same list from every node. An incomplete list renews the jobs it names
+ * but proves nothing about the others.
+ */
+export const HeldJobs = z.object({
+  scope: z.enum(["node", "region"]),
+  jobs: z.array(z.string()).max(MAX_HELD_JOBS),
+  complete: z.boolean(),
+});
+export type HeldJobs = z.infer<typeof HeldJobs>;
+
 export const Heartbeat = z.object({
   region: z.string(),
   node_id: z.string(),
@@ -226,6 +259,8 @@ export const Heartbeat = z.object({
   recent_failures: z.record(z.string(), z.number().int().min(0)).optional(),
   /** Longest a job waits for batch-mates. */
   max_batch_delay_ms: z.number().min(0).optional(),
+  /** The jobs this heartbeat renews the edge's leases on (absent: an older node; leases run out). */
+  holds: HeldJobs.optional(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 

@@ -3,6 +3,7 @@ import type { Database } from "../db/client/index.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
 import { DEFAULT_ASSET_URL_TTL_S } from "./assets/asset-url.ts";
 import type { GenerationNotifier } from "./generations/generation-notifier.ts";
+import { DEFAULT_LEASE_TUNING } from "./generations/leases.ts";
 import type { AccountLimiter } from "./limits/limiter-protocol.ts";
 import type { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
 import type { RegionCatalog } from "./routing/region-catalog.ts";
@@ -88,8 +89,12 @@ export const DEFAULT_TUNING = {
   /** An event stream closes after this long even if unfinished; EventSource clients reconnect. */
   eventsMaxStreamMs: 10 * 60_000,
   assetUrlTtlS: DEFAULT_ASSET_URL_TTL_S,
-  /** Dispatch attempts of one generation across retryable region failures. */
+  /**
+   * Dispatches of one generation (the first included) before it fails `region_lost`: a region
+   * lost, a lease run out or a job handed back each use one.
+   */
   maxDispatchAttempts: 3,
+  ...DEFAULT_LEASE_TUNING,
   /** Webhooks: attempts in all, the delay before the 2nd (x6 each time), its cap, per-attempt timeout. */
   webhookMaxAttempts: 8,
   webhookRetryBaseMs: 5_000,

@@ -31,6 +31,12 @@ async function queued() {
   return made.generation;
 }
 
+const lease = (region: string) => ({
+  jobId: `job-${region}`,
+  leaseHolder: `${region}-node`,
+  leaseExpiresAt: new Date("2026-11-27T12:05:00.000Z"),
+});
+
 const routing = (region: string): GenerationRouting => ({
   region,
   job_id: `job-${region}`,
@@ -48,6 +54,7 @@ describe("recordGenerationRoute", () => {
       costEstimatedMicrousd: 400,
       routing: routing("eu-west"),
       at,
+      ...lease("eu-west"),
     });
     expect(first).toMatchObject({
       id: a.id,
@@ -56,6 +63,7 @@ describe("recordGenerationRoute", () => {
       estimatedWaitMs: 120,
       costEstimatedMicrousd: 400,
       routing: routing("eu-west"),
+      ...lease("eu-west"),
     });
     expect(first!.updatedAt.getTime()).toBeGreaterThanOrEqual(a.updatedAt.getTime());
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -65,6 +73,8 @@ describe("recordGenerationRoute", () => {
       costEstimatedMicrousd: 500,
       routing: routing("us-east"),
       at: new Date("2026-11-27T12:00:02.000Z"),
+      ...lease("us-east"),
+      leaseHolder: null,
     });
     expect(second).toMatchObject({ id: b.id, region: "us-east", estimatedWaitMs: null });
     // Built once, but updated_at is this call's, not the first call's.
@@ -82,11 +92,30 @@ describe("recordGenerationRoute", () => {
         costEstimatedMicrousd: 1,
         routing: routing("eu-west"),
         at: new Date(),
+        ...lease("eu-west"),
       }),
     ).toBeNull();
     expect(await getGeneration(handle.db, g.id)).toMatchObject({
       status: "canceled",
       region: null,
     });
+  });
+
+  it("changes nothing while another dispatch holds the job", async () => {
+    const g = await queued();
+    const record = (region: string) =>
+      recordGenerationRoute(handle.db, g.id, {
+        region,
+        estimatedWaitMs: 1,
+        costEstimatedMicrousd: 1,
+        routing: routing(region),
+        at: new Date(),
+        ...lease(region),
+      });
+    expect(await record("eu-west")).toMatchObject({ jobId: "job-eu-west" });
+    // The same dispatch again (its answer recorded twice) is fine; another one is not.
+    expect(await record("eu-west")).toMatchObject({ jobId: "job-eu-west" });
+    expect(await record("us-east")).toBeNull();
+    expect(await getGeneration(handle.db, g.id)).toMatchObject({ region: "eu-west" });
   });
 });

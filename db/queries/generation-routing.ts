@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { GenerationRouting } from "../../contracts/api.ts";
 import type { Database } from "../client/types.ts";
 import { generations, type GenerationRow } from "../schema/generations.ts";
@@ -11,11 +11,16 @@ export interface RouteRecord {
   costEstimatedMicrousd: number;
   routing: GenerationRouting;
   at: Date;
+  /** The region's id for the job, the node holding it (null: the region's shared queue), and the
+   * lease's deadline (edge/generations/leases.ts). */
+  jobId: string;
+  leaseHolder: string | null;
+  leaseExpiresAt: Date;
 }
 
 /**
- * A region accepted the job: region, estimate, price there and the decision behind it, in one write.
- * Only while still queued (an event may have moved it on); null when nothing changed.
+ * A region accepted the job: region, estimate, price there, the decision behind it and the job's
+ * lease, in one write. Only while in flight and not held by another dispatch; null otherwise.
  */
 export async function recordGenerationRoute(
   db: Database,
@@ -36,26 +41,23 @@ export async function recordGenerationRoute(
           generations.costEstimatedMicrousd,
         ),
         routing: placeholderFor("routing", generations.routing),
+        jobId: placeholderFor("jobId", generations.jobId),
+        leaseHolder: placeholderFor("leaseHolder", generations.leaseHolder),
+        leaseExpiresAt: placeholderFor("leaseExpiresAt", generations.leaseExpiresAt),
         updatedAt: placeholderFor("updatedAt", generations.updatedAt),
       })
-      .where(and(eq(generations.id, sql.placeholder("id")), eq(generations.status, "queued")))
+      // Not once it has ended, nor while another dispatch holds it (a sweep that took it over
+      // after a slow answer). Its `running` event may have come first, naming this job.
+      .where(
+        and(
+          eq(generations.id, sql.placeholder("id")),
+          inArray(generations.status, ["queued", "running"]),
+          or(isNull(generations.jobId), eq(generations.jobId, sql.placeholder("jobId"))),
+        ),
+      )
       .returning()
       .prepare(UNNAMED),
   );
   const [row] = await query.execute({ ...route, id, updatedAt: new Date() });
-  return row ?? null;
-}
-
-/** Stores the decision of a dispatch no region accepted (the row is failed by the caller). */
-export async function recordRoutingAttempts(
-  db: Database,
-  id: string,
-  routing: GenerationRouting,
-): Promise<GenerationRow | null> {
-  const [row] = await db
-    .update(generations)
-    .set({ routing })
-    .where(eq(generations.id, id))
-    .returning();
   return row ?? null;
 }

@@ -1,6 +1,11 @@
-import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { GenerationStatus, TERMINAL_STATUSES } from "../../contracts/api.ts";
+import {
+  GenerationStatus,
+  TERMINAL_STATUSES,
+  type GenerationAttempt,
+  type GenerationRouting,
+} from "../../contracts/api.ts";
 import type { Database } from "../client/types.ts";
 import {
   generations,
@@ -145,15 +150,32 @@ export async function markGenerationRouted(
   return row ?? null;
 }
 
+/**
+ * queued -> running. With `jobId`, only for that dispatch: the current one, or the one in flight
+ * whose route is not recorded yet (a region may start a job before the edge has its answer).
+ */
 export async function markGenerationRunning(
   db: Database,
   id: string,
-  { region, at = new Date() }: { region?: string; at?: Date } = {},
+  { region, jobId, at = new Date() }: { region?: string; jobId?: string; at?: Date } = {},
 ): Promise<GenerationRow | null> {
   const [row] = await db
     .update(generations)
-    .set({ status: "running", startedAt: at, ...(region === undefined ? {} : { region }) })
-    .where(and(eq(generations.id, id), eq(generations.status, "queued")))
+    .set({
+      status: "running",
+      startedAt: at,
+      ...(region === undefined ? {} : { region }),
+      ...(jobId === undefined ? {} : { jobId }),
+    })
+    .where(
+      and(
+        eq(generations.id, id),
+        eq(generations.status, "queued"),
+        ...(jobId === undefined
+          ? []
+          : [sql`(${generations.jobId} is null or ${generations.jobId} = ${jobId})`]),
+      ),
+    )
     .returning();
   return row ?? null;
 }
@@ -168,6 +190,10 @@ export const GenerationResult = z.object({
   gpuMs: z.number().int().nonnegative(),
   costActualMicrousd: z.number().int().nonnegative(),
   region: z.string().min(1).optional(),
+  /** The dispatch whose output this is, when it is not the current one (an earlier attempt won). */
+  jobId: z.string().min(1).optional(),
+  /** The current dispatch, given up because `jobId`'s came first (appended to the history). */
+  superseded: z.custom<GenerationAttempt>((v) => typeof v === "object" && v !== null).optional(),
   /** Set when the start event was missed (or the answer came from the dedup cache). */
   startedAt: z.date().optional(),
   completedAt: z.date().optional(),
@@ -188,6 +214,8 @@ export async function completeGeneration(
     region,
     moderation,
     cached,
+    jobId,
+    superseded,
     ...output
   } = GenerationResult.parse(result);
   const [row] = await db
@@ -200,32 +228,71 @@ export async function completeGeneration(
       ...(region === undefined ? {} : { region }),
       ...(moderation === undefined ? {} : { moderation }),
       ...(cached === undefined ? {} : { cached }),
+      ...winningAttempt(jobId, superseded),
     })
     .where(and(eq(generations.id, id), inArray(generations.status, ACTIVE_STATUSES)))
     .returning();
   return row ?? null;
 }
 
+/** A result from an earlier dispatch than the current one: the current one is given up. */
+function winningAttempt(jobId: string | undefined, superseded: GenerationAttempt | undefined) {
+  return {
+    ...(jobId === undefined ? {} : { jobId }),
+    ...(superseded === undefined
+      ? {}
+      : { attempts: sql`${generations.attempts} || ${JSON.stringify([superseded])}::jsonb` }),
+  };
+}
+
+export interface GenerationFailure {
+  error: GenerationErrorBody;
+  status?: "failed" | "blocked";
+  at?: Date;
+  moderation?: GenerationModeration;
+  /** The routing decision behind the failure (no region took the job). */
+  routing?: GenerationRouting;
+  /** Only while this dispatch is the current one (null: while none is). */
+  expectJobId?: string | null;
+  /** A dispatch given up as the generation fails, appended to its history. */
+  attempt?: GenerationAttempt;
+  /** See completeGeneration: the dispatch (and its region) whose outcome this is. */
+  jobId?: string;
+  region?: string;
+  superseded?: GenerationAttempt;
+}
+
 /** queued|running -> failed (or blocked, when output moderation refused the image). */
 export async function failGeneration(
   db: Database,
   id: string,
-  {
-    error,
-    status = "failed",
-    at = new Date(),
-    moderation,
-  }: {
-    error: GenerationErrorBody;
-    status?: "failed" | "blocked";
-    at?: Date;
-    moderation?: GenerationModeration;
-  },
+  failure: GenerationFailure,
 ): Promise<GenerationRow | null> {
+  const { error, status = "failed", at = new Date(), moderation, routing, expectJobId } = failure;
+  const history = [failure.attempt, failure.superseded].filter((a) => a !== undefined);
   const [row] = await db
     .update(generations)
-    .set({ status, error, completedAt: at, ...(moderation === undefined ? {} : { moderation }) })
-    .where(and(eq(generations.id, id), inArray(generations.status, ACTIVE_STATUSES)))
+    .set({
+      status,
+      error,
+      completedAt: at,
+      ...(moderation === undefined ? {} : { moderation }),
+      ...(routing === undefined ? {} : { routing }),
+      ...(failure.jobId === undefined ? {} : { jobId: failure.jobId }),
+      ...(failure.region === undefined ? {} : { region: failure.region }),
+      ...(history.length > 0 && {
+        attempts: sql`${generations.attempts} || ${JSON.stringify(history)}::jsonb`,
+      }),
+    })
+    .where(
+      and(
+        eq(generations.id, id),
+        inArray(generations.status, ACTIVE_STATUSES),
+        ...(expectJobId === undefined
+          ? []
+          : [expectJobId === null ? isNull(generations.jobId) : eq(generations.jobId, expectJobId)]),
+      ),
+    )
     .returning();
   return row ?? null;
 }

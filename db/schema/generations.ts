@@ -15,6 +15,7 @@ import type { z } from "zod";
 import {
   GenerationStatus,
   type CreateGenerationRequest,
+  type GenerationAttempt,
   type Generation as ApiGeneration,
   type GenerationError,
   type GenerationRouting,
@@ -113,6 +114,21 @@ export const generations = pgTable(
     requestId: text("request_id"),
     /** The routing decision of the latest dispatch: scores per region, outcome, the region's job id. */
     routing: jsonb("routing").$type<GenerationRouting>(),
+    /**
+     * The region's job id of the current dispatch (`gen_...`, `gen_....2` for the second attempt);
+     * null while no region holds the job (not yet dispatched, or waiting for a region again).
+     */
+    jobId: text("job_id"),
+    /** The node that alone holds the job (a node-local queue); null: the region's shared queue. */
+    leaseHolder: text("lease_holder"),
+    /**
+     * While queued or running (and not merged into another): when the edge acts on the row unless
+     * something renews it first. Dispatched: the lease's deadline, renewed by the holder's
+     * heartbeats; not dispatched: when the next dispatch is due. See edge/generations/leases.ts.
+     */
+    leaseExpiresAt: timestamptz("lease_expires_at"),
+    /** Dispatches given up (a region lost, a lease expired), oldest first; the current one is not here. */
+    attempts: jsonb("attempts").$type<GenerationAttempt[]>().notNull().default([]),
   },
   (t) => [
     // "List newest first" pages on (created_at, id) within an account. NULLS FIRST is what a plain
@@ -139,6 +155,15 @@ export const generations = pgTable(
       ),
     index("generations_merged_into_generation_id_idx").on(t.mergedIntoGenerationId),
     index("generations_parent_generation_id_idx").on(t.parentGenerationId),
+    // The lease sweep and the heartbeats' renewals read only the generations a region holds.
+    index("generations_region_job_id_active_idx")
+      .on(t.region, t.jobId)
+      .where(sql`${oneOf(t.status, ["queued", "running"])}`),
+    index("generations_lease_expires_at_active_idx")
+      .on(t.leaseExpiresAt)
+      .where(
+        sql`${t.mergedIntoGenerationId} is null and ${oneOf(t.status, ["queued", "running"])}`,
+      ),
     // NULL keys are distinct in Postgres, so requests without Idempotency-Key never collide.
     uniqueIndex("generations_account_id_idempotency_key_idx").on(t.accountId, t.idempotencyKey),
     check("generations_status_check", oneOf(t.status, GenerationStatus.options)),

@@ -1,4 +1,12 @@
-import { check, doublePrecision, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import {
+  check,
+  doublePrecision,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+} from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
 import type { Heartbeat } from "../../contracts/region-protocol.ts";
 import { createdAt, microusd, oneOf, timestamptz, updatedAt } from "./_helpers.ts";
@@ -17,8 +25,12 @@ export const regions = pgTable(
     gpuPricePerHourMicrousd: microusd("gpu_price_per_hour_microusd").notNull(),
     status: text("status", { enum: REGION_STATUSES }).notNull().default("down"),
     lastHeartbeatAt: timestamptz("last_heartbeat_at"),
-    /** The latest heartbeat as received (queue depth per lane, warm models, ...). */
+    /** The latest heartbeat as received (queue depth per lane, warm models, ...), without its job list. */
     heartbeat: jsonb("heartbeat").$type<Heartbeat>(),
+    /** Jobs taken away from this region and dispatched again (edge/generations/redispatch.ts). */
+    redispatches: integer("redispatches").notNull().default(0),
+    /** Of those, the jobs whose lease ran out. */
+    leaseExpiries: integer("lease_expiries").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -31,3 +43,26 @@ export const regions = pgTable(
 
 export type Region = typeof regions.$inferSelect;
 export type NewRegion = typeof regions.$inferInsert;
+
+/**
+ * The nodes of each region as their heartbeats last showed them: the lease sweep reads whether the
+ * node holding a job is still alive, on every runtime (Workers isolates share nothing else).
+ */
+export const regionNodes = pgTable(
+  "region_nodes",
+  {
+    region: text("region")
+      .notNull()
+      .references(() => regions.name, { onDelete: "cascade" }),
+    nodeId: text("node_id").notNull(),
+    lastHeartbeatAt: timestamptz("last_heartbeat_at").notNull(),
+    /** Whose jobs its heartbeats list: its own queue (`node`) or the region's shared one. */
+    holdsScope: text("holds_scope", { enum: ["node", "region"] }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.region, t.nodeId] }),
+    check("region_nodes_holds_scope_check", oneOf(t.holdsScope, ["node", "region"])),
+  ],
+);
+
+export type RegionNode = typeof regionNodes.$inferSelect;

@@ -13,11 +13,9 @@ import type { GenerationRow, NewGenerationRow } from "../../db/schema/generation
 import type { Plan } from "../../db/schema/plans.ts";
 import { cacheStatus, type CacheOutcome } from "../dedup/cache-directive.ts";
 import { admitGeneration, releaseAdmission } from "../limits/admission.ts";
-import {
-  finishGeneration,
-  resolveFollowers,
-  type FinishGenerationDeps,
-} from "./finish-generation.ts";
+import { handOverFollowers } from "./followers.ts";
+import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
+import { endGeneration, finishEnded } from "./transitions.ts";
 
 export interface AcceptInput {
   plan: Plan;
@@ -46,7 +44,7 @@ export type AcceptResult =
  */
 export async function acceptGeneration(
   input: AcceptInput,
-  deps: FinishGenerationDeps,
+  deps: GenerationFlowDeps,
 ): Promise<AcceptResult> {
   const { values, plan } = input;
   const hash = values.contentHash ?? null;
@@ -64,18 +62,18 @@ export async function acceptGeneration(
         { ...admission, reserveMicrousd: 0, slot: false },
         deps,
       );
-      // The finished copy and its webhook message commit together.
-      const { copy, delivery } = await deps.db.transaction(async (tx) => {
-        const copy = await insertGenerationOnce(tx, cachedCopy(values, source, deps.clock()));
-        const delivery =
-          copy.kind === "created"
-            ? await deps.webhooks.record(tx, copy.generation, input.callbackBase)
-            : null;
-        return { copy, delivery };
-      });
-      if (copy.kind !== "created") return replayed(copy);
-      if (delivery) deps.webhooks.send([delivery]);
-      return { kind: "cached", row: copy.generation, headers: withStatus("hit", headers) };
+      // Written finished: the one owner of terminal transitions commits its webhook message with it.
+      let copy: Awaited<ReturnType<typeof insertGenerationOnce>> | undefined;
+      await endGeneration(
+        async (tx) => {
+          copy = await insertGenerationOnce(tx, cachedCopy(values, source, deps.clock()));
+          return copy.kind === "created" ? copy.generation : null;
+        },
+        input.callbackBase,
+        deps,
+      );
+      if (copy!.kind !== "created") return replayed(copy!);
+      return { kind: "cached", row: copy!.generation, headers: withStatus("hit", headers) };
     }
   }
 
@@ -99,8 +97,9 @@ export async function acceptGeneration(
     case "merged": {
       // The leader may have ended before this follower was written: end it the same way now.
       const leader = await getGeneration(deps.db, written.leader.id);
-      if (leader && TERMINAL_STATUSES.has(leader.status)) {
-        await resolveFollowers(leader, input.callbackBase, deps);
+      if (leader?.status === "canceled") await handOverFollowers(leader, input.callbackBase, deps);
+      else if (leader && TERMINAL_STATUSES.has(leader.status)) {
+        await finishEnded(leader, input.callbackBase, deps);
       }
       const row = (await getGeneration(deps.db, written.generation.id)) ?? written.generation;
       return { kind: "merged", row, headers: withStatus("collapsed", headers) };
@@ -119,8 +118,11 @@ export async function acceptGeneration(
             ? null
             : await getGeneration(deps.db, written.lateSourceId);
       if (!late) return { kind: "created", row, headers: withStatus("miss", headers) };
-      const done = await completeGeneration(deps.db, row.id, outputOf(late, deps.clock()));
-      if (done) await finishGeneration(done, input.callbackBase, deps);
+      const done = await endGeneration(
+        (tx) => completeGeneration(tx, row.id, outputOf(late, deps.clock())),
+        input.callbackBase,
+        deps,
+      );
       return { kind: "cached", row: done ?? row, headers: withStatus("hit", headers) };
     }
   }
@@ -138,7 +140,7 @@ type Written =
  * decides between a replay (Idempotency-Key), following a leader in flight, or a retry.
  */
 async function writeGeneration(
-  deps: FinishGenerationDeps,
+  deps: GenerationFlowDeps,
   values: AcceptInput["values"],
   reserveMicrousd: number,
 ): Promise<Written> {
@@ -220,5 +222,7 @@ function followerOf(values: NewGenerationRow, leader: GenerationRow): NewGenerat
     region: leader.region,
     routedAt: leader.routedAt,
     estimatedWaitMs: leader.estimatedWaitMs,
+    // It holds no job of its own: its leader's lease covers it.
+    leaseExpiresAt: null,
   };
 }

@@ -7,119 +7,138 @@ import {
   markGenerationRunning,
 } from "../../db/queries/generations.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
-import {
-  endGeneration,
-  finishGeneration,
-  redispatchGeneration,
-  startFollowers,
-  type FinishGenerationDeps,
-} from "./finish-generation.ts";
-import type { GenerationNotifier } from "./generation-notifier.ts";
-import { parseJobId, type JobRef } from "./job-id.ts";
+import { cancelRegionJob } from "../routing/cancel-job.ts";
+import { startFollowers } from "./followers.ts";
+import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
+import { parseJobId } from "./job-id.ts";
+import { endedAttempt, nextAttempt } from "./leases.ts";
 import { gpuCostMicrousd } from "./pricing.ts";
-
-export interface ApplyJobEventDeps extends FinishGenerationDeps {
-  notifier: GenerationNotifier;
-  maxDispatchAttempts: number;
-}
+import { loseAttempt } from "./redispatch.ts";
+import { endGeneration, finishEnded } from "./transitions.ts";
 
 /**
  * - applied: the row changed;
- * - ignored: a duplicate or late event (the row had moved on): nothing to do, not an error;
- * - redispatched: a retryable failure was routed to another region;
+ * - ignored: a duplicate, late or stale event (the row had moved on): nothing to do, not an error;
+ * - redispatched: the region gave the job back, and it was routed again;
  * - unknown: no generation for this job id.
  */
 export type ApplyOutcome = "applied" | "ignored" | "redispatched" | "unknown";
 
 /**
- * Applies a region's job event to its generation. Idempotent: the row's state transitions only
- * go forward, so a repeated or late event changes nothing. A terminal transition and its webhook
- * message commit together (endGeneration). Wakes any `Prefer: wait` holders.
+ * Applies a region's job event to its generation. Idempotent: a row's state only moves forward, so
+ * a repeated or late event changes nothing. Of a generation dispatched more than once, the first
+ * result to arrive wins, whichever attempt it comes from; the other attempts' events are ignored.
+ * Terminal transitions go through the one owner (transitions.ts).
  */
 export async function applyJobEvent(
   event: JobEvent,
   callbackBase: string,
-  deps: ApplyJobEventDeps,
+  deps: GenerationFlowDeps,
 ): Promise<ApplyOutcome> {
   const ref = parseJobId(event.job_id);
   if (!ref) return "unknown";
   const row = await getGeneration(deps.db, ref.generationId);
   if (!row) return "unknown";
-  if (TERMINAL_STATUSES.has(row.status)) {
-    // A region retries an event it could not deliver: if it is the one that ended the row, finish
-    // what an attempt that failed midway left undone (idempotent; mostly nothing).
-    if (event.type === row.status) await finishGeneration(row, callbackBase, deps);
+  const current = isCurrent(row, event.job_id, ref.attempt);
+  if (!fromItsRegion(row, event, current)) {
+    deps.log({
+      level: "warn",
+      msg: "job event from a region that does not hold the job",
+      generation_id: row.id,
+      job_id: event.job_id,
+      region: event.region,
+    });
     return "ignored";
   }
-  const outcome = await applyToRow(row, ref, event, callbackBase, deps);
-  if (outcome !== "ignored") deps.notifier.notify(row.id);
-  return outcome;
+  if (TERMINAL_STATUSES.has(row.status)) {
+    if (event.type === row.status && event.job_id === row.jobId) {
+      // A region retries an event it could not deliver: if it is the one that ended the row,
+      // finish what an attempt that failed midway left undone (idempotent; mostly nothing).
+      await finishEnded(row, callbackBase, deps);
+    } else if (event.type === "succeeded") {
+      // Another attempt ended it first: this output is referenced by no generation, so it is
+      // never served; its bytes are an orphan in that region's store (lifecycle rules expire it).
+      deps.log({
+        level: "info",
+        msg: "late result ignored",
+        generation_id: row.id,
+        job_id: event.job_id,
+        region: event.region,
+        asset_key: event.output.key,
+      });
+    }
+    return "ignored";
+  }
+  return applyToRow(row, event, current, callbackBase, deps);
+}
+
+/**
+ * The event is about the generation's current dispatch, or the one in flight whose route is not
+ * recorded yet (a region may answer with events before the edge has its 202).
+ */
+function isCurrent(row: GenerationRow, jobId: string, attempt: number): boolean {
+  return row.jobId === null ? attempt === nextAttempt(row) : row.jobId === jobId;
+}
+
+/** A region speaks only for the jobs it was given. */
+function fromItsRegion(row: GenerationRow, event: JobEvent, current: boolean): boolean {
+  if (current) return row.region === null || row.region === event.region;
+  return row.attempts.some((a) => a.job_id === event.job_id && a.region === event.region);
 }
 
 async function applyToRow(
   row: GenerationRow,
-  ref: JobRef,
   event: JobEvent,
+  current: boolean,
   callbackBase: string,
-  deps: ApplyJobEventDeps,
+  deps: GenerationFlowDeps,
 ): Promise<ApplyOutcome> {
   const at = eventTime(event.at, deps.clock());
   switch (event.type) {
     case "running": {
-      const changed = await markGenerationRunning(deps.db, row.id, { region: event.region, at });
-      if (changed) await startFollowers(changed, deps);
-      return changed ? "applied" : "ignored";
+      if (!current) return "ignored";
+      const changed = await markGenerationRunning(deps.db, row.id, {
+        region: event.region,
+        jobId: event.job_id,
+        at,
+      });
+      if (!changed) return "ignored";
+      deps.notifier.notify(row.id);
+      await startFollowers(changed, deps);
+      return "applied";
     }
     case "succeeded": {
-      const { output } = event;
-      const pricePerHour = await deps.catalog.gpuPricePerHourMicrousd(event.region);
-      // Settles the measured cost; requests merged into this one get its output.
+      // Priced before the transaction: on PGlite a query outside it would wait for it to end.
+      const price = await deps.catalog.gpuPricePerHourMicrousd(event.region);
+      const result = { ...succeededResult(row, event, at, price), ...winner(row, event, at, current) };
       const changed = await endGeneration(
-        (tx) =>
-          completeGeneration(tx, row.id, {
-            assetKey: output.key,
-            contentType: output.content_type,
-            bytes: output.bytes,
-            width: output.width,
-            height: output.height,
-            outputSha256: output.sha256,
-            gpuMs: Math.round(event.gpu_ms),
-            costActualMicrousd: gpuCostMicrousd(event.gpu_ms, pricePerHour, row.priceMultiplier),
-            region: event.region,
-            startedAt: eventTime(event.started_at, at.getTime()),
-            completedAt: at,
-          }),
+        (tx) => completeGeneration(tx, row.id, result),
         callbackBase,
         deps,
       );
-      deps.log({
-        level: "info",
-        msg: "generation succeeded",
-        generation_id: row.id,
-        request_id: event.request_id,
-        region: event.region,
-        gpu_ms: event.gpu_ms,
-        execution_provider: event.execution_provider,
-        timings: event.timings,
-      });
-      return changed ? "applied" : "ignored";
+      return ended(changed, row, event, current, deps);
+    }
+    case "blocked": {
+      const failure = { ...blockedFailure(event, at), ...winner(row, event, at, current) };
+      const changed = await endGeneration(
+        (tx) => failGeneration(tx, row.id, failure),
+        callbackBase,
+        deps,
+      );
+      return ended(changed, row, event, current, deps);
     }
     case "failed": {
-      // A failure from a region the job has since left (an earlier attempt) is stale.
-      if (row.region !== null && row.region !== event.region) return "ignored";
-      if (event.retryable && row.status === "queued" && ref.attempt < deps.maxDispatchAttempts) {
-        await redispatchGeneration(
-          row,
-          {
-            attempt: ref.attempt + 1,
-            // Nearest to where the job was headed: the client is likely close to it.
-            from: deps.directory.get(event.region) ?? null,
-            exclude: new Set([event.region]),
-          },
+      // A failure of an attempt the job has since left is stale: another one is under way.
+      if (!current) return "ignored";
+      if (event.retryable) {
+        const outcome = await loseAttempt(
+          { ...row, region: row.region ?? event.region, jobId: row.jobId ?? event.job_id },
+          "handed_back",
           callbackBase,
           deps,
         );
-        return "redispatched";
+        if (outcome === "moved_on") return "ignored";
+        return outcome === "failed" ? "applied" : "redispatched";
       }
       const error = { type: "api_error", code: event.error.code, message: event.error.message };
       const changed = await endGeneration(
@@ -129,40 +148,99 @@ async function applyToRow(
       );
       return changed ? "applied" : "ignored";
     }
-    case "blocked": {
-      // Output moderation refused the image: it exists only in quarantine, and is not charged.
-      const categories = [...event.categories];
-      const changed = await endGeneration(
-        (tx) =>
-          failGeneration(tx, row.id, {
-            status: "blocked",
-            error: {
-              type: "content_policy_violation",
-              code: "output_blocked",
-              message: `the generated image was blocked by output moderation (${categories.join(", ")})`,
-              categories,
-            },
-            moderation: {
-              output: { action: "blocked", categories },
-              output_scores: event.scores,
-              output_classifier: event.classifier,
-            },
-            at,
-          }),
-        callbackBase,
-        deps,
-      );
-      deps.log({
-        level: "info",
-        msg: "generation blocked",
-        generation_id: row.id,
-        request_id: event.request_id,
-        region: event.region,
-        categories,
-      });
-      return changed ? "applied" : "ignored";
-    }
   }
+}
+
+/** The row's output from a `succeeded` event, priced at the region that ran it. */
+function succeededResult(
+  row: GenerationRow,
+  event: Extract<JobEvent, { type: "succeeded" }>,
+  at: Date,
+  pricePerHour: number | null,
+) {
+  const { output } = event;
+  return {
+    assetKey: output.key,
+    contentType: output.content_type,
+    bytes: output.bytes,
+    width: output.width,
+    height: output.height,
+    outputSha256: output.sha256,
+    gpuMs: Math.round(event.gpu_ms),
+    costActualMicrousd: gpuCostMicrousd(event.gpu_ms, pricePerHour, row.priceMultiplier),
+    region: event.region,
+    startedAt: eventTime(event.started_at, at.getTime()),
+    completedAt: at,
+  };
+}
+
+/** Output moderation refused the image: it exists only in quarantine, and is not charged. */
+function blockedFailure(event: Extract<JobEvent, { type: "blocked" }>, at: Date) {
+  const categories = [...event.categories];
+  return {
+    status: "blocked" as const,
+    error: {
+      type: "content_policy_violation",
+      code: "output_blocked",
+      message: `the generated image was blocked by output moderation (${categories.join(", ")})`,
+      categories,
+    },
+    moderation: {
+      output: { action: "blocked", categories },
+      output_scores: event.scores,
+      output_classifier: event.classifier,
+    },
+    at,
+  };
+}
+
+/**
+ * An earlier attempt's outcome ends the generation: it names the job whose result it is, and the
+ * current dispatch (if any) joins the history as superseded.
+ */
+function winner(row: GenerationRow, event: JobEvent, at: Date, current: boolean) {
+  if (current) return { jobId: event.job_id, region: event.region };
+  return {
+    jobId: event.job_id,
+    region: event.region,
+    ...(row.jobId !== null && row.region !== null && {
+      superseded: endedAttempt(row, at, "superseded"),
+    }),
+  };
+}
+
+function ended(
+  changed: GenerationRow | null,
+  row: GenerationRow,
+  event: Extract<JobEvent, { type: "succeeded" | "blocked" }>,
+  current: boolean,
+  deps: GenerationFlowDeps,
+): ApplyOutcome {
+  deps.log({
+    level: "info",
+    msg: event.type === "succeeded" ? "generation succeeded" : "generation blocked",
+    generation_id: row.id,
+    request_id: event.request_id,
+    region: event.region,
+    job_id: event.job_id,
+    gpu_ms: event.gpu_ms,
+    execution_provider: event.execution_provider,
+    ...(event.type === "succeeded" ? { timings: event.timings } : { categories: event.categories }),
+    ...(!current && { from_earlier_attempt: true }),
+  });
+  if (!changed) return "ignored";
+  // The dispatch under way is moot now: spare its region the GPU time.
+  if (!current && row.jobId !== null && row.region !== null) {
+    deps.waitUntil(
+      cancelRegionJob(
+        row.region,
+        row.jobId,
+        { requestId: row.requestId ?? row.id, reason: "superseded" },
+        deps,
+      ),
+    );
+  }
+  return "applied";
 }
 
 /** A region's timestamp, or `fallback` (edge clock) when it is not a usable date. */

@@ -1,19 +1,14 @@
-import { JobCancelAnswer, REGION_PATHS } from "../../contracts/region-protocol.ts";
 import {
   cancelGeneration as cancelQueuedRow,
   getGenerationForAccount,
 } from "../../db/queries/generations.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { ApiError } from "../errors/index.ts";
+import { cancelRegionJob } from "../routing/cancel-job.ts";
+import { handOverFollowers } from "./followers.ts";
+import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { ownGeneration } from "./own-generation.ts";
-import { describeError } from "../lib/describe-error.ts";
-import { callRegion } from "../routing/region-client.ts";
-import { endGeneration, finishGeneration, type FinishGenerationDeps } from "./finish-generation.ts";
-
-export interface CancelGenerationDeps extends FinishGenerationDeps {
-  /** Telling the region happens after the answer. */
-  waitUntil: (work: Promise<unknown>) => void;
-}
+import { endGeneration, finishEnded } from "./transitions.ts";
 
 export interface CancelGenerationInput {
   accountId: string;
@@ -23,14 +18,14 @@ export interface CancelGenerationInput {
 }
 
 /**
- * Cancels a generation that has not started: the row becomes `canceled` (the edge decides, so
- * later events for it are ignored), its reserved spend is refunded and its concurrency slot freed,
- * and the region holding the job is told to drop it. Canceling a canceled generation returns it
- * again; a started or finished one is a 409.
+ * Cancels a generation that has not started (queued, or waiting to be dispatched again): the row
+ * becomes `canceled` (the edge decides, so later events for it are ignored), its reserved spend is
+ * refunded and its concurrency slot freed, and the region holding the job is told to drop it.
+ * Canceling a canceled generation returns it again; a started or finished one is a 409.
  */
 export async function cancelGeneration(
   input: CancelGenerationInput,
-  deps: CancelGenerationDeps,
+  deps: GenerationFlowDeps,
 ): Promise<GenerationRow> {
   const { accountId, generationId } = input;
   const row = await ownGeneration(deps.db, accountId, generationId);
@@ -51,19 +46,28 @@ export async function cancelGeneration(
     if (now?.status === "canceled") return finished(now, input, deps);
     throw notCancelable(now ?? row);
   }
-  deps.notifier.notify(canceled.id);
-  if (canceled.region !== null && canceled.routing) {
-    deps.waitUntil(tellRegion(canceled.region, canceled.routing.job_id, input.requestId, deps));
+  if (canceled.region !== null && canceled.jobId !== null) {
+    deps.waitUntil(
+      cancelRegionJob(
+        canceled.region,
+        canceled.jobId,
+        { requestId: input.requestId, reason: "canceled" },
+        deps,
+      ),
+    );
   }
+  // Identical requests merged into it still want the image: one of them takes the job over.
+  await handOverFollowers(canceled, input.callbackBase, deps);
   return canceled;
 }
 
 async function finished(
   row: GenerationRow,
   input: CancelGenerationInput,
-  deps: CancelGenerationDeps,
+  deps: GenerationFlowDeps,
 ): Promise<GenerationRow> {
-  await finishGeneration(row, input.callbackBase, deps);
+  await finishEnded(row, input.callbackBase, deps);
+  await handOverFollowers(row, input.callbackBase, deps);
   return row;
 }
 
@@ -77,55 +81,4 @@ function notCancelable(row: GenerationRow): ApiError {
       ? `generation ${row.id} is already running on a GPU and cannot be canceled`
       : `generation ${row.id} has already finished (${row.status}) and cannot be canceled`,
   });
-}
-
-/**
- * Asks the region to drop the job so no GPU time is spent on it. Best effort, within the dispatch
- * timeout, after the caller has its answer: the row is canceled whatever the region says. A job
- * the region had already put in a batch (`running`: the edge had not heard yet) runs to the end
- * with its output discarded; a region that is unreachable, or answers otherwise, may run it and
- * send its events, which the edge ignores. Either way the account is not charged.
- */
-async function tellRegion(
-  regionName: string,
-  jobId: string,
-  requestId: string,
-  deps: CancelGenerationDeps,
-): Promise<void> {
-  const region = deps.directory.get(regionName);
-  if (!region) return;
-  const entry = { region: regionName, job_id: jobId, request_id: requestId };
-  try {
-    const res = await callRegion(
-      region,
-      {
-        method: "POST",
-        path: REGION_PATHS.jobCancel(jobId),
-        requestId,
-        timeoutMs: deps.timeoutMs,
-      },
-      deps,
-    );
-    const answer = JobCancelAnswer.safeParse(await res.json().catch(() => null));
-    if (res.ok && answer.success) {
-      const { state } = answer.data;
-      deps.log({
-        level: "info",
-        msg: state === "canceled" ? "region dropped job" : `region could not drop job: ${state}`,
-        state,
-        ...entry,
-      });
-    } else {
-      // 404: the region lost the job (a restart of an in-process queue): nothing will run.
-      const level = res.status === 404 ? "info" : "warn";
-      deps.log({ level, msg: "region did not cancel job", status: res.status, ...entry });
-    }
-  } catch (err) {
-    deps.log({
-      level: "warn",
-      msg: "region unreachable for cancel",
-      error: describeError(err),
-      ...entry,
-    });
-  }
 }

@@ -17,12 +17,12 @@ import {
   promptBlockedError,
   promptModerationOf,
   promptStrictnessOf,
-  recordBlockedPrompt,
 } from "../moderation/index.ts";
 import type { GeoPoint } from "../routing/geo.ts";
 import { acceptGeneration } from "./accept-generation.ts";
+import { recordBlockedPrompt } from "./block-prompt.ts";
 import { dispatchGeneration } from "./dispatch-generation.ts";
-import { finishGeneration, type FinishGenerationDeps } from "./finish-generation.ts";
+import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { resolveModelVersion } from "./model-version-cache.ts";
 import { moderationPolicyOf } from "./moderation-policy.ts";
 import { estimateGpuMs, gpuCostMicrousd } from "./pricing.ts";
@@ -46,7 +46,7 @@ export interface CreateGenerationInput {
   cacheControl?: string;
 }
 
-export type CreateGenerationDeps = FinishGenerationDeps;
+export type CreateGenerationDeps = GenerationFlowDeps;
 
 /**
  * `replayed`: an earlier request with the same Idempotency-Key and body made this generation.
@@ -174,6 +174,8 @@ export async function createGeneration(
         metadata: request.metadata ?? {},
         status: "queued",
         createdAt: new Date(deps.clock()),
+        // Written before any dispatch: if this process stops before one, the sweep does it.
+        leaseExpiresAt: new Date(deps.clock() + deps.leases.dispatchLeaseMs),
         costEstimatedMicrousd: estimate,
         idempotencyKey: idempotencyKey ?? null,
         requestHash: idempotencyKey === undefined ? null : requestHash,
@@ -206,11 +208,11 @@ export async function createGeneration(
       callbackBase: input.callbackBase,
       gpuMsPerMegapixel,
       moderation,
+      // The caller is still here: answer 503 now rather than keep it waiting for a region.
+      onNoRegion: "fail",
     },
     deps,
   );
-  // The row is failed now: refund its reservation and end the requests merged into it.
-  if (result.kind !== "accepted") await finishGeneration(row, input.callbackBase, deps);
   if (result.kind === "exhausted") {
     throw new ApiError({
       type: "overloaded_error",

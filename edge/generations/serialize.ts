@@ -1,6 +1,7 @@
 import type { Generation } from "../../contracts/api.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { signedAssetPath } from "../assets/asset-url.ts";
+import { attemptsOf } from "./leases.ts";
 import { microusdToUsd } from "./pricing.ts";
 
 export interface SerializeContext {
@@ -55,5 +56,6 @@ export async function toGeneration(row: GenerationRow, ctx: SerializeContext): P
     },
     urls: { self, events: `${self}/events`, cancel: `${self}/cancel` },
     routing: row.routing ?? null,
+    attempts: attemptsOf(row),
   };
 }

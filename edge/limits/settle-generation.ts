@@ -1,23 +1,29 @@
 import { TERMINAL_STATUSES } from "../../contracts/api.ts";
+import type { Database } from "../../db/client/index.ts";
 import { closeReservation } from "../../db/queries/usage-ledger.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
-import { releaseAdmission, type AdmissionDeps } from "./admission.ts";
+
+/** What a finished generation costs its account: its measured cost if it succeeded, else nothing. */
+export const chargeOf = (row: GenerationRow): number =>
+  row.status === "succeeded" ? (row.costActualMicrousd ?? 0) : 0;
 
 /**
- * Closes a finished generation's spend: `settle` at its measured cost when it succeeded (0 for an
- * answer that reused another's output), `refund` when it failed, was blocked or canceled. Then
- * frees its concurrency slot. Safe to call more than once: only the call that writes the ledger
- * row tells the limiter.
+ * Closes a finished generation's spend in the ledger, in the transaction that ended it: `settle` at
+ * its charge when it succeeded (0 for an answer that reused another's output), `refund` when it
+ * failed, was blocked or canceled. Nothing happens for a generation still in flight, one without a
+ * reservation, or one already closed, so repeating it is safe. The account's limiter is told after
+ * the commit (edge/generations/transitions.ts).
  */
-export async function settleGeneration(row: GenerationRow, deps: AdmissionDeps): Promise<void> {
+export async function closeSpend(
+  tx: Database,
+  row: GenerationRow,
+  at: Date,
+): Promise<void> {
   if (!TERMINAL_STATUSES.has(row.status)) return;
-  const succeeded = row.status === "succeeded";
-  const charged = succeeded ? (row.costActualMicrousd ?? 0) : 0;
-  const closed = await closeReservation(deps.db, row, {
-    kind: succeeded ? "settle" : "refund",
-    chargedMicrousd: charged,
+  await closeReservation(tx, row, {
+    kind: row.status === "succeeded" ? "settle" : "refund",
+    chargedMicrousd: chargeOf(row),
     gpuMs: row.gpuMs,
-    at: new Date(deps.clock()),
+    at,
   });
-  if (closed) await releaseAdmission(row.accountId, row.id, charged, deps);
 }

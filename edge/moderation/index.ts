@@ -8,4 +8,3 @@ export {
   promptModerationOf,
   promptStrictnessOf,
 } from "./prompt-policy.ts";
-export { recordBlockedPrompt, type BlockedPromptDeps } from "./block-prompt.ts";

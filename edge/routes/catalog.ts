@@ -65,8 +65,10 @@ export function catalogRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     return c.json({ object: "list" as const, data }, 200);
   });
 
-  app.openapi({ ...regionsRoute, middleware: [requireKey] as const }, (c) => {
+  app.openapi({ ...regionsRoute, middleware: [requireKey] as const }, async (c) => {
     c.header("Cache-Control", "no-store");
+    // The regions table (read at most regionCatalogTtlMs ago) keeps the redispatch counters.
+    const rows = await s.catalog.rows();
     const data = s.directory.describe().map((r) => ({
       object: "region" as const,
       name: r.name,
@@ -74,6 +76,8 @@ export function catalogRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
       queue_depth: r.queue_depth,
       warm_models: r.warm_models,
       last_heartbeat_at: r.last_heartbeat_at,
+      redispatches: rows.get(r.name)?.redispatches ?? 0,
+      lease_expiries: rows.get(r.name)?.leaseExpiries ?? 0,
     }));
     return c.json({ object: "list" as const, data }, 200);
   });

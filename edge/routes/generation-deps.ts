@@ -1,7 +1,8 @@
 import type { EdgeServices } from "../deps.ts";
+import type { GenerationFlowDeps } from "../generations/generation-flow-deps.ts";
 
 /** What the routes that create, dispatch, cancel or finish generations share, built once per app. */
-export function generationDeps(s: EdgeServices) {
+export function generationDeps(s: EdgeServices): GenerationFlowDeps {
   return {
     db: s.db,
     catalog: s.catalog,
@@ -14,5 +15,8 @@ export function generationDeps(s: EdgeServices) {
     limiter: s.limiter,
     notifier: s.notifier,
     webhooks: s.webhooks,
+    waitUntil: s.waitUntil,
+    leases: s.tuning,
+    maxDispatchAttempts: s.tuning.maxDispatchAttempts,
   };
 }

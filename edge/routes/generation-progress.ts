@@ -64,7 +64,7 @@ const cancelRoute = createRoute({
 export function generationProgressRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
   const requireKey = auth({ authenticator: s.authenticator });
-  const cancelDeps = { ...generationDeps(s), waitUntil: s.waitUntil };
+  const cancelDeps = generationDeps(s);
 
   app.openapi({ ...eventsRoute, middleware: [requireKey] as const }, async (c) => {
     const { id } = c.req.valid("param");

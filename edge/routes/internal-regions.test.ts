@@ -209,20 +209,28 @@ describe("POST /internal/regions/:region/events", () => {
     expect(third).toBeDefined();
     const thirdRegion = ap.jobs.includes(third!) ? "ap-southeast" : "eu-west";
 
-    // Attempt 3 was the last: a further retryable failure fails the generation.
+    // Attempt 3 was the last: a further retryable failure fails the generation, refunded.
     await deliverEvent(f.app, SECRET, failedEvent(third!, thirdRegion, true));
-    expect(await row(id)).toMatchObject({ status: "failed", error: { code: "node_draining" } });
+    expect(await row(id)).toMatchObject({ status: "failed", error: { code: "region_lost" } });
+    expect((await row(id))!.attempts.map((a) => [a.job_id, a.reason])).toEqual([
+      [id, "handed_back"],
+      [`${id}.2`, "handed_back"],
+      [`${id}.3`, "handed_back"],
+    ]);
+    const gen = Generation.parse(await (await f.call(`/v1/generations/${id}`)).json());
+    expect(gen.attempts.map((a) => a.region)).toEqual(["eu-west", "us-east", thirdRegion]);
   });
 
-  it("a retryable failure with nowhere else to go fails the generation as overloaded", async () => {
+  it("a retryable failure with nowhere else to go waits for a region (the sweep offers it again)", async () => {
     const { id, job } = await dispatched();
     us.mode = { kind: "busy", status: 503 };
     ap.mode = { kind: "busy", status: 429 };
     await deliverEvent(f.app, SECRET, failedEvent(job, "eu-west", true));
-    expect(await row(id)).toMatchObject({
-      status: "failed",
-      error: { type: "overloaded_error", code: "no_region_available" },
-    });
+    const waiting = await row(id);
+    expect(waiting).toMatchObject({ status: "queued", region: null, jobId: null });
+    expect(waiting!.attempts).toHaveLength(1);
+    expect(waiting!.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+    expect(waiting!.routing?.candidates.map((c) => c.outcome)).toContain("busy");
   });
 });
 

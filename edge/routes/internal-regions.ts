@@ -34,7 +34,7 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
     // One per app (per isolate on Workers): a captured event or heartbeat cannot be replayed.
     replayGuard: new ReplayGuard({ clock: s.clock }),
   };
-  const applyDeps = { ...generationDeps(s), maxDispatchAttempts: s.tuning.maxDispatchAttempts };
+  const applyDeps = generationDeps(s);
   const persisted = new Map<string, { at: number; status: StoredRegionStatus }>();
 
   function knownRegion(param: string, claimed: string): string {

@@ -4,12 +4,12 @@ import { insertGeneration } from "../../db/queries/generations.ts";
 import { insertModerationEvent } from "../../db/queries/moderation-events.ts";
 import type { ResolvedModelVersion } from "../../db/queries/models.ts";
 import type { GenerationParams, GenerationRow } from "../../db/schema/generations.ts";
-import type { Log } from "../deps.ts";
-import { admitGeneration, type AdmissionDeps } from "../limits/admission.ts";
+import { admitGeneration } from "../limits/admission.ts";
 import type { Caller } from "../middleware/auth/index.ts";
-import type { GenerationWebhooks } from "../webhooks/generation-webhooks.ts";
-import type { PromptVerdict } from "./moderate-prompt.ts";
-import { blockedMessage, policyMatchesOf, PROMPT_BLOCKED } from "./prompt-policy.ts";
+import type { PromptVerdict } from "../moderation/moderate-prompt.ts";
+import { blockedMessage, policyMatchesOf, PROMPT_BLOCKED } from "../moderation/prompt-policy.ts";
+import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
+import { endGeneration } from "./transitions.ts";
 
 export interface BlockedPromptInput {
   caller: Caller;
@@ -23,21 +23,17 @@ export interface BlockedPromptInput {
   callbackBase: string;
 }
 
-export interface BlockedPromptDeps extends AdmissionDeps {
-  log: Log;
-  webhooks: GenerationWebhooks;
-}
-
 /**
- * Records a request whose prompt moderation blocked: a generation, finished `blocked` (so the
- * caller sees the attempt in their list, and an Idempotency-Key replay answers the same), and a
- * moderation event, in one transaction. It costs a rate-limit token (probing the filter is not
+ * Records a request whose prompt moderation blocked: a generation, written finished `blocked` (so
+ * the caller sees the attempt in their list, and an Idempotency-Key replay answers the same), and a
+ * moderation event, in the transaction of the one owner of terminal transitions (its webhook
+ * message commits with them). It costs a rate-limit token (probing the filter is not
  * free) but no concurrency slot, no reservation and no GPU work.
  * `created: false`: the Idempotency-Key already named another generation, which is returned.
  */
 export async function recordBlockedPrompt(
   input: BlockedPromptInput,
-  deps: BlockedPromptDeps,
+  deps: GenerationFlowDeps,
 ): Promise<{ row: GenerationRow; created: boolean; headers: Record<string, string> }> {
   const { caller, request, verdict } = input;
   const id = newId("generation");
@@ -53,8 +49,9 @@ export async function recordBlockedPrompt(
   );
   const now = new Date(deps.clock());
   const matches = policyMatchesOf(verdict);
-  const { row, created, delivery } = await deps.db.transaction(async (tx) => {
-    const { generation, created } = await insertGeneration(tx, {
+  let written: { generation: GenerationRow; created: boolean } | undefined;
+  await endGeneration(async (tx) => {
+    written = await insertGeneration(tx, {
       id,
       accountId: caller.account.id,
       projectId: request.project ?? null,
@@ -87,30 +84,28 @@ export async function recordBlockedPrompt(
         prompt_strictness: verdict.strictness,
       },
     });
-    let delivery: string | null = null;
-    if (created) {
-      // The webhook message commits with the blocked row, or neither does.
-      delivery = await deps.webhooks.record(tx, generation, input.callbackBase);
-      await insertModerationEvent(tx, {
-        accountId: caller.account.id,
-        projectId: request.project ?? null,
-        generationId: generation.id,
-        stage: "prompt",
-        action: "block",
-        categories: verdict.categories,
-        scores: severityByCategory(verdict),
-        matched: verdict.found.map(({ category, term, level, start, end, text }) => ({
-          category,
-          term,
-          level,
-          start,
-          end,
-          text,
-        })),
-      });
-    }
-    return { row: generation, created, delivery };
-  });
+    const { generation, created } = written;
+    if (!created) return null;
+    await insertModerationEvent(tx, {
+      accountId: caller.account.id,
+      projectId: request.project ?? null,
+      generationId: generation.id,
+      stage: "prompt",
+      action: "block",
+      categories: verdict.categories,
+      scores: severityByCategory(verdict),
+      matched: verdict.found.map(({ category, term, level, start, end, text }) => ({
+        category,
+        term,
+        level,
+        start,
+        end,
+        text,
+      })),
+    });
+    return generation;
+  }, input.callbackBase, deps);
+  const { generation: row, created } = written!;
   if (!created) return { row, created, headers };
   deps.log({
     level: "info",
@@ -120,7 +115,6 @@ export async function recordBlockedPrompt(
     categories: verdict.categories,
     strictness: verdict.strictness,
   });
-  if (delivery) deps.webhooks.send([delivery]);
   return { row, created, headers };
 }
 

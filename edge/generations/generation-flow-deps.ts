@@ -1,0 +1,24 @@
+import type { Database } from "../../db/client/index.ts";
+import type { AccountLimiter } from "../limits/limiter-protocol.ts";
+import type { DispatchDeps } from "../routing/dispatch.ts";
+import type { RegionCatalog } from "../routing/region-catalog.ts";
+import type { GenerationWebhooks } from "../webhooks/generation-webhooks.ts";
+import type { GenerationNotifier } from "./generation-notifier.ts";
+import type { LeaseTuning } from "./leases.ts";
+
+/**
+ * What creating, dispatching, ending and redispatching generations needs, built once per app
+ * (edge/routes/generation-deps.ts).
+ */
+export interface GenerationFlowDeps extends DispatchDeps {
+  db: Database;
+  catalog: RegionCatalog;
+  limiter: AccountLimiter;
+  notifier: GenerationNotifier;
+  webhooks: GenerationWebhooks;
+  /** Work that outlives the request (Workers' waitUntil); never rejects unobserved. */
+  waitUntil: (work: Promise<unknown>) => void;
+  leases: LeaseTuning;
+  /** Dispatches of one generation (the first included) before it fails `region_lost`. */
+  maxDispatchAttempts: number;
+}
