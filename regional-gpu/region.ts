@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { z } from "zod";
+import { MAX_HELD_JOBS } from "../contracts/region-protocol.ts";
 import { FsObjectStore } from "../storage/fs.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
 import { createS3Client, S3ObjectStore } from "../storage/s3.ts";
@@ -14,6 +15,7 @@ import {
 import { drainNode, type DrainReport } from "./drain/drain-node.ts";
 import { EventSender } from "./events/event-sender.ts";
 import { HeartbeatSender } from "./events/heartbeat.ts";
+import { heldJobsOf } from "./queue/held-jobs.ts";
 import type { Fetch } from "./events/signed-post.ts";
 import { createRegionApp } from "./http/app.ts";
 import { JobIntake } from "./intake/job-intake.ts";
@@ -182,6 +184,7 @@ export async function startRegion(
     meter,
     lifecycle,
     inFlight: () => scheduler.inFlight(),
+    holder: queue.canRelease ? null : config.nodeId,
   });
   const app = createRegionApp({
     region: config.regionName,
@@ -198,7 +201,11 @@ export async function startRegion(
   });
 
   const node = { region: config.regionName, nodeId: config.nodeId };
-  const snapshot = async () => heartbeatOf(await nodeStatus.read(), node);
+  // Every heartbeat renews the edge's leases on the jobs this node (or its region's queue) holds.
+  const snapshot = async () => ({
+    ...heartbeatOf(await nodeStatus.read(), node),
+    holds: heldJobsOf(await queue.heldJobs(MAX_HELD_JOBS), events.pendingJobs()),
+  });
   const heartbeat = config.edgeUrl
     ? new HeartbeatSender({
         edgeUrl: config.edgeUrl,

@@ -52,6 +52,11 @@ export class EventSender {
     return this.chains.size;
   }
 
+  /** Jobs with an event not yet delivered (or given up on). */
+  pendingJobs(): IterableIterator<string> {
+    return this.chains.keys();
+  }
+
   /** Waits for queued deliveries up to `timeoutMs`, then abandons the rest (logged). */
   async close(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

@@ -121,6 +121,7 @@ function build(lc: NodeLifecycle): void {
     meter: new ThroughputMeter(),
     lifecycle,
     inFlight: () => 0,
+    holder: "node-1",
   });
   app = createRegionApp({
     region: "eu-west",
@@ -148,6 +149,8 @@ describe("POST /v1/jobs", () => {
       region: "eu-west",
       queue_position: 0,
       estimated_wait_ms: 0,
+      // This node's own queue holds it: the edge's lease follows this node's heartbeats.
+      holder: "node-1",
     });
     const second = JobAccepted.parse(await (await post(JSON.stringify(job()))).json());
     // One job ahead, priced from the manifest until something ran: 400 ms/MP x 64x64.
@@ -241,11 +244,20 @@ describe("POST /v1/jobs", () => {
 });
 
 describe("POST /v1/jobs/:id/cancel", () => {
-  const cancel = async (jobId: string) => {
+  const cancel = async (jobId: string, body = "") => {
     const path = REGION_PATHS.jobCancel(jobId);
-    const headers = await signRequest(SECRET, { method: "POST", path, body: "" });
-    return app.request(path, { method: "POST", headers });
+    const headers = await signRequest(SECRET, { method: "POST", path, body });
+    return app.request(path, { method: "POST", headers, ...(body && { body }) });
   };
+
+  it("takes why the edge drops the job (a lease expired), and refuses a body it cannot read", async () => {
+    const a = job();
+    await post(JSON.stringify(a));
+    const res = await cancel(a.job_id, JSON.stringify({ reason: "lease_expired" }));
+    expect(res.status).toBe(200);
+    expect(JobCancelAnswer.parse(await res.json()).state).toBe("canceled");
+    await expectError(await cancel(a.job_id, '{"reason":"bored"}'), 400, "invalid_cancel");
+  });
   const answerOf = async (res: Response) => {
     expect(res.status).toBe(200);
     return JobCancelAnswer.parse(await res.json());

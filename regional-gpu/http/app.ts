@@ -2,7 +2,12 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { bodyLimit } from "hono/body-limit";
 import { newId } from "../../contracts/ids.ts";
-import { REGION_PATHS, RegionJob, type JobCancelAnswer } from "../../contracts/region-protocol.ts";
+import {
+  JobCancelRequest,
+  REGION_PATHS,
+  RegionJob,
+  type JobCancelAnswer,
+} from "../../contracts/region-protocol.ts";
 import {
   InvalidObjectKeyError,
   RangeNotSatisfiableError,
@@ -114,10 +119,17 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
   // REGION_PATHS.jobCancel(id) as a route pattern.
   app.post("/v1/jobs/:id/cancel", async (c) => {
     const jobId = c.req.param("id");
+    const text = await c.req.text();
+    // An empty body (an older edge) is a client's cancel.
+    const body = JobCancelRequest.safeParse(text === "" ? {} : safeJson(text));
+    if (!body.success) throw new InvalidRequestError("invalid_cancel", "body is not a JobCancelRequest");
+    const { reason } = body.data;
     const state = await deps.intake.cancel(jobId);
+    deps.metrics?.jobCanceled(reason, state);
     deps.logger.info("job cancel", {
       request_id: c.get("requestId"),
       job_id: jobId,
+      reason,
       state,
     });
     if (state === "unknown") throw new JobNotFoundError(jobId);
@@ -177,4 +189,12 @@ function errorResponse(c: Context<Env>, err: RegionHttpError): Response {
   for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
   c.header("x-request-id", requestId);
   return c.json(err.body(requestId), err.status as ContentfulStatusCode);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

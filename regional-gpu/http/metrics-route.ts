@@ -7,6 +7,8 @@ import type { Handler, MiddlewareHandler } from "hono";
 export interface MetricsSource {
   render(): Promise<{ contentType: string; body: string }>;
   intakeAnswered(status: number): void;
+  /** The edge dropped a job: canceled by its client, its lease expired, or superseded. */
+  jobCanceled(reason: string, state: string): void;
 }
 
 export const metricsHandler =

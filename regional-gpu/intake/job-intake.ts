@@ -27,6 +27,11 @@ export interface JobIntakeOptions {
   lifecycle: NodeLifecycle;
   /** Jobs being run now. */
   inFlight: () => number;
+  /**
+   * Who holds an accepted job (JobAccepted.holder): this node's id when its own queue keeps the
+   * job, null when the region's shared queue does.
+   */
+  holder: string | null;
   now?: () => number;
 }
 
@@ -61,6 +66,7 @@ export class JobIntake {
         region,
         queue_position: position,
         estimated_wait_ms: Math.round((position + this.opts.inFlight()) * msPerJob),
+        holder: this.opts.holder,
       }),
     );
     if (result.kind === "full") {

@@ -38,6 +38,7 @@ export class NodeMetrics implements SchedulerObserver {
   private readonly blocked: Counter<"category">;
   private readonly failures: Counter<"code">;
   private readonly intake: Counter<"outcome">;
+  private readonly cancels: Counter<"reason" | "state">;
   private readonly modelLoad: Histogram<"tier">;
   private readonly modelEvictions: Counter<"tier">;
   private readonly modelProblems: Counter<"kind">;
@@ -100,6 +101,12 @@ export class NodeMetrics implements SchedulerObserver {
       labelNames: ["outcome"],
       registers,
     });
+    this.cancels = new Counter({
+      name: "genart_job_cancels_total",
+      help: "Jobs the edge dropped, by why (canceled by the client; lease_expired: the edge gave up on this node and redispatched the job; superseded: another attempt finished first) and what the node found (canceled, running, finished, unknown)",
+      labelNames: ["reason", "state"],
+      registers,
+    });
     this.modelLoad = new Histogram({
       name: "genart_model_load_seconds",
       help: "Time to make a model hot, by the tier it came from (hot, disk, store)",
@@ -153,6 +160,10 @@ export class NodeMetrics implements SchedulerObserver {
             ? "unavailable"
             : "rejected";
     this.intake.inc({ outcome });
+  }
+
+  jobCanceled(reason: string, state: string): void {
+    this.cancels.inc({ reason, state });
   }
 
   /** Subscribes to the model pool's load / evict / corrupt / failure events. */

@@ -1,3 +1,4 @@
+import type { HeldJobs } from "../../contracts/region-protocol.ts";
 import {
   LANES,
   type CancelState,
@@ -104,6 +105,11 @@ export class InProcessQueueBackend implements QueueBackend {
 
   async running(): Promise<number> {
     return this.runningIds.size;
+  }
+
+  async heldJobs(max: number): Promise<HeldJobs> {
+    const jobs = [...this.runningIds, ...this.queuedIds];
+    return { scope: "node", jobs: jobs.slice(0, max), complete: jobs.length <= max };
   }
 
   async oldestEnqueuedAt(): Promise<number | null> {

@@ -1,4 +1,4 @@
-import type { JobAccepted } from "../../contracts/region-protocol.ts";
+import type { HeldJobs, JobAccepted } from "../../contracts/region-protocol.ts";
 import type { CancelState, LaneDepths, QueueBackend, QueueEntry } from "./queue-backend.ts";
 
 // The node's view of its queue: a bound on waiting jobs, idempotent intake (a job id seen while queued
@@ -109,6 +109,11 @@ export class JobQueue {
 
   running(): Promise<number> {
     return this.backend.running();
+  }
+
+  /** The jobs the queue answers for (see QueueBackend.held). */
+  heldJobs(max: number): Promise<HeldJobs> {
+    return this.backend.heldJobs(max);
   }
 
   /** True when unstarted jobs can go back to a queue other nodes take from (see release). */

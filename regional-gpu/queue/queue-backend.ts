@@ -1,5 +1,5 @@
 import type { Priority } from "../../contracts/api.ts";
-import type { JobCancelAnswer, RegionJob } from "../../contracts/region-protocol.ts";
+import type { HeldJobs, JobCancelAnswer, RegionJob } from "../../contracts/region-protocol.ts";
 
 // Where a region keeps its jobs: in process (the embedded default) or, at scale, Redis/BullMQ shared by
 // the region's nodes. Methods are async so a networked backend fits the same seam.
@@ -42,6 +42,12 @@ export interface QueueBackend {
   removeQueued(): Promise<QueueEntry[]>;
   depth(): Promise<LaneDepths>;
   running(): Promise<number>;
+  /**
+   * Ids of the jobs this queue answers for, queued or running, at most `max` (then `complete` is
+   * false): this node's own (`node`), or the region's whole shared queue (`region`). The edge
+   * renews its leases on them and takes back the jobs a complete list leaves out.
+   */
+  heldJobs(max: number): Promise<HeldJobs>;
   /**
    * Shared backends: puts unstarted jobs (from removeQueued or take) back on the shared queue, for
    * another node to run, when this node drains. Absent on a node-local queue: a draining node hands

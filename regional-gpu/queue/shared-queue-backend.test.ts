@@ -417,4 +417,25 @@ describe.skipIf(!installed)("SharedQueueBackend (real redis-server)", () => {
     await node("b");
     expect(await a.backend.activeNodes()).toBe(2);
   });
+
+  it("lists the region's jobs for the edge's leases, the same from every node, until acknowledged", async () => {
+    const a = await node("a");
+    const b = await node("b");
+    for (const [id, lane] of [["w1", "fast"], ["w2", "relax"], ["w3", "standard"]] as const) {
+      await a.backend.add(entry(`gen_${id}`, lane));
+    }
+    const held = { scope: "region", complete: true };
+    const sorted = (h: { jobs: string[] }) => [...h.jobs].sort();
+    expect(await b.backend.heldJobs(100)).toMatchObject(held);
+    expect(sorted(await b.backend.heldJobs(100))).toEqual(["gen_w1", "gen_w2", "gen_w3"]);
+    // Taken by b: still the region's (active) until its outcome reached the edge.
+    const [taken] = await b.backend.take(1);
+    expect(sorted(await a.backend.heldJobs(100))).toEqual(["gen_w1", "gen_w2", "gen_w3"]);
+    expect(await b.events.send(taken!.job.callback_url, succeeded(taken!.job))).toBe(true);
+    await b.backend.finish([taken!.job.job_id]);
+    await b.backend.close();
+    expect(sorted(await a.backend.heldJobs(100))).not.toContain(taken!.job.job_id);
+    // Past `max` the list is cut and says so.
+    expect(await a.backend.heldJobs(1)).toMatchObject({ complete: false });
+  });
 });

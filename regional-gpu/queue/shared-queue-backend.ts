@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Queue, QueueEvents, Worker, type Job, type RedisOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import type { JobEvent } from "../../contracts/region-protocol.ts";
+import type { HeldJobs, JobEvent } from "../../contracts/region-protocol.ts";
 import { JOB_FAILURE, QueueUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { LANE_PRIORITY, LaneAging } from "./lane-aging.ts";
@@ -9,7 +9,7 @@ import type { OutcomeLedger, OutcomeRecord } from "./outcome-ledger.ts";
 import type { OutcomeReporter } from "./outcome-reporter.ts";
 import type { CancelState, LaneDepths, QueueBackend, QueueEntry } from "./queue-backend.ts";
 import { QueueEntryData } from "./queue-entry-data.ts";
-import { bullJobId, type SharedQueueKeys } from "./shared-queue-keys.ts";
+import { bullJobId, jobIdOf, type SharedQueueKeys } from "./shared-queue-keys.ts";
 
 // The region's queue on Redis, shared by all its nodes (BullMQ). Lanes are BullMQ priorities, aged by
 // LaneAging. Jobs are fetched by hand (a Worker without a processor, getNextJob): the batcher asks for
@@ -342,6 +342,38 @@ export class SharedQueueBackend implements QueueBackend {
     let n = 0;
     for (const h of this.held.values()) if (h.state === "running") n++;
     return n;
+  }
+
+  /**
+   * The region's jobs, read from Redis in one round trip: waiting (every lane), active (fetched by a
+   * node, until its outcome reached the edge) and paused. A job of a node that died stays active
+   * until the stalled check puts it back: it is still the region's.
+   */
+  async heldJobs(max: number): Promise<HeldJobs> {
+    const { keys } = this.queue;
+    const replies = await this.opts.redis
+      .multi()
+      .zrange(keys.prioritized!, "0", String(max))
+      .lrange(keys.wait!, 0, max)
+      .lrange(keys.active!, 0, max)
+      .lrange(keys.paused!, 0, max)
+      .exec()
+      .catch((err: unknown) => {
+        throw new QueueUnavailableError(err);
+      });
+    const ids = new Set<string>(this.held.keys());
+    let complete = true;
+    for (const [err, reply] of replies ?? []) {
+      if (err) throw new QueueUnavailableError(err);
+      const bullIds = reply as string[];
+      if (bullIds.length > max) complete = false;
+      for (const bullId of bullIds) {
+        const jobId = jobIdOf(bullId);
+        if (jobId !== null) ids.add(jobId);
+      }
+    }
+    const jobs = [...ids];
+    return { scope: "region", jobs: jobs.slice(0, max), complete: complete && jobs.length <= max };
   }
 
   async oldestEnqueuedAt(): Promise<number | null> {

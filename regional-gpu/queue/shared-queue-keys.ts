@@ -29,3 +29,13 @@ export function sharedQueueKeys(region: string): SharedQueueKeys {
 
 /** BullMQ refuses ids that look like integers or contain ':'; this keeps any job id usable. */
 export const bullJobId = (jobId: string) => `job-${encodeURIComponent(jobId)}`;
+
+/** The job id behind a BullMQ id made by bullJobId; null for any other id. */
+export function jobIdOf(bullId: string): string | null {
+  if (!bullId.startsWith("job-")) return null;
+  try {
+    return decodeURIComponent(bullId.slice("job-".length));
+  } catch {
+    return null;
+  }
+}
