@@ -98,7 +98,19 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
 
 /** The edge app of API.md, on any runtime: the entry passes its runtime's dependencies. */
 export function createApp(deps: EdgeDeps): OpenAPIHono<AppEnv> {
+  return createEdge(deps).app;
+}
+
+/**
+ * The app and the services it was built on, for entries that also run background work over them
+ * (the lease sweep: a timer on Node and Deno, the cron trigger on Workers).
+ */
+export function createEdge(deps: EdgeDeps): { app: OpenAPIHono<AppEnv>; services: EdgeServices } {
   const s = buildServices(deps);
+  return { app: appOf(s), services: s };
+}
+
+function appOf(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
   app.use("*", requestId());
   app.use("*", accessLog({ log: s.log }));

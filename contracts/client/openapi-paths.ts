@@ -202,6 +202,9 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /** @enum {string|null} */
+    AttemptEndReason:
+      "region_down" | "job_forgotten" | "lease_expired" | "handed_back" | "superseded" | null;
     CreateGenerationRequest: {
       /** @description `false`: never answer from the dedup cache nor merge with an identical request. */
       cache?: boolean;
@@ -268,6 +271,7 @@ export interface components {
       | "overloaded_error"
       | "api_error";
     Generation: {
+      attempts: components["schemas"]["GenerationAttempt"][];
       cached: boolean;
       completed_at: string | null;
       cost: {
@@ -307,6 +311,13 @@ export interface components {
         events: string;
         self: string;
       };
+    };
+    GenerationAttempt: {
+      ended_at: string | null;
+      job_id: string;
+      reason: components["schemas"]["AttemptEndReason"];
+      region: string;
+      started_at: string;
     };
     GenerationError: {
       categories?: string[];
@@ -392,6 +403,7 @@ export interface components {
     Priority: "fast" | "standard" | "relax";
     Region: {
       last_heartbeat_at: string | null;
+      lease_expiries: number;
       name: string;
       /** @enum {string} */
       object: "region";
@@ -400,6 +412,7 @@ export interface components {
         relax: number;
         standard: number;
       } | null;
+      redispatches: number;
       /** @enum {string} */
       status: "healthy" | "degraded" | "down";
       warm_models: string[];

@@ -151,6 +151,29 @@ export async function findInFlightLeader(
   return row ?? null;
 }
 
+/**
+ * Leaders that ended while followers of theirs are still queued or running: the followers' ending
+ * was cut short (a process stopped between the two). At most `limit`.
+ */
+export async function leadersEndedWithActiveFollowers(
+  db: Database,
+  limit: number,
+): Promise<GenerationRow[]> {
+  const follower = alias(generations, "follower");
+  const rows = await db
+    .selectDistinct({ leader: generations })
+    .from(generations)
+    .innerJoin(follower, eq(follower.mergedIntoGenerationId, generations.id))
+    .where(
+      and(
+        inArray(follower.status, ACTIVE),
+        sql`${generations.status} not in ('queued', 'running')`,
+      ),
+    )
+    .limit(limit);
+  return rows.map((r) => r.leader);
+}
+
 /** Followers of `leaderId` that are still queued or running, oldest first. */
 export async function activeFollowers(db: Database, leaderId: string): Promise<GenerationRow[]> {
   return db

@@ -26,12 +26,14 @@ export async function findLeasesDue(
   db: Database,
   { now, silentBefore, limit }: { now: Date; silentBefore: Date; limit: number },
 ): Promise<LeaseCandidate[]> {
-  const holderSeen = sql<Date | null>`(
+  const holderSeen = sql`(
     select max(n.last_heartbeat_at) from ${regionNodes} as n
     where n.region = ${generations.region}
       and (${generations.leaseHolder} is null or n.node_id = ${generations.leaseHolder}))`;
+  // Epoch ms: a raw timestamp comes back as text in each driver's own format.
+  const holderSeenMs = sql<number | null>`(extract(epoch from ${holderSeen}) * 1000)::float8`;
   const rows = await db
-    .select({ row: generations, holderSeen: holderSeen.as("holder_seen") })
+    .select({ row: generations, holderSeen: holderSeenMs.as("holder_seen_ms") })
     .from(generations)
     .where(
       and(
@@ -51,8 +53,7 @@ export async function findLeasesDue(
     .limit(limit);
   return rows.map(({ row, holderSeen: seen }) => ({
     row,
-    // Raw SQL bypasses the column's decoding: the driver may hand back a string.
-    holderSeenAt: seen === null ? null : new Date(seen),
+    holderSeenAt: seen === null ? null : new Date(Number(seen)),
   }));
 }
 
@@ -108,9 +109,7 @@ export async function claimDispatch(
         eq(generations.id, id),
         eq(generations.status, "queued"),
         isNull(generations.jobId),
-        seen === null
-          ? isNull(generations.leaseExpiresAt)
-          : eq(generations.leaseExpiresAt, seen),
+        seen === null ? isNull(generations.leaseExpiresAt) : eq(generations.leaseExpiresAt, seen),
       ),
     )
     .returning();
@@ -160,9 +159,7 @@ export async function findForgottenJobs(
   }: { region: string; nodeId: string; held: HeldJobs; dispatchedBefore: Date },
 ): Promise<GenerationRow[]> {
   const holder: SQL =
-    held.scope === "node"
-      ? eq(generations.leaseHolder, nodeId)
-      : isNull(generations.leaseHolder);
+    held.scope === "node" ? eq(generations.leaseHolder, nodeId) : isNull(generations.leaseHolder);
   return db
     .select()
     .from(generations)
@@ -203,10 +200,10 @@ export async function recordNodeHeartbeat(
 ): Promise<void> {
   const holdsScope = scope === "node" || scope === "region" ? scope : null;
   await db.execute(sql`
-    insert into ${regionNodes} (region, node_id, last_heartbeat_at, holds_scope)
-    select ${region}, ${nodeId}, ${at.toISOString()}::timestamptz, ${holdsScope}
+    insert into ${regionNodes} (id, region, node_id, last_heartbeat_at, holds_scope)
+    select ${`${region}/${nodeId}`}, ${region}, ${nodeId}, ${at.toISOString()}::timestamptz, ${holdsScope}
     where exists (select 1 from ${regions} where ${regions.name} = ${region})
-    on conflict (region, node_id) do update
+    on conflict (id) do update
       set last_heartbeat_at = excluded.last_heartbeat_at, holds_scope = excluded.holds_scope`);
 }
 

@@ -290,7 +290,9 @@ export async function failGeneration(
         inArray(generations.status, ACTIVE_STATUSES),
         ...(expectJobId === undefined
           ? []
-          : [expectJobId === null ? isNull(generations.jobId) : eq(generations.jobId, expectJobId)]),
+          : [
+              expectJobId === null ? isNull(generations.jobId) : eq(generations.jobId, expectJobId),
+            ]),
       ),
     )
     .returning();

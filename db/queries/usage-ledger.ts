@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, notExists, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Database } from "../client/types.ts";
-import type { GenerationRow } from "../schema/generations.ts";
+import { generations, type GenerationRow } from "../schema/generations.ts";
 import { usageLedger, type LedgerEntry } from "../schema/usage-ledger.ts";
 
 // Amounts are signed so that the plain sum of a generation's rows is what it costs the account:
@@ -88,7 +88,10 @@ export interface SpendSnapshot {
 
 /**
  * What the account limiter starts from. The open holds and the sum come from one statement, so
- * they agree with each other. Holds older than `openSince` are left out (abandoned work).
+ * they agree with each other. A hold is open while its generation is queued or running: slots
+ * follow the rows, so a generation that ended without its hold being closed (a process stopped in
+ * between, before closing moved into the ending transaction) holds no slot. Holds older than
+ * `openSince` are left out (abandoned work).
  */
 export async function readSpendSnapshot(
   db: Database,
@@ -104,11 +107,13 @@ export async function readSpendSnapshot(
       spent: spentSince,
     })
     .from(usageLedger)
+    .innerJoin(generations, eq(generations.id, usageLedger.generationId))
     .where(
       and(
         eq(usageLedger.accountId, accountId),
         eq(usageLedger.kind, "reserve"),
         gte(usageLedger.createdAt, openSince),
+        inArray(generations.status, ["queued", "running"]),
         notExists(
           db
             .select({ one: sql`1` })
@@ -141,4 +146,38 @@ export async function ledgerOf(db: Database, generationId: string): Promise<Ledg
     .from(usageLedger)
     .where(eq(usageLedger.generationId, generationId))
     .orderBy(usageLedger.createdAt, sql`${usageLedger.kind} <> 'reserve'`);
+}
+
+/**
+ * Generations that ended with their hold still open (a process stopped between ending one and
+ * closing its spend, before both moved into one transaction): closed at start-up. At most `limit`.
+ */
+export async function endedWithOpenReservation(
+  db: Database,
+  limit: number,
+): Promise<GenerationRow[]> {
+  const closing = alias(usageLedger, "closing");
+  const rows = await db
+    .select({ generation: generations })
+    .from(usageLedger)
+    .innerJoin(generations, eq(generations.id, usageLedger.generationId))
+    .where(
+      and(
+        eq(usageLedger.kind, "reserve"),
+        sql`${generations.status} not in ('queued', 'running')`,
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(closing)
+            .where(
+              and(
+                eq(closing.generationId, usageLedger.generationId),
+                inArray(closing.kind, [...CLOSING_KINDS]),
+              ),
+            ),
+        ),
+      ),
+    )
+    .limit(limit);
+  return rows.map((r) => r.generation);
 }

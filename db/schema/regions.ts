@@ -1,12 +1,4 @@
-import {
-  check,
-  doublePrecision,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-} from "drizzle-orm/pg-core";
+import { check, doublePrecision, integer, jsonb, index, pgTable, text } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
 import type { Heartbeat } from "../../contracts/region-protocol.ts";
 import { createdAt, microusd, oneOf, timestamptz, updatedAt } from "./_helpers.ts";
@@ -51,6 +43,8 @@ export type NewRegion = typeof regions.$inferInsert;
 export const regionNodes = pgTable(
   "region_nodes",
   {
+    /** `<region>/<node id>`: one column, since drizzle-kit cannot introspect a composite key on PGlite. */
+    id: text("id").primaryKey(),
     region: text("region")
       .notNull()
       .references(() => regions.name, { onDelete: "cascade" }),
@@ -60,7 +54,7 @@ export const regionNodes = pgTable(
     holdsScope: text("holds_scope", { enum: ["node", "region"] }),
   },
   (t) => [
-    primaryKey({ columns: [t.region, t.nodeId] }),
+    index("region_nodes_region_idx").on(t.region),
     check("region_nodes_holds_scope_check", oneOf(t.holdsScope, ["node", "region"])),
   ],
 );

@@ -11,8 +11,17 @@ import {
 import { migrateDatabase } from "../../db/migrate.ts";
 import { FsObjectStore } from "../../storage/fs.ts";
 import type { AppEnv } from "../app-env.ts";
-import { createApp } from "../app.ts";
-import { DEFAULT_TUNING, type EdgeDeps, type Log, type ResponseCache } from "../deps.ts";
+import { createEdge } from "../app.ts";
+import { sweepLeases } from "../generations/lease-sweep.ts";
+import { LeaseSweeper } from "../generations/lease-sweeper.ts";
+import { sweepDeps } from "../routes/generation-deps.ts";
+import {
+  DEFAULT_TUNING,
+  type EdgeDeps,
+  type EdgeServices,
+  type Log,
+  type ResponseCache,
+} from "../deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
 import { createNodeWebhookFetch } from "../webhooks/node-webhook-fetch.ts";
 import { webhookSigningKeyOf } from "../webhooks/signing.ts";
@@ -52,6 +61,8 @@ export interface StartEdgeOptions {
 export interface RunningEdge {
   url: string;
   app: Hono<AppEnv>;
+  /** The lease sweep's timer (`runOnce` for tests). */
+  sweeper: LeaseSweeper;
   /** Stops accepting, lets in-flight requests and background work finish, closes what it opened. */
   close(): Promise<void>;
 }
@@ -111,7 +122,7 @@ export async function startServerEdge(
     retries: "timers",
     ...webhookTuning({ ...DEFAULT_TUNING, ...opts.tuning }),
   });
-  const app = createApp({
+  const { app, services } = createEdge({
     db,
     assets: new FsObjectStore(opts.assetsDir ?? env.EDGE_ASSETS_DIR),
     responseCache: runtime.responseCache,
@@ -143,18 +154,39 @@ export async function startServerEdge(
     regions: regions.map((r) => r.name),
   });
   webhooks.start();
+  const sweeper = leaseSweeperOf(services, { callbackBase: services.publicUrl ?? url, log });
+  sweeper.start();
 
   const graceMs = opts.shutdownGraceMs ?? 10_000;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await server.stop(graceMs);
+      await sweeper.stop();
       webhooks.stop();
       await tasks.drain(graceMs);
       await owned?.close();
       log({ level: "info", msg: "edge stopped" });
     })());
-  return { url, app, close };
+  return { url, app, close, sweeper };
+}
+
+/**
+ * The lease sweep of a long-lived edge: first at start (it reconciles what an earlier process left
+ * in flight), then on a timer. Silence is judged one heartbeat TTL after start: an edge that was
+ * down itself heard no heartbeats, however alive the regions were.
+ */
+function leaseSweeperOf(
+  services: EdgeServices,
+  { callbackBase, log }: { callbackBase: string; log: Log },
+): LeaseSweeper {
+  const deps = sweepDeps(services);
+  const judgeSilenceFrom = services.clock() + services.tuning.heartbeatTtlMs;
+  return new LeaseSweeper({
+    sweep: ({ first }) => sweepLeases({ callbackBase, judgeSilenceFrom, atStart: first }, deps),
+    intervalMs: services.tuning.sweepIntervalMs,
+    log,
+  });
 }
 
 function databaseConfigOf(url: string, maxConnections: number | undefined): DatabaseConfig {

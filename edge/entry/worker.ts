@@ -3,7 +3,12 @@ import { z } from "zod";
 import { createNeonDatabase } from "../../db/client/neon.ts";
 import type { Database } from "../../db/client/types.ts";
 import { R2ObjectStore } from "../../storage/r2.ts";
-import { createApp } from "../app.ts";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env.ts";
+import { createEdge } from "../app.ts";
+import type { EdgeServices } from "../deps.ts";
+import { sweepLeases } from "../generations/lease-sweep.ts";
+import { sweepDeps } from "../routes/generation-deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
 import { DurableObjectAccountLimiter } from "../limits/durable-object-limiter.ts";
 import { webhookSigningKeyOf } from "../webhooks/signing.ts";
@@ -20,6 +25,7 @@ type WorkerEnv = Env & {
 };
 
 const WorkerConfig = NodeEdgeEnv.pick({
+  PUBLIC_URL: true,
   REGIONS: true,
   REGION_SIGNING_SECRET: true,
   ASSET_URL_SECRET: true,
@@ -27,7 +33,13 @@ const WorkerConfig = NodeEdgeEnv.pick({
   WEBHOOK_SIGNING_SECRET: true,
   WEBHOOK_SIGNING_SECRET_PREVIOUS: true,
 })
-  .required({ REGIONS: true, REGION_SIGNING_SECRET: true, ASSET_URL_SECRET: true })
+  // PUBLIC_URL: the cron trigger's lease sweep has no request to take the callback base from.
+  .required({
+    PUBLIC_URL: true,
+    REGIONS: true,
+    REGION_SIGNING_SECRET: true,
+    ASSET_URL_SECRET: true,
+  })
   .extend({
     // No default here: every [env.*] section must say which it is (vars are not inherited).
     ENVIRONMENT: NodeEdgeEnv.shape.ENVIRONMENT.unwrap(),
@@ -62,7 +74,12 @@ const requestDb = new Proxy({} as Database, {
 });
 
 let isolate:
-  | { app: ReturnType<typeof createApp>; config: WorkerConfig; webhooks: WebhookDispatcher }
+  | {
+      app: OpenAPIHono<AppEnv>;
+      services: EdgeServices;
+      config: WorkerConfig;
+      webhooks: WebhookDispatcher;
+    }
   | undefined;
 function isolateFor(env: WorkerEnv): NonNullable<typeof isolate> {
   if (isolate) return isolate;
@@ -91,7 +108,7 @@ function isolateFor(env: WorkerEnv): NonNullable<typeof isolate> {
     waitUntil: (work) => scope().background.add(work),
     retries: "external",
   });
-  const app = createApp({
+  const { app, services } = createEdge({
     db: requestDb,
     assets: new R2ObjectStore(env.ASSETS),
     responseCache: caches.default,
@@ -101,8 +118,9 @@ function isolateFor(env: WorkerEnv): NonNullable<typeof isolate> {
     limiter: new DurableObjectAccountLimiter(env.ACCOUNT_LIMITER),
     waitUntil: (work) => scope().background.add(work),
     webhooks,
+    ...(config.PUBLIC_URL && { publicUrl: config.PUBLIC_URL }),
   });
-  return (isolate = { app, config, webhooks });
+  return (isolate = { app, services, config, webhooks });
 }
 
 // The Durable Object class behind ACCOUNT_LIMITER (wrangler.toml).
@@ -127,17 +145,21 @@ export default {
     return streamed.response;
   },
 
-  // Cron trigger (wrangler.toml [triggers]): webhook attempts that are due, from the database.
+  // Cron trigger (wrangler.toml [triggers]): webhook attempts that are due, and the lease sweep
+  // (jobs whose region was lost go elsewhere), from the database.
   async scheduled(_controller, env, ctx) {
-    const { config, webhooks } = isolateFor(env);
+    const { config, services, webhooks } = isolateFor(env);
     const handle = createNeonDatabase({
       url: config.DATABASE_URL,
       webSocketProxy: config.NEON_WS_PROXY,
     });
     const current: RequestScope = { db: handle.db, background: new BackgroundTasks() };
+    // Isolates come and go while the edge stays up: silence is judged at once (judgeSilenceFrom 0).
+    const sweep = () =>
+      sweepLeases({ callbackBase: config.PUBLIC_URL, judgeSilenceFrom: 0 }, sweepDeps(services));
     ctx.waitUntil(
       requestScope
-        .run(current, () => webhooks.deliverDue())
+        .run(current, () => Promise.all([webhooks.deliverDue(), sweep()]))
         .then(() => current.background.drain(BACKGROUND_GRACE_MS))
         .finally(handle.close),
     );

@@ -110,7 +110,10 @@ async function applyToRow(
     case "succeeded": {
       // Priced before the transaction: on PGlite a query outside it would wait for it to end.
       const price = await deps.catalog.gpuPricePerHourMicrousd(event.region);
-      const result = { ...succeededResult(row, event, at, price), ...winner(row, event, at, current) };
+      const result = {
+        ...succeededResult(row, event, at, price),
+        ...winner(row, event, at, current),
+      };
       const changed = await endGeneration(
         (tx) => completeGeneration(tx, row.id, result),
         callbackBase,
@@ -203,9 +206,10 @@ function winner(row: GenerationRow, event: JobEvent, at: Date, current: boolean)
   return {
     jobId: event.job_id,
     region: event.region,
-    ...(row.jobId !== null && row.region !== null && {
-      superseded: endedAttempt(row, at, "superseded"),
-    }),
+    ...(row.jobId !== null &&
+      row.region !== null && {
+        superseded: endedAttempt(row, at, "superseded"),
+      }),
   };
 }
 

@@ -50,61 +50,65 @@ export async function recordBlockedPrompt(
   const now = new Date(deps.clock());
   const matches = policyMatchesOf(verdict);
   let written: { generation: GenerationRow; created: boolean } | undefined;
-  await endGeneration(async (tx) => {
-    written = await insertGeneration(tx, {
-      id,
-      accountId: caller.account.id,
-      projectId: request.project ?? null,
-      apiKeyId: caller.apiKey.id,
-      modelVersionId: input.resolved.version.id,
-      model: input.resolved.model.name,
-      modelVersion: input.resolved.version.version,
-      prompt: request.prompt,
-      negativePrompt: request.negative_prompt ?? null,
-      params: input.params,
-      metadata: request.metadata ?? {},
-      status: "blocked",
-      createdAt: now,
-      completedAt: now,
-      costEstimatedMicrousd: 0,
-      idempotencyKey: input.idempotencyKey ?? null,
-      requestHash: input.idempotencyKey === undefined ? null : input.requestHash,
-      style: request.style ?? null,
-      webhook: request.webhook ?? null,
-      requestId: input.requestId,
-      error: {
-        type: "content_policy_violation",
-        code: PROMPT_BLOCKED,
-        message: blockedMessage(verdict),
+  await endGeneration(
+    async (tx) => {
+      written = await insertGeneration(tx, {
+        id,
+        accountId: caller.account.id,
+        projectId: request.project ?? null,
+        apiKeyId: caller.apiKey.id,
+        modelVersionId: input.resolved.version.id,
+        model: input.resolved.model.name,
+        modelVersion: input.resolved.version.version,
+        prompt: request.prompt,
+        negativePrompt: request.negative_prompt ?? null,
+        params: input.params,
+        metadata: request.metadata ?? {},
+        status: "blocked",
+        createdAt: now,
+        completedAt: now,
+        costEstimatedMicrousd: 0,
+        idempotencyKey: input.idempotencyKey ?? null,
+        requestHash: input.idempotencyKey === undefined ? null : input.requestHash,
+        style: request.style ?? null,
+        webhook: request.webhook ?? null,
+        requestId: input.requestId,
+        error: {
+          type: "content_policy_violation",
+          code: PROMPT_BLOCKED,
+          message: blockedMessage(verdict),
+          categories: verdict.categories,
+          matches,
+        },
+        moderation: {
+          prompt: { action: "block", categories: verdict.categories },
+          prompt_strictness: verdict.strictness,
+        },
+      });
+      const { generation, created } = written;
+      if (!created) return null;
+      await insertModerationEvent(tx, {
+        accountId: caller.account.id,
+        projectId: request.project ?? null,
+        generationId: generation.id,
+        stage: "prompt",
+        action: "block",
         categories: verdict.categories,
-        matches,
-      },
-      moderation: {
-        prompt: { action: "block", categories: verdict.categories },
-        prompt_strictness: verdict.strictness,
-      },
-    });
-    const { generation, created } = written;
-    if (!created) return null;
-    await insertModerationEvent(tx, {
-      accountId: caller.account.id,
-      projectId: request.project ?? null,
-      generationId: generation.id,
-      stage: "prompt",
-      action: "block",
-      categories: verdict.categories,
-      scores: severityByCategory(verdict),
-      matched: verdict.found.map(({ category, term, level, start, end, text }) => ({
-        category,
-        term,
-        level,
-        start,
-        end,
-        text,
-      })),
-    });
-    return generation;
-  }, input.callbackBase, deps);
+        scores: severityByCategory(verdict),
+        matched: verdict.found.map(({ category, term, level, start, end, text }) => ({
+          category,
+          term,
+          level,
+          start,
+          end,
+          text,
+        })),
+      });
+      return generation;
+    },
+    input.callbackBase,
+    deps,
+  );
   const { generation: row, created } = written!;
   if (!created) return { row, created, headers };
   deps.log({

@@ -43,8 +43,7 @@ export async function handOverFollowers(
     const promoted = await promoteFollower(deps.db, next);
     if (promoted) {
       await moveFollowers(deps.db, canceled.id, promoted.id);
-      const from =
-        canceled.region === null ? null : (deps.directory.get(canceled.region) ?? null);
+      const from = canceled.region === null ? null : (deps.directory.get(canceled.region) ?? null);
       await dispatchAgain(promoted, { from }, callbackBase, deps);
       return;
     }

@@ -1,8 +1,4 @@
-import type {
-  AttemptEndReason,
-  GenerationAttempt,
-  GenerationStatus,
-} from "../../contracts/api.ts";
+import type { AttemptEndReason, GenerationAttempt, GenerationStatus } from "../../contracts/api.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 
 // Leases: every job the edge hands to a region has a deadline (`lease_expires_at`), renewed while

@@ -14,11 +14,7 @@ export const chargeOf = (row: GenerationRow): number =>
  * reservation, or one already closed, so repeating it is safe. The account's limiter is told after
  * the commit (edge/generations/transitions.ts).
  */
-export async function closeSpend(
-  tx: Database,
-  row: GenerationRow,
-  at: Date,
-): Promise<void> {
+export async function closeSpend(tx: Database, row: GenerationRow, at: Date): Promise<void> {
   if (!TERMINAL_STATUSES.has(row.status)) return;
   await closeReservation(tx, row, {
     kind: row.status === "succeeded" ? "settle" : "refund",

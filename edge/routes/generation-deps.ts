@@ -1,5 +1,6 @@
 import type { EdgeServices } from "../deps.ts";
 import type { GenerationFlowDeps } from "../generations/generation-flow-deps.ts";
+import type { SweepDeps } from "../generations/lease-sweep.ts";
 
 /** What the routes that create, dispatch, cancel or finish generations share, built once per app. */
 export function generationDeps(s: EdgeServices): GenerationFlowDeps {
@@ -19,4 +20,9 @@ export function generationDeps(s: EdgeServices): GenerationFlowDeps {
     leases: s.tuning,
     maxDispatchAttempts: s.tuning.maxDispatchAttempts,
   };
+}
+
+/** What the lease sweep needs: the generation flow, and when a silent region counts as gone. */
+export function sweepDeps(s: EdgeServices): SweepDeps {
+  return { ...generationDeps(s), heartbeatTtlMs: s.tuning.heartbeatTtlMs };
 }

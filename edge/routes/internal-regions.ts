@@ -1,11 +1,13 @@
 import { Hono } from "hono";
 import { Heartbeat, JobEvent } from "../../contracts/region-protocol.ts";
+import { recordNodeHeartbeat } from "../../db/queries/generation-leases.ts";
 import { recordRegionHeartbeat } from "../../db/queries/regions.ts";
 import type { RegionStatus as StoredRegionStatus } from "../../db/schema/regions.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
 import { invalidRequest, notFound } from "../errors/index.ts";
 import { applyJobEvent } from "../generations/apply-job-event.ts";
+import { applyHeldJobs } from "../generations/held-jobs.ts";
 import { regionSignature } from "../middleware/region-signature/index.ts";
 import { ReplayGuard } from "../../contracts/replay-guard.ts";
 import type { RegionHealth } from "../routing/region-directory.ts";
@@ -20,8 +22,9 @@ const STORED_STATUS: Record<RegionHealth, StoredRegionStatus> = {
   unknown: "down",
 };
 
-// Heartbeats arrive every ~2 s per node; the table only needs them often enough for other
-// isolates (which re-read it every few seconds) to see a region as alive.
+// Heartbeats arrive every ~2 s per node; the tables only need them often enough for other
+// isolates (which re-read them every few seconds) to see a region as alive, and for the lease
+// sweep to see that a node holding jobs still is (heartbeatTtlMs is several times this).
 const PERSIST_EVERY_MS = 5_000;
 
 /** Region -> edge: POST /internal/regions/:region/events and /heartbeat, HMAC-signed. */
@@ -60,15 +63,22 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
   });
 
   app.post("/:region/heartbeat", regionSignature({ ...signed, schema: Heartbeat }), async (c) => {
-    const heartbeat = c.var.body;
+    // The job list renews leases (below); routing and the regions table need only the rest.
+    const { holds, ...heartbeat } = c.var.body;
     const region = knownRegion(c.req.param("region"), heartbeat.region);
     const now = s.clock();
     s.directory.observeHeartbeat(heartbeat, now);
     const status = STORED_STATUS[s.directory.health(region) ?? "unknown"];
-    const last = persisted.get(region);
+    const node = { region, nodeId: heartbeat.node_id, at: new Date(now) };
+    const last = persisted.get(`${region}/${heartbeat.node_id}`);
     if (!last || last.status !== status || now - last.at >= PERSIST_EVERY_MS) {
-      persisted.set(region, { at: now, status });
-      s.waitUntil(recordRegionHeartbeat(s.db, region, { heartbeat, status, at: new Date(now) }));
+      persisted.set(`${region}/${heartbeat.node_id}`, { at: now, status });
+      s.waitUntil(recordRegionHeartbeat(s.db, region, { heartbeat, status, at: node.at }));
+      s.waitUntil(recordNodeHeartbeat(s.db, { ...node, scope: holds?.scope ?? null }));
+    }
+    if (holds) {
+      const report = { region, nodeId: heartbeat.node_id, holds, receivedAt: now };
+      s.waitUntil(applyHeldJobs(report, baseUrl(c, s), applyDeps));
     }
     return c.json({ ok: true, status });
   });

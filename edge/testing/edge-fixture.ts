@@ -6,7 +6,9 @@ import type { RegionConfig } from "../../contracts/region-protocol.ts";
 import { ErrorBody } from "../../contracts/errors.ts";
 import { createTestDatabase } from "../../db/testing.ts";
 import { FsObjectStore } from "../../storage/fs.ts";
-import { createApp } from "../app.ts";
+import { createEdge } from "../app.ts";
+import { sweepLeases, type SweepOptions } from "../generations/lease-sweep.ts";
+import { sweepDeps } from "../routes/generation-deps.ts";
 import type { EdgeDeps } from "../deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
 import { ROOMY_TEST_PLAN, seedAccount, seedModel, seedRegions, seedRoomyPlan } from "./seed.ts";
@@ -37,7 +39,7 @@ export async function createEdgeFixture(opts: EdgeFixtureOptions) {
   const assets = new FsObjectStore(assetsDir);
   const tasks = new BackgroundTasks();
   const logs: Record<string, unknown>[] = [];
-  const app = createApp({
+  const { app, services } = createEdge({
     environment: "development",
     secrets: TEST_SECRETS,
     log: (entry) => logs.push(entry),
@@ -68,12 +70,19 @@ export async function createEdgeFixture(opts: EdgeFixtureOptions) {
 
   return {
     app,
+    services,
     db,
     assets,
     tasks,
     logs,
     owner,
     call,
+    /** One pass of the lease sweep, as the Node entry's timer or the Worker's cron runs it. */
+    sweep: (opts: Partial<SweepOptions> = {}) =>
+      sweepLeases(
+        { callbackBase: "http://localhost", judgeSilenceFrom: 0, ...opts },
+        sweepDeps(services),
+      ),
     async close() {
       await tasks.drain(5_000);
       await handle.close();

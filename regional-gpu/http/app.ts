@@ -122,7 +122,8 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
     const text = await c.req.text();
     // An empty body (an older edge) is a client's cancel.
     const body = JobCancelRequest.safeParse(text === "" ? {} : safeJson(text));
-    if (!body.success) throw new InvalidRequestError("invalid_cancel", "body is not a JobCancelRequest");
+    if (!body.success)
+      throw new InvalidRequestError("invalid_cancel", "body is not a JobCancelRequest");
     const { reason } = body.data;
     const state = await deps.intake.cancel(jobId);
     deps.metrics?.jobCanceled(reason, state);

@@ -29,7 +29,11 @@ describe("the jobs a node's heartbeat renews", () => {
       await queue.add({ job: j, batchKey: batchKeyOf(j), enqueuedAt: Date.now() });
     }
     await queue.take(1);
-    expect(await queue.heldJobs(10)).toEqual({ scope: "node", jobs: ["a", "b", "c"], complete: true });
+    expect(await queue.heldJobs(10)).toEqual({
+      scope: "node",
+      jobs: ["a", "b", "c"],
+      complete: true,
+    });
     // `a` finished: it leaves the queue, but its event has not reached the edge yet.
     await queue.finish(["a"]);
     expect(heldJobsOf(await queue.heldJobs(10), ["a"])).toEqual({

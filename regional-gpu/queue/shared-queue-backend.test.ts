@@ -421,7 +421,11 @@ describe.skipIf(!installed)("SharedQueueBackend (real redis-server)", () => {
   it("lists the region's jobs for the edge's leases, the same from every node, until acknowledged", async () => {
     const a = await node("a");
     const b = await node("b");
-    for (const [id, lane] of [["w1", "fast"], ["w2", "relax"], ["w3", "standard"]] as const) {
+    for (const [id, lane] of [
+      ["w1", "fast"],
+      ["w2", "relax"],
+      ["w3", "standard"],
+    ] as const) {
       await a.backend.add(entry(`gen_${id}`, lane));
     }
     const held = { scope: "region", complete: true };

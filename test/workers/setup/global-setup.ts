@@ -89,6 +89,7 @@ async function startAll(
   return {
     ...secrets,
     ENVIRONMENT: "development",
+    PUBLIC_URL: "https://edge.test",
     DATABASE_URL: gateway.neon.url,
     NEON_WS_PROXY: gateway.neon.webSocketProxy,
     REGIONS: JSON.stringify(regions),
