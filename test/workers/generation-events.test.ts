@@ -41,6 +41,7 @@ describe("Worker entry: GET /v1/generations/:id/events", () => {
       candidates: [
         { region: "eu-west", outcome: "busy" },
         { region: "us-east", outcome: "accepted" },
+        { region: "ap-south", outcome: "not_tried" },
       ],
     });
 

@@ -10,7 +10,7 @@ describe("Worker entry: GET /healthz", () => {
     expect(res.headers.get("x-request-id")).toMatch(/^req_/);
     const body = (await res.json()) as { ok: boolean; environment: string; regions: unknown[] };
     expect(body).toMatchObject({ ok: true, environment: "development" });
-    expect(body.regions).toHaveLength(2);
+    expect(body.regions).toHaveLength(3);
   });
 
   it("answers unknown routes with the 404 envelope", async () => {

@@ -47,6 +47,8 @@ export interface StandInView {
   jobs: RegionJob[];
   objectFetches: string[];
   unsigned: number;
+  /** Job ids the edge told it to drop. */
+  cancels: string[];
 }
 
 /** What a region stand-in (a real server in Node) has seen so far. */

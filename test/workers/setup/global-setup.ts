@@ -64,9 +64,13 @@ async function startAll(
     await startRegionStandIn({ name: "eu-west", lat: 53.3, lon: -6.3, secret, mode: busy }),
   );
   const usEast = open(await startRegionStandIn({ name: "us-east", lat: 39.0, lon: -77.5, secret }));
+  // Far from every test client, and it never heartbeats: the lease sweep's "region went down".
+  const apSouth = open(
+    await startRegionStandIn({ name: "ap-south", lat: 19.1, lon: 72.9, secret }),
+  );
   const origin = originObject("origin-region");
   usEast.objects.set(origin.key, origin);
-  const regions = [euWest.config, usEast.config];
+  const regions = [euWest.config, usEast.config, apSouth.config];
 
   // Not db/testing.ts's createTestDatabase: it uses import.meta.resolve, which Vitest's module
   // runner (global setup) does not support.
@@ -82,6 +86,7 @@ async function startAll(
       new Map([
         ["eu-west", euWest],
         ["us-east", usEast],
+        ["ap-south", apSouth],
       ]),
     ),
   );

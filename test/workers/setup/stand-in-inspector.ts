@@ -17,9 +17,9 @@ export async function startStandInInspector(
     const name = /^\/regions\/([a-z0-9-]+)$/.exec(req.url ?? "")?.[1];
     const standIn = name === undefined ? undefined : standIns.get(name);
     if (req.method !== "GET" || !standIn) return void res.writeHead(404).end();
-    const { jobs, objectFetches, unsigned } = standIn;
+    const { jobs, objectFetches, unsigned, cancels } = standIn;
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ jobs, objectFetches, unsigned }));
+    res.end(JSON.stringify({ jobs, objectFetches, unsigned, cancels }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
