@@ -68,6 +68,10 @@ await writeStackFile(config.dataDir, {
   edge_url: edge.url,
   admin_url: admin.url,
   admin_token: admin.token,
-  regions: regions.map((r) => ({ name: r.config.name, endpoint: r.config.endpoint })),
+  regions: regions.map((r, i) => ({
+    name: r.config.name,
+    endpoint: r.config.endpoint,
+    pid: regionProcesses[i]!.child.pid,
+  })),
 });
 printWelcome({ edgeUrl: edge.url, apiKey: dev.key, accountId: dev.account_id, regions });

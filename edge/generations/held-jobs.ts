@@ -11,7 +11,8 @@ export interface HeldJobsReport {
   region: string;
   nodeId: string;
   holds: HeldJobs;
-  /** Edge clock. */
+  /** When the node took the list (its `at`, region clock) and when it arrived (edge clock). */
+  sentAt: number;
   receivedAt: number;
 }
 
@@ -28,11 +29,15 @@ export async function applyHeldJobs(
     maxMs: t.leaseMaxMs,
   });
   if (!holds.complete) return { renewed, forgotten: 0 };
+  // The list is as old as the node's snapshot, however long it took to arrive (a loaded edge may
+  // take seconds to read it): only jobs dispatched a grace before then can be missing from it. The
+  // grace also covers the node's clock running ahead of the edge's.
+  const takenAt = Number.isFinite(report.sentAt) ? Math.min(report.sentAt, receivedAt) : receivedAt;
   const forgotten = await findForgottenJobs(deps.db, {
     region,
     nodeId,
     held: holds,
-    dispatchedBefore: new Date(receivedAt - t.leaseGraceMs),
+    dispatchedBefore: new Date(takenAt - t.leaseGraceMs),
   });
   for (const row of forgotten) await loseAttempt(row, "job_forgotten", callbackBase, deps);
   return { renewed, forgotten: forgotten.length };

@@ -175,6 +175,21 @@ describe("heartbeats renew leases and reveal forgotten jobs", () => {
     expect(moved.attempts).toMatchObject([{ reason: "job_forgotten" }]);
   });
 
+  it("judges a list by when the node took it, not by when a busy edge got to read it", async () => {
+    const { id } = await submit();
+    const routedAt = (await row(id)).routedAt!.getTime();
+    advance(f.services.tuning.leaseGraceMs + 5_000);
+    // Taken before the job reached the node, arriving late: it proves nothing about the job.
+    const stale = {
+      ...idleHeartbeat("eu-west", WARM),
+      at: new Date(routedAt - 1_000).toISOString(),
+      holds: { scope: "region" as const, jobs: [], complete: true },
+    };
+    expect((await deliverHeartbeat(f.app, SECRET, stale)).status).toBe(200);
+    await f.tasks.drain(5_000);
+    expect(await row(id)).toMatchObject({ region: "eu-west", jobId: id });
+  });
+
   it("a node's list speaks only for the jobs that node holds", async () => {
     eu.mode = { kind: "accept", estimatedWaitMs: 1_000 };
     const { id } = await submit();

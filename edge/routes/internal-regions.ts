@@ -77,7 +77,8 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
       s.waitUntil(recordNodeHeartbeat(s.db, { ...node, scope: holds?.scope ?? null }));
     }
     if (holds) {
-      const report = { region, nodeId: heartbeat.node_id, holds, receivedAt: now };
+      const sentAt = Date.parse(heartbeat.at);
+      const report = { region, nodeId: heartbeat.node_id, holds, sentAt, receivedAt: now };
       s.waitUntil(applyHeldJobs(report, baseUrl(c, s), applyDeps));
     }
     return c.json({ ok: true, status });

@@ -9,7 +9,10 @@ export const StackFile = z.object({
   edge_url: z.string(),
   admin_url: z.string(),
   admin_token: z.string(),
-  regions: z.array(z.object({ name: z.string(), endpoint: z.string() })),
+  /** Each region's process id: `kill -9` one to see its jobs redispatched (docs/operations.md). */
+  regions: z.array(
+    z.object({ name: z.string(), endpoint: z.string(), pid: z.number().int().optional() }),
+  ),
 });
 export type StackFile = z.infer<typeof StackFile>;
 

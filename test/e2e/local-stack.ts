@@ -19,8 +19,12 @@ export interface RunningStack {
   admin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-export async function startLocalStack(env: Record<string, string> = {}): Promise<RunningStack> {
-  const dataDir = await mkdtemp(join(tmpdir(), "genart-stack-"));
+/** `dataDir`: an earlier stack's folder, to start it again (its database, keys and outputs). */
+export async function startLocalStack(
+  env: Record<string, string> = {},
+  dataDir?: string,
+): Promise<RunningStack> {
+  dataDir ??= await mkdtemp(join(tmpdir(), "genart-stack-"));
   const baseEnv = {
     ...process.env,
     DATA_DIR: dataDir,
