@@ -110,6 +110,8 @@ describe("a running node's metrics, heartbeats and logs", () => {
       for (const j of burst) answers.push(await submit(j));
       expect(answers.map((a) => a.queue_position)).toEqual([0, 1, 0]);
       for (const a of answers) expect(a.estimated_wait_ms).toBeGreaterThan(0);
+      // This node's own queue holds them: the edge's leases follow its heartbeats.
+      for (const a of answers) expect(a.holder).toBe("node-a");
 
       const beat = await edge.waitFor(
         () =>
@@ -123,6 +125,9 @@ describe("a running node's metrics, heartbeats and logs", () => {
         backlog_per_instance: 3,
       });
       expect(beat.oldest_job_age_ms).toBeGreaterThanOrEqual(0);
+      // The heartbeat renews the edge's leases on exactly the jobs the node still answers for.
+      expect(beat.holds).toMatchObject({ scope: "node", complete: true });
+      expect([...beat.holds!.jobs].sort()).toEqual([blocker, ...burst].map((j) => j.job_id).sort());
       expect(beat.estimated_wait_ms!.relax).toBeGreaterThanOrEqual(beat.estimated_wait_ms!.fast);
       expect(beat.service_ms_per_image).toBeGreaterThan(0);
 
@@ -131,6 +136,12 @@ describe("a running node's metrics, heartbeats and logs", () => {
         expect(terminal(j.job_id)).toMatchObject({ type: "succeeded", timings: { batch_size: 3 } });
       }
 
+      // The edge gave up on one (its lease expired): counted by reason and by what the node found.
+      const cancel = await signedFetch(region.url, SECRET, REGION_PATHS.jobCancel(first.job_id), {
+        body: JSON.stringify({ reason: "lease_expired" }),
+      });
+      expect(cancel.status).toBe(200);
+
       const res = await fetch(`${region.url}/metrics`);
       expect(res.status).toBe(200);
       const samples = parsePrometheusText(await res.text());
@@ -138,6 +149,9 @@ describe("a running node's metrics, heartbeats and logs", () => {
       const value = (name: string, more: Record<string, string> = {}) =>
         sampleValue(samples, name, { ...labels, ...more });
       expect(value("genart_images_total", { model: model.ref })).toBe(5);
+      expect(
+        value("genart_job_cancels_total", { reason: "lease_expired", state: "finished" }),
+      ).toBe(1);
       expect(value("genart_batch_size_count", { model: model.ref })).toBe(3);
       expect(value("genart_batch_size_sum", { model: model.ref })).toBe(5);
       expect(value("genart_intake_requests_total", { outcome: "accepted" })).toBe(5);
