@@ -79,6 +79,20 @@ export async function closeReservation(
   return entry ? { entry, reservedMicrousd: reserve.amountMicrousd } : null;
 }
 
+/** The settle or refund of the reservation row in scope: for `notExists`, an open hold. */
+function closingOf(db: Database) {
+  const closing = alias(usageLedger, "closing");
+  return db
+    .select({ one: sql`1` })
+    .from(closing)
+    .where(
+      and(
+        eq(closing.generationId, usageLedger.generationId),
+        inArray(closing.kind, [...CLOSING_KINDS]),
+      ),
+    );
+}
+
 export interface SpendSnapshot {
   /** Sum of the account's ledger rows since `since`: charges plus the holds still open. */
   spentMicrousd: number;
@@ -99,7 +113,6 @@ export async function readSpendSnapshot(
   { since, openSince }: { since: Date; openSince: Date },
 ): Promise<SpendSnapshot> {
   const spentSince = sql<string>`(select coalesce(sum(t.amount_microusd), 0) from ${usageLedger} as t where t.account_id = ${accountId} and t.created_at >= ${since.toISOString()}::timestamptz)`;
-  const closing = alias(usageLedger, "closing");
   const rows = await db
     .select({
       generationId: usageLedger.generationId,
@@ -114,17 +127,7 @@ export async function readSpendSnapshot(
         eq(usageLedger.kind, "reserve"),
         gte(usageLedger.createdAt, openSince),
         inArray(generations.status, ["queued", "running"]),
-        notExists(
-          db
-            .select({ one: sql`1` })
-            .from(closing)
-            .where(
-              and(
-                eq(closing.generationId, usageLedger.generationId),
-                inArray(closing.kind, [...CLOSING_KINDS]),
-              ),
-            ),
-        ),
+        notExists(closingOf(db)),
       ),
     );
   const open = rows.map(({ generationId, reservedMicrousd }) => ({
@@ -156,7 +159,6 @@ export async function endedWithOpenReservation(
   db: Database,
   limit: number,
 ): Promise<GenerationRow[]> {
-  const closing = alias(usageLedger, "closing");
   const rows = await db
     .select({ generation: generations })
     .from(usageLedger)
@@ -165,17 +167,7 @@ export async function endedWithOpenReservation(
       and(
         eq(usageLedger.kind, "reserve"),
         sql`${generations.status} not in ('queued', 'running')`,
-        notExists(
-          db
-            .select({ one: sql`1` })
-            .from(closing)
-            .where(
-              and(
-                eq(closing.generationId, usageLedger.generationId),
-                inArray(closing.kind, [...CLOSING_KINDS]),
-              ),
-            ),
-        ),
+        notExists(closingOf(db)),
       ),
     )
     .limit(limit);

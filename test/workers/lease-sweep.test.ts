@@ -5,9 +5,10 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { REGION_PATHS, type Heartbeat } from "../../contracts/region-protocol.ts";
+import { REGION_PATHS } from "../../contracts/region-protocol.ts";
 import { signRequest } from "../../contracts/signing.ts";
 import worker from "../../edge/entry/worker.ts";
+import { idleHeartbeat } from "../../edge/testing/heartbeats.ts";
 import { bearer, edge, generationOf, jobFor, standIn } from "./helpers.ts";
 
 // The Worker's cron trigger runs the lease sweep: a job whose region went silent (ap-south never
@@ -16,20 +17,7 @@ import { bearer, edge, generationOf, jobFor, standIn } from "./helpers.ts";
 const MUMBAI = { latitude: "19.08", longitude: "72.88" };
 
 async function heartbeat(region: string): Promise<void> {
-  const beat: Heartbeat = {
-    region,
-    node_id: `${region}-node-1`,
-    at: new Date().toISOString(),
-    ready: true,
-    draining: false,
-    queue_depth: { fast: 0, standard: 0, relax: 0 },
-    in_flight: 0,
-    capacity: 4,
-    throughput_per_s: 1,
-    warm_models: [],
-    failure_rate: 0,
-    execution_provider: "cpu",
-  };
+  const beat = idleHeartbeat(region, []);
   const path = REGION_PATHS.heartbeat(region);
   const body = JSON.stringify(beat);
   const headers = await signRequest(env.REGION_SIGNING_SECRET, { method: "POST", path, body });
