@@ -1,8 +1,8 @@
 import { once } from "node:events";
-import { connect } from "node:net";
+import { createServer, type AddressInfo, type Server } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { createWebSocketStream, WebSocketServer } from "ws";
+import { PgliteWireSession } from "./wire-session.ts";
 
 export type WireGateway = {
   /** For node-postgres: `createDatabase(gateway.postgresUrl)`. */
@@ -12,50 +12,71 @@ export type WireGateway = {
   close(): Promise<void>;
 };
 
+export interface WireGatewayOptions {
+  /** Concurrent client connections, TCP and WebSocket together (default 16). */
+  maxConnections?: number;
+  /**
+   * How long one client may keep the others waiting while it holds the session mid-query or in an
+   * open transaction without sending anything (default 30 s); it is then disconnected.
+   */
+  holdTimeoutMs?: number;
+  /** Fixed ports (default 0: any free port). */
+  port?: number;
+  webSocketPort?: number;
+}
+
 /**
- * Serves one PGlite over the Postgres wire protocol (TCP) and over a WebSocket-to-TCP bridge that
- * speaks like Neon's proxy, so the node-postgres and Neon drivers can run against the embedded
- * database on one machine. Loopback only. While it serves, use the PGlite only through it: a
- * wire client's open transaction is not isolated from direct in-process queries.
+ * Serves one PGlite over the Postgres wire protocol (TCP) and over a WebSocket-to-Postgres bridge
+ * that speaks like Neon's proxy, so the node-postgres and Neon drivers can run against the embedded
+ * database on one machine. Loopback only. Clients take turns on PGlite's single session, one unit
+ * of work or transaction at a time (wire-session.ts). While it serves, use the PGlite only through
+ * it: in-process queries are not kept out of a wire client's open transaction.
  */
 export async function startWireGateway(
   pglite: PGlite,
-  { maxConnections = 16 }: { maxConnections?: number } = {},
+  opts: WireGatewayOptions = {},
 ): Promise<WireGateway> {
-  const wire = new PGLiteSocketServer({ db: pglite, host: "127.0.0.1", port: 0, maxConnections });
-  await wire.start();
-  const wirePort = Number(wire.getServerConn().split(":").at(-1));
-
-  const bridge = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-  // The Neon driver names its target in the path (/v1?address=host:port); this bridge only ever
-  // forwards to the local wire server, whatever it asks for.
-  bridge.on("connection", (socket) => {
-    const upstream = connect(wirePort, "127.0.0.1");
-    const downstream = createWebSocketStream(socket);
-    const closeBoth = () => {
-      upstream.destroy();
-      downstream.destroy();
-    };
-    upstream.on("error", closeBoth).on("close", closeBoth);
-    downstream.on("error", closeBoth).on("close", closeBoth);
-    downstream.pipe(upstream).pipe(downstream);
+  const session = new PgliteWireSession(pglite, {
+    maxConnections: opts.maxConnections ?? 16,
+    holdTimeoutMs: opts.holdTimeoutMs ?? 30_000,
   });
+  await pglite.waitReady;
+
+  const wire = createServer((socket) => {
+    socket.setNoDelay(true);
+    session.attach(socket);
+  });
+  wire.listen(opts.port ?? 0, "127.0.0.1");
+  await once(wire, "listening");
+  const wirePort = (wire.address() as AddressInfo).port;
+
+  // The Neon driver names its target in the path (/v1?address=host:port); this bridge only ever
+  // serves the local PGlite, whatever it asks for.
+  const bridge = new WebSocketServer({ host: "127.0.0.1", port: opts.webSocketPort ?? 0 });
+  bridge.on("connection", (socket) => session.attach(createWebSocketStream(socket)));
   await once(bridge, "listening");
-  const address = bridge.address();
-  if (address === null || typeof address !== "object")
-    throw new Error("WebSocket bridge did not bind a TCP port");
-  const bridgePort = address.port;
+  const bridgePort = (bridge.address() as AddressInfo).port;
 
   const url = `postgresql://postgres:postgres@127.0.0.1:${wirePort}/postgres`;
   return {
     postgresUrl: url,
     neon: { url, webSocketProxy: `127.0.0.1:${bridgePort}/v1` },
     async close() {
+      const closed = Promise.all([
+        closeServer(wire),
+        new Promise<void>((resolve, reject) =>
+          bridge.close((error) => (error ? reject(error) : resolve())),
+        ),
+      ]);
+      // Ends every connection and waits until none is running a query on the PGlite.
+      await session.close();
       for (const client of bridge.clients) client.terminate();
-      await new Promise<void>((resolve, reject) =>
-        bridge.close((error) => (error ? reject(error) : resolve())),
-      );
-      await wire.stop();
+      await closed;
     },
   };
 }
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
