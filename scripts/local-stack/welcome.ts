@@ -2,6 +2,8 @@ import type { LocalRegion } from "./stack-config.ts";
 
 export function printWelcome(opts: {
   edgeUrl: string;
+  /** What serves the edge: "Node", "wrangler dev (workerd)". */
+  runtime: string;
   apiKey: string;
   accountId: string;
   regions: LocalRegion[];
@@ -10,6 +12,8 @@ export function printWelcome(opts: {
   const lines = [
     "",
     `genart-edge local stack is up: ${edgeUrl}`,
+    "",
+    `  edge:  ${opts.runtime}`,
     "",
     "  regions:",
     ...opts.regions.map(
@@ -35,13 +39,31 @@ export function printWelcome(opts: {
 }
 
 const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+type Level = (typeof LEVELS)[number];
+
+/** Whether an entry of `entryLevel` (default info) is shown at the stack's LOG_LEVEL `min`. */
+const shown = (entryLevel: unknown, min: Level) =>
+  LEVELS.indexOf((entryLevel as Level | undefined) ?? "info") >= LEVELS.indexOf(min);
 
 /** The edge's JSON log lines at or above the stack's LOG_LEVEL (default warn: a quiet console). */
-export function stackLog(level: (typeof LEVELS)[number]): (entry: Record<string, unknown>) => void {
-  const min = LEVELS.indexOf(level);
+export function stackLog(level: Level): (entry: Record<string, unknown>) => void {
   return (entry) => {
-    const at = LEVELS.indexOf((entry.level as (typeof LEVELS)[number]) ?? "info");
-    if (at >= min)
+    if (shown(entry.level, level))
       console.log(JSON.stringify({ time: new Date().toISOString(), service: "edge", ...entry }));
+  };
+}
+
+/**
+ * The same rule for the Worker's log lines as `wrangler dev` prints them: JSON lines with a
+ * `level` below LOG_LEVEL are dropped; anything else (wrangler's own messages) is kept.
+ */
+export function workerLogFilter(level: Level): (line: string) => boolean {
+  return (line) => {
+    if (!line.startsWith("{")) return line.trim() !== "";
+    try {
+      return shown((JSON.parse(line) as { level?: unknown }).level, level);
+    } catch {
+      return true;
+    }
   };
 }
