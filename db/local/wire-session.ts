@@ -108,7 +108,8 @@ export class PgliteWireSession {
 
 class WireClient {
   private readonly reader = new FrontendMessageReader();
-  private readonly pending: FrontendMessage[] = [];
+  /** Messages PGlite runs: the startup packet and typed messages. */
+  private readonly pending: Array<Extract<FrontendMessage, { bytes: Uint8Array }>> = [];
   private holding = false;
   private pumping: Promise<void> | null = null;
   private closed = false;
