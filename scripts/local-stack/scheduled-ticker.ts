@@ -30,7 +30,8 @@ export class ScheduledTicker {
     if (this.running) return;
     this.running = true;
     try {
-      const res = await fetch(this.url, { signal: AbortSignal.timeout(this.intervalMs) });
+      // A Worker's scheduled handler may run for a while (waitUntil work included).
+      const res = await fetch(this.url, { signal: AbortSignal.timeout(5 * 60_000) });
       await res.body?.cancel();
       if (!res.ok) this.warn(`scheduled trigger: ${this.url} answered ${res.status}`);
     } catch (error) {

@@ -4,9 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// Boots the real `npm start` stack (node scripts/start.ts) in a temporary data folder on free ports.
+// Boots the real local stack in a temporary data folder on free ports, with the edge of choice:
+// `npm start` (node scripts/start.ts: the Node edge) or `npm run dev:worker`
+// (node scripts/dev-worker.ts: the Worker under wrangler dev).
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export type LocalEdgeKind = "node" | "worker";
+
+const ENTRY: Record<LocalEdgeKind, string> = {
+  node: "scripts/start.ts",
+  worker: "scripts/dev-worker.ts",
+};
 
 export interface RunningStack {
   edgeUrl: string;
@@ -14,17 +23,31 @@ export interface RunningStack {
   devKey: string;
   child: ChildProcess;
   output: () => string;
+  /** The `curl` the welcome prints, as one shell command line. */
+  welcomeCurl: () => string;
   /** Ctrl-C, as a user would; resolves with the exit code. */
   stop(): Promise<number | null>;
-  admin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  admin(args: string[]): Promise<Exited>;
+  /** A script of the repository run with this stack's environment (`node <script> ...args`). */
+  run(script: string, args: string[], env?: Record<string, string>): Promise<Exited>;
 }
 
-/** `dataDir`: an earlier stack's folder, to start it again (its database, keys and outputs). */
-export async function startLocalStack(
+export interface Exited {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The stack's process, started and not waited for. `dataDir`: an earlier stack's folder, to start
+ * it again (its database, keys and outputs).
+ */
+export async function launchLocalStack(
+  edge: LocalEdgeKind,
   env: Record<string, string> = {},
   dataDir?: string,
-): Promise<RunningStack> {
-  dataDir ??= await mkdtemp(join(tmpdir(), "genart-stack-"));
+) {
+  dataDir ??= await mkdtemp(join(tmpdir(), `genart-stack-${edge}-`));
   const baseEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -34,15 +57,32 @@ export async function startLocalStack(
     ORT_EP: "cpu",
     ...env,
   };
-  const child = spawn(process.execPath, ["scripts/start.ts"], { cwd: ROOT, env: baseEnv });
+  const child = spawn(process.execPath, [ENTRY[edge]], { cwd: ROOT, env: baseEnv });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const stop = () =>
+    new Promise<number | null>((done) => {
+      if (child.exitCode !== null) return done(child.exitCode);
+      child.once("exit", (code) => done(code));
+      child.kill("SIGINT");
+    });
+  return { dataDir, baseEnv, child, output: () => out, stop };
+}
+
+/** Starts the stack and waits for its welcome; the edge is Node's unless `edge` says otherwise. */
+export async function startLocalStack(
+  env: Record<string, string> = {},
+  dataDir?: string,
+  edge: LocalEdgeKind = "node",
+): Promise<RunningStack> {
+  const launched = await launchLocalStack(edge, env, dataDir);
+  const { baseEnv, child, output, stop } = launched;
   const { edgeUrl, devKey } = await new Promise<{ edgeUrl: string; devKey: string }>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`stack did not come up:\n${out}`)), 120_000);
+    const timer = setTimeout(() => fail(new Error(`stack did not come up:\n${output()}`)), 170_000);
     const check = () => {
-      const url = /local stack is up: (http:\/\/\S+)/.exec(out)?.[1];
-      const key = /\b(gk_test_[0-9A-Za-z]{32})\b/.exec(out)?.[1];
+      const url = /local stack is up: (http:\/\/\S+)/.exec(output())?.[1];
+      const key = /\b(gk_test_[0-9A-Za-z]{32})\b/.exec(output())?.[1];
       if (url && key) {
         clearTimeout(timer);
         ok({ edgeUrl: url, devKey: key });
@@ -51,25 +91,37 @@ export async function startLocalStack(
     child.stdout.on("data", check);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      fail(new Error(`stack exited (${code}) before it was up:\n${out}`));
+      fail(new Error(`stack exited (${code}) before it was up:\n${output()}`));
     });
   });
-  const stop = () =>
-    new Promise<number | null>((done) => {
-      if (child.exitCode !== null) return done(child.exitCode);
-      child.once("exit", (code) => done(code));
-      child.kill("SIGINT");
-    });
-  const admin = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      const p = spawn(process.execPath, ["scripts/admin.ts", ...args], { cwd: ROOT, env: baseEnv });
+  const run = (script: string, args: string[], extra: Record<string, string> = {}) =>
+    new Promise<Exited>((done) => {
+      const p = spawn(process.execPath, [script, ...args], {
+        cwd: ROOT,
+        env: { ...baseEnv, ...extra },
+      });
       let stdout = "";
       let stderr = "";
       p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       p.once("exit", (code) => done({ code, stdout, stderr }));
     });
-  return { edgeUrl, dataDir, devKey, child, output: () => out, stop, admin };
+  const welcomeCurl = () => {
+    const block = /try it:\n((?: {4}.*\n)+)/.exec(output())?.[1];
+    if (!block) throw new Error(`no curl in the welcome:\n${output()}`);
+    return block.replace(/\\\n\s*/g, " ").trim();
+  };
+  return {
+    edgeUrl,
+    dataDir: launched.dataDir,
+    devKey,
+    child,
+    output,
+    welcomeCurl,
+    stop,
+    admin: (args) => run("scripts/admin.ts", args),
+    run,
+  };
 }
 
 export const removeDataDir = (dir: string) => rm(dir, { recursive: true, force: true });
