@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CI check of the edge's deployable environments: `wrangler deploy --dry-run` for staging and
-# production. Each goes through scripts/region-map.ts with the environment's region map fixture (the
-# JSON its Terraform test proves equal to the `region_map` output), so the bindings, the vars and the
-# Terraform -> REGIONS hand-off are all exercised, offline and without credentials.
+# production, and `wrangler versions upload --dry-run` for staging (the preview-per-change flow of
+# docs/operations.md). Each goes through scripts/region-map.ts with the environment's region map
+# fixture (the JSON its Terraform test proves equal to the `region_map` output), so the bindings, the
+# vars and the Terraform -> REGIONS hand-off are all exercised, offline and without credentials.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -11,18 +12,26 @@ export WRANGLER_SEND_METRICS=false
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+# check <region-map command> <env>: a dry run that must write a bundle and give the Worker REGIONS.
+check() {
+  local command=$1 env=$2 name="$1-$2"
+  node scripts/region-map.ts "$command" "$env" \
+    --from-file "terraform/envs/$env/tests/fixtures/region_map.json" \
+    -- --dry-run --outdir "$out/$name" 2>&1 | tee "$out/$name.log"
+  if [ ! -s "$out/$name/worker.js" ]; then
+    echo "check-wrangler: no bundle written for $name" >&2
+    exit 1
+  fi
+  if ! grep -q "env\.REGIONS" "$out/$name.log"; then
+    echo "check-wrangler: the $name Worker was not given REGIONS" >&2
+    exit 1
+  fi
+}
+
 for env in staging production; do
   echo "== wrangler deploy --dry-run --env $env"
-  node scripts/region-map.ts deploy "$env" \
-    --from-file "terraform/envs/$env/tests/fixtures/region_map.json" \
-    -- --dry-run --outdir "$out/$env" 2>&1 | tee "$out/$env.log"
-  if [ ! -s "$out/$env/worker.js" ]; then
-    echo "check-wrangler: no bundle written for $env" >&2
-    exit 1
-  fi
-  if ! grep -q "env\.REGIONS" "$out/$env.log"; then
-    echo "check-wrangler: the $env Worker was not given REGIONS" >&2
-    exit 1
-  fi
+  check deploy "$env"
 done
+echo "== wrangler versions upload --dry-run --env staging"
+check upload staging
 echo "wrangler dry-runs passed"

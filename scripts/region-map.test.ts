@@ -13,6 +13,7 @@ import {
   regionsVar,
   terraformEnvDir,
   wranglerDeployArgs,
+  wranglerUploadArgs,
   type DeployedRegionMap,
 } from "./region-map.ts";
 
@@ -83,6 +84,23 @@ describe("wranglerDeployArgs", () => {
     expect(name).toBe("REGIONS");
     expect(JSON.parse(rest.join(":"))).toEqual(regions);
     expect(regionsVar(regions)).toBe(rest.join(":"));
+  });
+});
+
+describe("wranglerUploadArgs", () => {
+  it("uploads a version of the environment with the same REGIONS var, extra arguments last", () => {
+    const regions: DeployedRegionMap = [usEast];
+    const args = wranglerUploadArgs("staging", regions, ["--preview-alias", "pr-42"]);
+    expect(args).toEqual([
+      "versions",
+      "upload",
+      "--env",
+      "staging",
+      "--var",
+      `REGIONS:${regionsVar(regions)}`,
+      "--preview-alias",
+      "pr-42",
+    ]);
   });
 });
 

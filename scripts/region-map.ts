@@ -11,6 +11,9 @@ import { RegionList } from "../contracts/region-protocol.ts";
 // what a deployment needs, and deploys the edge with it as the REGIONS var:
 //
 //   npm run deploy:edge -- production                 # terraform output -> wrangler deploy
+//   npm run upload:edge -- staging -- --preview-alias pr-42
+//                                                     # -> wrangler versions upload: a preview
+//                                                     #    version, not serving traffic yet
 //   node scripts/region-map.ts print staging          # just the REGIONS value
 //   node scripts/region-map.ts deploy staging --from-file map.json -- --dry-run --outdir out
 
@@ -102,9 +105,21 @@ export function wranglerDeployArgs(
   return ["deploy", "--env", env, "--var", `REGIONS:${regionsVar(regions)}`, ...extra];
 }
 
-const USAGE = `usage: node scripts/region-map.ts <print|deploy> <staging|production> [--from-file <file>] [-- <wrangler deploy args>]`;
+/**
+ * Arguments of `wrangler versions upload` for `env` with REGIONS set: a new version with its own
+ * preview URL, serving no traffic until `wrangler versions deploy` promotes it.
+ */
+export function wranglerUploadArgs(
+  env: DeployEnvironment,
+  regions: DeployedRegionMap,
+  extra: readonly string[] = [],
+): string[] {
+  return ["versions", "upload", ...wranglerDeployArgs(env, regions, extra).slice(1)];
+}
 
-const Command = z.enum(["print", "deploy"]);
+const USAGE = `usage: node scripts/region-map.ts <print|deploy|upload> <staging|production> [--from-file <file>] [-- <wrangler args>]`;
+
+const Command = z.enum(["print", "deploy", "upload"]);
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -131,9 +146,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${regionsVar(regions)}\n`);
     return 0;
   }
-  const args = wranglerDeployArgs(parsedEnv.data, regions, extra);
+  const upload = parsedCommand.data === "upload";
+  const args = (upload ? wranglerUploadArgs : wranglerDeployArgs)(parsedEnv.data, regions, extra);
   process.stderr.write(
-    `deploying the ${parsedEnv.data} edge with ${regions.length} regions: ${regions.map((r) => r.name).join(", ")}\n`,
+    `${upload ? "uploading a version of" : "deploying"} the ${parsedEnv.data} edge with ${regions.length} regions: ${regions.map((r) => r.name).join(", ")}\n`,
   );
   const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
   const child = spawn(wrangler, args, { cwd: ROOT, stdio: "inherit" });
