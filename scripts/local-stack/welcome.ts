@@ -54,10 +54,11 @@ export function stackLog(level: Level): (entry: Record<string, unknown>) => void
 }
 
 /**
- * The same rule for the Worker's log lines as `wrangler dev` prints them: JSON lines with a
- * `level` below LOG_LEVEL are dropped; anything else (wrangler's own messages) is kept.
+ * The same rule for the lines of an edge running as a child process (the Worker under wrangler
+ * dev, the Deno edge): JSON lines with a `level` below LOG_LEVEL are dropped; anything else (the
+ * runtime's own messages) is kept.
  */
-export function workerLogFilter(level: Level): (line: string) => boolean {
+export function logLineFilter(level: Level): (line: string) => boolean {
   return (line) => {
     if (!line.startsWith("{")) return line.trim() !== "";
     try {

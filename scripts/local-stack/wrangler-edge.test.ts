@@ -5,13 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScheduledTicker } from "./scheduled-ticker.ts";
-import { workerLogFilter } from "./welcome.ts";
-import {
-  WORKER_VARIABLE_NAMES,
-  toDotenv,
-  workerDevVars,
-  writeDotenvFile,
-} from "./worker-dev-vars.ts";
+import { logLineFilter } from "./welcome.ts";
+import { EDGE_VARIABLE_NAMES, toDotenv, edgeVars, writeDotenvFile } from "./edge-vars.ts";
 import { wranglerDevArgs, wranglerDevEnv } from "./wrangler-dev-process.ts";
 
 // The parts of `npm run dev:worker` that need no Worker: what wrangler is given, and the cron
@@ -26,7 +21,7 @@ const regions = [{ name: "us-east", endpoint: "http://127.0.0.1:8801", lat: 38.9
 
 describe("the Worker's development variables", () => {
   it("are every variable and secret the Worker requires, with the stack's values", () => {
-    const vars = workerDevVars({ regions, secrets, databaseUrl: "postgresql://x@127.0.0.1:1/db" });
+    const vars = edgeVars({ regions, secrets, databaseUrl: "postgresql://x@127.0.0.1:1/db" });
     expect(vars).toEqual({
       ENVIRONMENT: "development",
       REGIONS: JSON.stringify(regions),
@@ -102,7 +97,7 @@ describe("wrangler dev's command line and environment", () => {
     for (const name of ["DATABASE_URL", "REGIONS", "API_KEY_PEPPER", "NEON_WS_PROXY"]) {
       expect(env[name], name).toBeUndefined();
     }
-    expect(WORKER_VARIABLE_NAMES).toEqual(
+    expect(EDGE_VARIABLE_NAMES).toEqual(
       expect.arrayContaining(["REGION_SIGNING_SECRET", "ASSET_URL_SECRET", "ENVIRONMENT"]),
     );
     expect(env).toMatchObject({
@@ -115,9 +110,9 @@ describe("wrangler dev's command line and environment", () => {
   });
 });
 
-describe("workerLogFilter", () => {
+describe("logLineFilter", () => {
   it("drops the Worker's JSON lines below LOG_LEVEL and keeps wrangler's own", () => {
-    const keep = workerLogFilter("warn");
+    const keep = logLineFilter("warn");
     expect(keep(JSON.stringify({ level: "info", msg: "request" }))).toBe(false);
     expect(keep(JSON.stringify({ msg: "no level: info" }))).toBe(false);
     expect(keep(JSON.stringify({ level: "error", msg: "boom" }))).toBe(true);

@@ -5,16 +5,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // Boots the real local stack in a temporary data folder on free ports, with the edge of choice:
-// `npm start` (node scripts/start.ts: the Node edge) or `npm run dev:worker`
-// (node scripts/dev-worker.ts: the Worker under wrangler dev).
+// `npm start` (node scripts/start.ts: the Node edge), `npm run dev:worker` (the Worker under
+// wrangler dev) or `npm run dev:deno` (the Deno edge).
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-export type LocalEdgeKind = "node" | "worker";
+export type LocalEdgeKind = "node" | "worker" | "deno";
 
 const ENTRY: Record<LocalEdgeKind, string> = {
   node: "scripts/start.ts",
   worker: "scripts/dev-worker.ts",
+  deno: "scripts/dev-deno.ts",
 };
 
 export interface RunningStack {

@@ -22,7 +22,8 @@ import {
 import { descendantsOf, stillRunning, type ProcessInfo } from "./process-tree.ts";
 
 // The walking skeleton end to end, one suite for every edge the local stack can run (`npm start`:
-// Node; `npm run dev:worker`: the Worker under wrangler dev), so the two cannot drift: a key from
+// Node; `npm run dev:worker`: the Worker under wrangler dev; `npm run dev:deno`), so they cannot
+// drift apart: a key from
 // the admin CLI, a prompt in at the edge, an image out of a regional node, fetched back through the
 // edge; the event stream, cancel, the plan's limits, the error envelopes, the welcome's curl and
 // `npm run smoke`; then Ctrl-C. Calls go through the typed client generated from /openapi.json
@@ -357,11 +358,10 @@ export function walkingSkeleton(edge: LocalEdgeKind): void {
 
     it("stops everything on Ctrl-C, leaving no process and no stack file behind", async () => {
       const started: ProcessInfo[] = descendantsOf(stack.child.pid!);
-      // Not a vacuous check: the regions, and for the Worker wrangler and workerd, were running.
+      // Not vacuous: the regions, and the edge's runtime where it is a child process, were running.
       expect(started.filter((p) => p.command.includes("regional-gpu/main.ts"))).toHaveLength(3);
-      if (edge === "worker") {
-        expect(started.some((p) => /workerd serve/.test(p.command))).toBe(true);
-      }
+      const runtime = { node: null, worker: /workerd serve/, deno: /deno run/ }[edge];
+      if (runtime) expect(started.some((p) => runtime.test(p.command))).toBe(true);
       expect(await stack.stop()).toBe(0);
       expect(stack.output()).toMatch(/stopped\.\n?$/);
       expect(existsSync(join(stack.dataDir, "stack.json"))).toBe(false);

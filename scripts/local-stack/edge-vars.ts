@@ -3,13 +3,13 @@ import type { RegionConfig } from "../../contracts/region-protocol.ts";
 import { NodeEdgeEnv } from "../../edge/entry/node-config.ts";
 import type { LocalSecrets } from "./secrets.ts";
 
-// The Worker's configuration under `npm run dev:worker`: the same variables and secrets a deployed
-// Worker gets from `wrangler secret put` and `npm run deploy:edge`, with the local stack's values.
-// Secrets go in a dotenv file of the data folder (mode 600; `wrangler dev --env-file`), not in
-// arguments any process listing shows.
+// The configuration of an edge the local stack runs as a child process (`npm run dev:worker`,
+// `npm run dev:deno`): the variables and secrets a deployed edge gets (`wrangler secret put` and
+// `npm run deploy:edge`; the Node entry's environment), with the local stack's values. Every entry
+// reads them by the same names (edge/entry/node-config.ts, edge/entry/worker.ts).
 
-/** Variables of the Worker (edge/entry/worker.ts reads them; wrangler.toml `[secrets]` lists them). */
-export function workerDevVars(input: {
+/** The edge's variables; wrangler.toml's `[secrets]` lists the Worker's required ones. */
+export function edgeVars(input: {
   regions: RegionConfig[];
   secrets: LocalSecrets;
   databaseUrl: string;
@@ -25,16 +25,26 @@ export function workerDevVars(input: {
 }
 
 /**
- * Names wrangler must not take from its own environment. With `[secrets]` in wrangler.toml,
- * `wrangler dev` reads the process environment too, and a value there beats the file's: a
- * DATABASE_URL exported for some other purpose would otherwise point the Worker at that database.
+ * Names a child edge must not inherit from the stack's environment: a DATABASE_URL exported for
+ * some other purpose would otherwise point it at that database. (With `[secrets]` in wrangler.toml,
+ * `wrangler dev` reads its process environment too, and a value there beats its env file's.)
  */
-export const WORKER_VARIABLE_NAMES: readonly string[] = [
+export const EDGE_VARIABLE_NAMES: readonly string[] = [
   ...Object.keys(NodeEdgeEnv.shape),
   "NEON_WS_PROXY",
 ];
 
-/** dotenv text: single-quoted values, taken literally (no `$` expansion). */
+/** `env` without the edge's variables. */
+export function withoutEdgeVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const name of EDGE_VARIABLE_NAMES) delete out[name];
+  return out;
+}
+
+/**
+ * dotenv text: single-quoted values, taken literally (no `$` expansion). Secrets go in such a file
+ * of the data folder (mode 600; `wrangler dev --env-file`), not in arguments a process list shows.
+ */
 export function toDotenv(vars: Record<string, string>): string {
   return Object.entries(vars)
     .map(([name, value]) => {

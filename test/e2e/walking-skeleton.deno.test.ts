@@ -1,0 +1,3 @@
+import { walkingSkeleton } from "./walking-skeleton.ts";
+
+walkingSkeleton("deno");
