@@ -16,7 +16,8 @@ const USAGE = `usage: npm run admin -- <command> [options]
   --json   print the result as JSON
 
 Database: DATABASE_URL when set (API_KEY_PEPPER must match the edge's); otherwise the local stack
-in DATA_DIR (default .data): through the running \`npm start\`, or its PGlite folder directly.`;
+in DATA_DIR (default .data): through the running stack (\`npm start\`, \`npm run dev:worker\`,
+\`npm run dev:deno\`), or its PGlite folder directly.`;
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({

@@ -55,11 +55,13 @@ export function stackLog(level: Level): (entry: Record<string, unknown>) => void
 
 /**
  * The same rule for the lines of an edge running as a child process (the Worker under wrangler
- * dev, the Deno edge): JSON lines with a `level` below LOG_LEVEL are dropped; anything else (the
- * runtime's own messages) is kept.
+ * dev, the Deno edge): JSON lines by their `level`, wrangler's own by their `[wrangler:<level>]`
+ * tag; anything else (start-up banners, the bindings table) is kept.
  */
 export function logLineFilter(level: Level): (line: string) => boolean {
   return (line) => {
+    const tagged = /^\[[\w-]+:(debug|info|log|warn|error)\]/.exec(line)?.[1];
+    if (tagged) return shown(tagged === "log" ? "info" : tagged, level);
     if (!line.startsWith("{")) return line.trim() !== "";
     try {
       return shown((JSON.parse(line) as { level?: unknown }).level, level);

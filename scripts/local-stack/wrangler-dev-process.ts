@@ -25,11 +25,16 @@ export interface WranglerDevOptions {
   logLevel: StackConfig["logLevel"];
 }
 
+/**
+ * wrangler prints the Worker's console lines at its "log" level, which is more verbose than its
+ * "info": below debug, wrangler runs at "log" and the stack filters lines by LOG_LEVEL itself
+ * (logLineFilter), so the Worker's warnings show while request lines stay hidden.
+ */
 const WRANGLER_LOG_LEVEL: Record<StackConfig["logLevel"], string> = {
   debug: "debug",
-  info: "info",
-  warn: "warn",
-  error: "error",
+  info: "log",
+  warn: "log",
+  error: "log",
   silent: "none",
 };
 

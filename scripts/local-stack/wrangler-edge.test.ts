@@ -79,6 +79,8 @@ describe("wrangler dev's command line and environment", () => {
     expect(value("--var")).toBe("NEON_WS_PROXY:127.0.0.1:5555/v1");
     expect(value("--persist-to")).toBe(opts.persistTo);
     expect(value("--log-level")).toBe("none");
+    // The Worker's console lines are wrangler's "log" level: kept for the stack to filter.
+    expect(wranglerDevArgs({ ...opts, logLevel: "warn" })).toContain("log");
     expect(args).toContain("--show-interactive-dev-session=false");
   });
 
@@ -111,12 +113,16 @@ describe("wrangler dev's command line and environment", () => {
 });
 
 describe("logLineFilter", () => {
-  it("drops the Worker's JSON lines below LOG_LEVEL and keeps wrangler's own", () => {
+  it("drops the lines below LOG_LEVEL, JSON or tagged by wrangler, and keeps the rest", () => {
     const keep = logLineFilter("warn");
     expect(keep(JSON.stringify({ level: "info", msg: "request" }))).toBe(false);
     expect(keep(JSON.stringify({ msg: "no level: info" }))).toBe(false);
     expect(keep(JSON.stringify({ level: "error", msg: "boom" }))).toBe(true);
-    expect(keep("[wrangler:info] Ready on http://127.0.0.1:8787")).toBe(true);
+    expect(keep("[wrangler:info] GET /healthz 200 OK (3ms)")).toBe(false);
+    expect(keep("[wrangler-ProxyWorker:info] GET /healthz 200 OK (9ms)")).toBe(false);
+    expect(keep("[wrangler:warn] Unable to fetch the `Request.cf` object!")).toBe(true);
+    expect(keep("Your Worker has access to the following bindings:")).toBe(true);
+    expect(logLineFilter("info")("[wrangler:info] GET /healthz 200 OK (3ms)")).toBe(true);
     expect(keep("{not json")).toBe(true);
     expect(keep("   ")).toBe(false);
   });

@@ -42,7 +42,11 @@ export function walkingSkeleton(edge: LocalEdgeKind): void {
   let api: ApiClient;
 
   beforeAll(async () => {
-    stack = await startLocalStack({ MAX_BATCH_DELAY_MS: String(QUEUED_FOR_MS) }, undefined, edge);
+    stack = await startLocalStack(
+      { MAX_BATCH_DELAY_MS: String(QUEUED_FOR_MS), LOG_LEVEL: "info" },
+      undefined,
+      edge,
+    );
     const created = await stack.admin([
       "create-account",
       "--name",
@@ -354,6 +358,11 @@ export function walkingSkeleton(edge: LocalEdgeKind): void {
       const smoke = await stack.run("scripts/smoke.ts", [stack.edgeUrl], { SMOKE_API_KEY: key });
       expect(smoke.code, `${smoke.stdout}\n${smoke.stderr}`).toBe(0);
       expect(smoke.stdout).toMatch(/ok {2}image revalidation/);
+    });
+
+    it("shows the edge's request log lines at LOG_LEVEL=info, never a prompt", () => {
+      expect(stack.output()).toMatch(/"msg":"request"[^\n]*"path":"\/v1\/generations"/);
+      expect(stack.output()).not.toContain("green moss");
     });
 
     it("stops everything on Ctrl-C, leaving no process and no stack file behind", async () => {
