@@ -13,6 +13,7 @@ import {
   regionsVar,
   terraformEnvDir,
   wranglerDeployArgs,
+  wranglerEnv,
   wranglerUploadArgs,
   type DeployedRegionMap,
 } from "./region-map.ts";
@@ -101,6 +102,18 @@ describe("wranglerUploadArgs", () => {
       "--preview-alias",
       "pr-42",
     ]);
+  });
+});
+
+describe("wranglerEnv", () => {
+  it("keeps the caller's environment but none of the edge's variables", () => {
+    const env = wranglerEnv({
+      PATH: "/usr/bin",
+      CLOUDFLARE_API_TOKEN: "token",
+      DATABASE_URL: "postgresql://direct.example/db",
+      API_KEY_PEPPER: "pepper",
+    });
+    expect(env).toEqual({ PATH: "/usr/bin", CLOUDFLARE_API_TOKEN: "token" });
   });
 });
 

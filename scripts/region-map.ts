@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { z } from "zod";
 import { RegionList } from "../contracts/region-protocol.ts";
+import { withoutEdgeVariables } from "./local-stack/edge-vars.ts";
 
 // Terraform -> edge in one command. Reads an environment's `region_map` output (`terraform output
 // -json`, or a file holding that JSON), checks it against the edge's own RegionConfig schema plus
@@ -117,6 +118,13 @@ export function wranglerUploadArgs(
   return ["versions", "upload", ...wranglerDeployArgs(env, regions, extra).slice(1)];
 }
 
+/**
+ * wrangler's environment for a deploy or upload: the caller's, without the edge's variable names. A
+ * DATABASE_URL exported for `npm run db:migrate` (Neon's direct URL) would otherwise take precedence
+ * over the one in a `--secrets-file`.
+ */
+export const wranglerEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => withoutEdgeVariables(env);
+
 const USAGE = `usage: node scripts/region-map.ts <print|deploy|upload> <staging|production> [--from-file <file>] [-- <wrangler args>]`;
 
 const Command = z.enum(["print", "deploy", "upload"]);
@@ -152,7 +160,11 @@ async function main(argv: string[]): Promise<number> {
     `${upload ? "uploading a version of" : "deploying"} the ${parsedEnv.data} edge with ${regions.length} regions: ${regions.map((r) => r.name).join(", ")}\n`,
   );
   const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
-  const child = spawn(wrangler, args, { cwd: ROOT, stdio: "inherit" });
+  const child = spawn(wrangler, args, {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: wranglerEnv(process.env),
+  });
   return new Promise((done, fail) => {
     child.on("error", fail);
     child.on("exit", (code, signal) => done(code ?? (signal ? 1 : 0)));
