@@ -40,6 +40,7 @@ export const denoEdge: EdgeLauncher = async (ctx) => {
         ...withoutEdgeVariables(process.env),
         DENO_NO_UPDATE_CHECK: "1",
         ...edgeVars({
+          publicUrl: ctx.url,
           regions: ctx.regions.map((r) => r.config),
           secrets: ctx.secrets,
           databaseUrl: wire.gateway.postgresUrl,

@@ -10,12 +10,15 @@ import type { LocalSecrets } from "./secrets.ts";
 
 /** The edge's variables; wrangler.toml's `[secrets]` lists the Worker's required ones. */
 export function edgeVars(input: {
+  /** The edge's own URL: job callbacks and output URLs start with it. */
+  publicUrl: string;
   regions: RegionConfig[];
   secrets: LocalSecrets;
   databaseUrl: string;
 }): Record<string, string> {
   return {
     ENVIRONMENT: "development",
+    PUBLIC_URL: input.publicUrl,
     REGIONS: JSON.stringify(input.regions),
     DATABASE_URL: input.databaseUrl,
     REGION_SIGNING_SECRET: input.secrets.regionSigning,

@@ -21,9 +21,15 @@ const regions = [{ name: "us-east", endpoint: "http://127.0.0.1:8801", lat: 38.9
 
 describe("the Worker's development variables", () => {
   it("are every variable and secret the Worker requires, with the stack's values", () => {
-    const vars = edgeVars({ regions, secrets, databaseUrl: "postgresql://x@127.0.0.1:1/db" });
+    const vars = edgeVars({
+      publicUrl: "http://127.0.0.1:8787",
+      regions,
+      secrets,
+      databaseUrl: "postgresql://x@127.0.0.1:1/db",
+    });
     expect(vars).toEqual({
       ENVIRONMENT: "development",
+      PUBLIC_URL: "http://127.0.0.1:8787",
       REGIONS: JSON.stringify(regions),
       DATABASE_URL: "postgresql://x@127.0.0.1:1/db",
       REGION_SIGNING_SECRET: secrets.regionSigning,

@@ -31,6 +31,7 @@ export const wranglerEdge: EdgeLauncher = async (ctx) => {
   };
   try {
     const vars = edgeVars({
+      publicUrl: ctx.url,
       regions: ctx.regions.map((r) => r.config),
       secrets: ctx.secrets,
       databaseUrl: wire.gateway.neon.url,

@@ -116,9 +116,13 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeResult> {
   });
   const output = generation.output!;
   const etag = `"${output.sha256}"`;
+  // The image through the edge under test: output.url starts with the edge's PUBLIC_URL, which for
+  // a preview version is the deployed one's. The signature covers the path, not the host.
+  const signed = new URL(output.url, `${base}/`);
+  const imagePath = `${signed.pathname}${signed.search}`;
 
   await step("image", async (fail) => {
-    const res = await call(output.url);
+    const res = await call(imagePath);
     expectRequestId(res, fail);
     if (res.status !== 200) fail(`GET output.url answered ${res.status}`);
     expectHeader(res, "content-type", output.content_type, fail);
@@ -137,7 +141,7 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeResult> {
   });
 
   await step("image range", async (fail) => {
-    const res = await call(output.url, { headers: { range: "bytes=0-7" } });
+    const res = await call(imagePath, { headers: { range: "bytes=0-7" } });
     if (res.status !== 206) fail(`Range: bytes=0-7 answered ${res.status}, not 206`);
     expectHeader(res, "content-range", `bytes 0-7/${output.bytes}`, fail);
     const bytes = new Uint8Array(await res.arrayBuffer());
@@ -147,7 +151,7 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeResult> {
   });
 
   await step("image revalidation", async (fail) => {
-    const res = await call(output.url, { headers: { "if-none-match": etag } });
+    const res = await call(imagePath, { headers: { "if-none-match": etag } });
     await res.body?.cancel();
     if (res.status !== 304) fail(`If-None-Match with the ETag answered ${res.status}, not 304`);
   });
