@@ -102,6 +102,12 @@ export const CreateGenerationRequest = z
       .boolean()
       .optional()
       .describe("`false`: never answer from the dedup cache nor merge with an identical request."),
+    dry_run: z
+      .boolean()
+      .optional()
+      .describe(
+        "`true`: answer the estimate (cost, lane, region, wait) without creating anything or spending.",
+      ),
   })
   .openapi("CreateGenerationRequest");
 export type CreateGenerationRequest = z.infer<typeof CreateGenerationRequest>;
@@ -193,6 +199,15 @@ export const GenerationAttempt = z
   .openapi("GenerationAttempt");
 export type GenerationAttempt = z.infer<typeof GenerationAttempt>;
 
+export const LaneChange = z
+  .object({
+    /** The lane the request asked for (or would have had by default). */
+    requested: Priority,
+    /** cost_cap: over the plan's cost per request; budget: a budget with the relax rule is spent. */
+    reason: z.enum(["cost_cap", "budget"]),
+  })
+  .openapi("LaneChange");
+
 export const Generation = z
   .object({
     id: z.string(),
@@ -231,6 +246,10 @@ export const Generation = z
      * sent elsewhere); empty otherwise.
      */
     attempts: z.array(GenerationAttempt),
+    /** false for test-mode keys (`gk_test_`): never charged, never counted against caps. */
+    livemode: z.boolean().optional(),
+    /** Set when the plan or a budget moved the request to another lane than the one asked for. */
+    lane_change: LaneChange.nullable().optional(),
   })
   .openapi("Generation");
 export type Generation = z.infer<typeof Generation>;

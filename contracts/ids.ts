@@ -14,6 +14,8 @@ export const ID_PREFIXES = {
   model: "mdl",
   modelVersion: "mv",
   webhookDelivery: "whd",
+  budget: "bud",
+  price: "price",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

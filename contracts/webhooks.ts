@@ -34,8 +34,9 @@ export const WebhookDelivery = z
   .object({
     id: z.string(),
     object: z.literal("webhook_delivery"),
-    generation: z.string(),
-    event: WebhookEvent,
+    /** The generation of a generation event; null for account events (`usage.threshold`). */
+    generation: z.string().nullable(),
+    event: z.enum([...WebhookEvent.options, "usage.threshold"]),
     url: z.string(),
     /** pending: more attempts are scheduled; delivered: a 2xx came back; failed: given up. */
     status: z.enum(["pending", "delivered", "failed"]),

@@ -4,7 +4,9 @@ import { DEFAULT_TUNING, type EdgeDeps, type EdgeServices, type Log } from "./de
 import { errorHandler, notFoundHandler } from "./errors/index.ts";
 import { describeError } from "./lib/describe-error.ts";
 import { GenerationNotifier } from "./generations/generation-notifier.ts";
+import { BudgetBook } from "./limits/budgets.ts";
 import { InProcessAccountLimiter } from "./limits/in-process-limiter.ts";
+import { PriceBook } from "./pricing/price-book.ts";
 import { accessLog } from "./middleware/access-log/index.ts";
 import { corsPolicy } from "./middleware/cors-policy/index.ts";
 import { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
@@ -48,6 +50,13 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     breakerThreshold: tuning.breakerThreshold,
     breakerCooldownMs: tuning.breakerCooldownMs,
   });
+  const catalog = new RegionCatalog({
+    db: deps.db,
+    directory,
+    clock,
+    ttlMs: tuning.regionCatalogTtlMs,
+    log,
+  });
   return {
     db: deps.db,
     assets: deps.assets,
@@ -62,13 +71,9 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     log,
     tuning,
     directory,
-    catalog: new RegionCatalog({
-      db: deps.db,
-      directory,
-      clock,
-      ttlMs: tuning.regionCatalogTtlMs,
-      log,
-    }),
+    catalog,
+    prices: new PriceBook({ db: deps.db, catalog, clock, ttlMs: tuning.regionCatalogTtlMs, log }),
+    budgets: new BudgetBook({ db: deps.db, clock, ttlMs: tuning.regionCatalogTtlMs }),
     notifier: new GenerationNotifier(),
     webhooks:
       deps.webhooks ??

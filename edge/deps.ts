@@ -4,7 +4,9 @@ import type { ObjectStore } from "../storage/object-store.ts";
 import { DEFAULT_ASSET_URL_TTL_S } from "./assets/asset-url.ts";
 import type { GenerationNotifier } from "./generations/generation-notifier.ts";
 import { DEFAULT_LEASE_TUNING } from "./generations/leases.ts";
+import type { BudgetBook } from "./limits/budgets.ts";
 import type { AccountLimiter } from "./limits/limiter-protocol.ts";
+import type { PriceBook } from "./pricing/price-book.ts";
 import type { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
 import type { RegionCatalog } from "./routing/region-catalog.ts";
 import type { RegionDirectory } from "./routing/region-directory.ts";
@@ -122,4 +124,8 @@ export interface EdgeServices {
   notifier: GenerationNotifier;
   authenticator: ApiKeyAuthenticator;
   webhooks: WebhookDispatcher;
+  /** The price table as this isolate last read it. */
+  prices: PriceBook;
+  /** Budgets as this isolate last read them. */
+  budgets: BudgetBook;
 }

@@ -52,7 +52,7 @@ export interface paths {
     put?: never;
     /**
      * Create a generation
-     * @description Moderates the prompt, reserves spend, and routes the job to the region expected to finish it soonest. Answers 202 while it runs (200 when `Prefer: wait` saw it end, on a replay, or from the dedup cache).
+     * @description Moderates the prompt, reserves spend, and routes the job to the region expected to finish it soonest. Answers 202 while it runs (200 when `Prefer: wait` saw it end, on a replay, or from the dedup cache). With `"dry_run": true` it answers 200 with a GenerationEstimate (cost, lane, region, wait) and creates nothing. Test-mode keys are never charged. Past the plan's cost per request the plan refuses (402 `cost_limit_exceeded`) or moves the request to the relax lane; a spent budget refuses (402 `budget_exceeded`) or moves it to relax, by its rule: `lane_change` says which happened.
      */
     post: operations["createGeneration"];
     delete?: never;
@@ -208,6 +208,8 @@ export interface components {
     CreateGenerationRequest: {
       /** @description `false`: never answer from the dedup cache nor merge with an identical request. */
       cache?: boolean;
+      /** @description `true`: answer the estimate (cost, lane, region, wait) without creating anything or spending. */
+      dry_run?: boolean;
       /**
        * @description Pixels: 64..2048, a multiple of 64.
        * @default 512
@@ -282,6 +284,8 @@ export interface components {
       created_at: string;
       error: components["schemas"]["GenerationError"];
       id: string;
+      lane_change?: components["schemas"]["LaneChange"];
+      livemode?: boolean;
       metadata: {
         [key: string]: string;
       };
@@ -326,6 +330,27 @@ export interface components {
       message: string;
       type: string;
     } | null;
+    GenerationEstimate: {
+      cost: {
+        estimated_usd: number;
+        gpu_ms: number;
+      };
+      lane_change: components["schemas"]["LaneChange"];
+      livemode: boolean;
+      model: string;
+      model_version: string;
+      /** @enum {string} */
+      object: "generation_estimate";
+      params: {
+        height: number;
+        priority: components["schemas"]["Priority"];
+        width: number;
+      };
+      queue: {
+        estimated_wait_ms: number | null;
+      };
+      region: string | null;
+    };
     GenerationList: {
       data: components["schemas"]["Generation"][];
       next_cursor: string | null;
@@ -367,6 +392,11 @@ export interface components {
       }[];
       time: string;
     };
+    LaneChange: {
+      /** @enum {string} */
+      reason: "cost_cap" | "budget";
+      requested: components["schemas"]["Priority"];
+    } | null;
     Model: {
       default_version: string | null;
       description: string | null;
@@ -444,8 +474,9 @@ export interface components {
       attempts: components["schemas"]["WebhookAttempt"][];
       created_at: string;
       delivered_at: string | null;
-      event: components["schemas"]["WebhookEvent"];
-      generation: string;
+      /** @enum {string} */
+      event: "succeeded" | "failed" | "blocked" | "canceled" | "usage.threshold";
+      generation: string | null;
       id: string;
       next_attempt_at: string | null;
       /** @enum {string} */
@@ -535,7 +566,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Not allowed: a private asset without the owner's key, or a bad or expired signature. */
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -618,7 +649,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Ended, replayed, or answered from the dedup cache. */
+      /** @description Ended, replayed, or answered from the dedup cache; with `dry_run`, the estimate. */
       200: {
         headers: {
           /** @description RFC 9211: whether the dedup cache answered or merged the request. */
@@ -632,7 +663,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Generation"];
+          "application/json":
+            components["schemas"]["Generation"] | components["schemas"]["GenerationEstimate"];
         };
       };
       /** @description Accepted: queued at a region. */
@@ -670,7 +702,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description The account's monthly spend cap is reached. */
+      /** @description Past a spend limit: the plan's monthly cap or cost per request, or a budget with the `stop` rule. */
       402: {
         headers: {
           [name: string]: unknown;

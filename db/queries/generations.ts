@@ -88,15 +88,17 @@ export type ListGenerationsOptions = z.input<typeof ListGenerationsOptions>;
 
 /**
  * The account's generations, newest first, `limit` per page. `nextCursor` is null on the last page.
+ * `accountId` null lists a project's generations of every account (the caller checked membership).
  * Throws InvalidCursorError for a cursor this function did not issue.
  */
 export async function listGenerations(
   db: Database,
-  accountId: string,
+  accountId: string | null,
   options: ListGenerationsOptions = {},
 ): Promise<{ data: GenerationRow[]; nextCursor: string | null }> {
   const { limit, cursor, projectId, status } = ListGenerationsOptions.parse(options);
-  const filters: SQL[] = [eq(generations.accountId, accountId)];
+  if (accountId === null && projectId === undefined) throw new Error("list by account or project");
+  const filters: SQL[] = accountId === null ? [] : [eq(generations.accountId, accountId)];
   if (projectId !== undefined) filters.push(eq(generations.projectId, projectId));
   if (status !== undefined) filters.push(eq(generations.status, status));
   if (cursor !== undefined) {

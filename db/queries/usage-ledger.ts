@@ -42,6 +42,8 @@ export interface CloseReservation {
   chargedMicrousd: number;
   gpuMs: number | null;
   at: Date;
+  /** The generation reused stored output: what that saved (its reservation). */
+  cached?: boolean;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function closeReservation(
       kind: close.kind,
       amountMicrousd: charged - reserve.amountMicrousd,
       gpuMs: close.gpuMs,
+      savedMicrousd: close.cached ? reserve.amountMicrousd : null,
       modelVersion: generation.modelVersion,
       region: generation.region,
       projectId: generation.projectId,
@@ -91,6 +94,34 @@ function closingOf(db: Database) {
         inArray(closing.kind, [...CLOSING_KINDS]),
       ),
     );
+}
+
+/**
+ * Records an answer from the dedup cache: no charge, no hold, but a row usage can count, with
+ * what the work would have cost (`savedMicrousd`). At most once per generation.
+ */
+export async function insertCacheHit(
+  db: Database,
+  generation: Pick<
+    GenerationRow,
+    "id" | "accountId" | "modelVersion" | "region" | "projectId" | "createdAt"
+  >,
+  savedMicrousd: number,
+): Promise<void> {
+  await db
+    .insert(usageLedger)
+    .values({
+      accountId: generation.accountId,
+      generationId: generation.id,
+      kind: "cached",
+      amountMicrousd: 0,
+      savedMicrousd,
+      modelVersion: generation.modelVersion,
+      region: generation.region,
+      projectId: generation.projectId,
+      createdAt: generation.createdAt,
+    })
+    .onConflictDoNothing();
 }
 
 export interface SpendSnapshot {

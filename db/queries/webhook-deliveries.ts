@@ -18,11 +18,7 @@ export async function insertWebhookDelivery(
   db: Database,
   values: NewWebhookDelivery,
 ): Promise<WebhookDelivery | null> {
-  const [row] = await db
-    .insert(webhookDeliveries)
-    .values(values)
-    .onConflictDoNothing({ target: [webhookDeliveries.generationId, webhookDeliveries.event] })
-    .returning();
+  const [row] = await db.insert(webhookDeliveries).values(values).onConflictDoNothing().returning();
   return row ?? null;
 }
 
@@ -51,7 +47,7 @@ export async function claimWebhookAttempt(
     )
     .returning({
       ...getTableColumns(webhookDeliveries),
-      accountId: sql<string>`(select ${generations.accountId} from ${generations} where ${generations.id} = ${webhookDeliveries.generationId})`,
+      accountId: sql<string>`coalesce(${webhookDeliveries.accountId}, (select ${generations.accountId} from ${generations} where ${generations.id} = ${webhookDeliveries.generationId}))`,
     });
   return row ?? null;
 }

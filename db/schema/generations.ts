@@ -23,7 +23,7 @@ import {
 import { newId } from "../../contracts/ids.ts";
 import { createdAt, nonEmpty, microusd, oneOf, timestamptz, updatedAt } from "./_helpers.ts";
 import { accounts } from "./accounts.ts";
-import { apiKeys } from "./api-keys.ts";
+import { API_KEY_MODES, apiKeys } from "./api-keys.ts";
 import { modelVersions } from "./models.ts";
 import { projects } from "./projects.ts";
 
@@ -31,6 +31,8 @@ export type GenerationParams = ApiGeneration["params"];
 export type GenerationErrorBody = z.infer<typeof GenerationError>;
 export type GenerationStyle = NonNullable<CreateGenerationRequest["style"]>;
 export type GenerationWebhook = NonNullable<CreateGenerationRequest["webhook"]>;
+/** Why a generation runs in another lane than the one asked for (the plan's cost cap, a budget). */
+export type GenerationLaneChange = NonNullable<ApiGeneration["lane_change"]>;
 /** Verdicts of prompt and output moderation; the moderation code owns the details. */
 export type GenerationModeration = {
   prompt?: { action: string; categories: string[] };
@@ -99,6 +101,9 @@ export const generations = pgTable(
     ),
     /** The plan's price multiplier when it was accepted: estimated and actual cost include it. */
     priceMultiplier: doublePrecision("price_multiplier").notNull().default(1),
+    /** The key's mode: `test` generations are never charged and never count against caps. */
+    mode: text("mode", { enum: API_KEY_MODES }).notNull().default("live"),
+    laneChange: jsonb("lane_change").$type<GenerationLaneChange>(),
     /** Answered from storage (dedup) at zero GPU cost. */
     cached: boolean("cached").notNull().default(false),
     error: jsonb("error").$type<GenerationErrorBody>(),
@@ -144,6 +149,8 @@ export const generations = pgTable(
       t.createdAt.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
     ),
+    // The project feed (GET /v1/projects/:id/events) reads changes in order.
+    index("generations_project_id_updated_at_idx").on(t.projectId, t.updatedAt),
     index("generations_asset_key_idx").on(t.assetKey),
     index("generations_content_hash_idx").on(t.contentHash),
     // At most one queued/running generation per dedup key runs on a GPU; later identical requests
@@ -168,6 +175,7 @@ export const generations = pgTable(
     uniqueIndex("generations_account_id_idempotency_key_idx").on(t.accountId, t.idempotencyKey),
     check("generations_status_check", oneOf(t.status, GenerationStatus.options)),
     check("generations_price_multiplier_check", sql`${t.priceMultiplier} > 0`),
+    check("generations_mode_check", oneOf(t.mode, API_KEY_MODES)),
   ],
 );
 

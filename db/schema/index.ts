@@ -12,4 +12,7 @@ export * from "./feedback.ts";
 export * from "./moderation-events.ts";
 export * from "./style-embeddings.ts";
 export * from "./webhook-deliveries.ts";
+export * from "./project-members.ts";
+export * from "./budgets.ts";
+export * from "./prices.ts";
 export * from "./relations.ts";

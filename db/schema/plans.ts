@@ -1,7 +1,11 @@
 import { sql } from "drizzle-orm";
 import { check, doublePrecision, integer, pgTable, text } from "drizzle-orm/pg-core";
 import { Priority } from "../../contracts/api.ts";
-import { createdAt, microusd, subsetOf, updatedAt } from "./_helpers.ts";
+import { createdAt, microusd, oneOf, subsetOf, updatedAt } from "./_helpers.ts";
+
+/** A request estimated over `max_cost_per_request`: refused (402), or moved to the relax lane. */
+export const OVER_COST_CAP_RULES = ["refuse", "relax"] as const;
+export type OverCostCapRule = (typeof OVER_COST_CAP_RULES)[number];
 
 /** What an account may do and spend. Rows are data (seeded by `seedPlans`), not code constants. */
 export const plans = pgTable(
@@ -19,6 +23,7 @@ export const plans = pgTable(
     lanes: text("lanes").array().$type<Priority[]>().notNull(),
     /** null: no per-request ceiling. */
     maxCostPerRequestMicrousd: microusd("max_cost_per_request_microusd"),
+    overCostCap: text("over_cost_cap", { enum: OVER_COST_CAP_RULES }).notNull().default("refuse"),
     /** Applied to the model version's price per megapixel. */
     priceMultiplier: doublePrecision("price_multiplier").notNull().default(1),
     createdAt: createdAt(),
@@ -33,6 +38,7 @@ export const plans = pgTable(
       sql`cardinality(${t.lanes}) > 0 and ${subsetOf(t.lanes, Priority.options)}`,
     ),
     check("plans_price_multiplier_check", sql`${t.priceMultiplier} > 0`),
+    check("plans_over_cost_cap_check", oneOf(t.overCostCap, OVER_COST_CAP_RULES)),
   ],
 );
 

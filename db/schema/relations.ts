@@ -1,11 +1,14 @@
 import { relations } from "drizzle-orm";
 import { accounts } from "./accounts.ts";
 import { apiKeys } from "./api-keys.ts";
+import { budgetAlerts, budgets } from "./budgets.ts";
 import { feedback } from "./feedback.ts";
 import { generations } from "./generations.ts";
 import { moderationEvents } from "./moderation-events.ts";
 import { models, modelVersions } from "./models.ts";
 import { plans } from "./plans.ts";
+import { prices } from "./prices.ts";
+import { projectMembers } from "./project-members.ts";
 import { projects } from "./projects.ts";
 import { styleEmbeddings } from "./style-embeddings.ts";
 import { usageLedger } from "./usage-ledger.ts";
@@ -101,5 +104,27 @@ export const webhookDeliveriesRelations = relations(webhookDeliveries, ({ one })
   generation: one(generations, {
     fields: [webhookDeliveries.generationId],
     references: [generations.id],
+  }),
+}));
+
+export const projectMembersRelations = relations(projectMembers, ({ one }) => ({
+  project: one(projects, { fields: [projectMembers.projectId], references: [projects.id] }),
+  account: one(accounts, { fields: [projectMembers.accountId], references: [accounts.id] }),
+}));
+
+export const budgetsRelations = relations(budgets, ({ one, many }) => ({
+  account: one(accounts, { fields: [budgets.accountId], references: [accounts.id] }),
+  project: one(projects, { fields: [budgets.projectId], references: [projects.id] }),
+  alerts: many(budgetAlerts),
+}));
+
+export const budgetAlertsRelations = relations(budgetAlerts, ({ one }) => ({
+  budget: one(budgets, { fields: [budgetAlerts.budgetId], references: [budgets.id] }),
+}));
+
+export const pricesRelations = relations(prices, ({ one }) => ({
+  modelVersion: one(modelVersions, {
+    fields: [prices.modelVersionId],
+    references: [modelVersions.id],
   }),
 }));

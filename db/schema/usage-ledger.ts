@@ -4,7 +4,8 @@ import { createdAt, microusd, oneOf } from "./_helpers.ts";
 import { accounts } from "./accounts.ts";
 import { generations } from "./generations.ts";
 
-export const LEDGER_KINDS = ["reserve", "settle", "refund"] as const;
+/** `cached`: an answer from the dedup cache, amount 0, with what it would have cost as `saved`. */
+export const LEDGER_KINDS = ["reserve", "settle", "refund", "cached"] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 /**
@@ -28,6 +29,8 @@ export const usageLedger = pgTable(
     kind: text("kind", { enum: LEDGER_KINDS }).notNull(),
     amountMicrousd: microusd("amount_microusd").notNull(),
     gpuMs: integer("gpu_ms"),
+    /** What reusing stored output saved (cached answers); null otherwise. */
+    savedMicrousd: microusd("saved_microusd"),
     modelVersion: text("model_version"),
     region: text("region"),
     projectId: text("project_id"),
@@ -35,6 +38,8 @@ export const usageLedger = pgTable(
   },
   (t) => [
     index("usage_ledger_account_id_created_at_idx").on(t.accountId, t.createdAt),
+    // A project's spend (its budget) across the accounts that generate under it.
+    index("usage_ledger_project_id_created_at_idx").on(t.projectId, t.createdAt),
     // One entry of each kind per generation: retried writes cannot double-charge.
     uniqueIndex("usage_ledger_generation_id_kind_idx").on(t.generationId, t.kind),
     check("usage_ledger_kind_check", oneOf(t.kind, LEDGER_KINDS)),

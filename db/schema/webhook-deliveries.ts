@@ -3,7 +3,12 @@ import { sql } from "drizzle-orm";
 import { WebhookEvent } from "../../contracts/api.ts";
 import { newId } from "../../contracts/ids.ts";
 import { createdAt, nonEmpty, oneOf, timestamptz } from "./_helpers.ts";
+import { accounts } from "./accounts.ts";
 import { generations } from "./generations.ts";
+
+/** A generation's terminal events, and account events (a budget's threshold crossed). */
+export const DELIVERY_EVENTS = [...WebhookEvent.options, "usage.threshold"] as const;
+export type DeliveryEvent = (typeof DELIVERY_EVENTS)[number];
 
 /** One attempt to deliver a webhook, as kept in `attempts` (newest last). */
 export type WebhookAttempt = {
@@ -24,10 +29,11 @@ export const webhookDeliveries = pgTable(
     id: text("id")
       .primaryKey()
       .$defaultFn(() => newId("webhookDelivery")),
-    generationId: text("generation_id")
-      .notNull()
-      .references(() => generations.id, { onDelete: "cascade" }),
-    event: text("event", { enum: nonEmpty(WebhookEvent.options) }).notNull(),
+    /** The generation of a generation event; null for account events. */
+    generationId: text("generation_id").references(() => generations.id, { onDelete: "cascade" }),
+    /** The account of an account event (whose secret signs it); null: the generation's account. */
+    accountId: text("account_id").references(() => accounts.id, { onDelete: "cascade" }),
+    event: text("event", { enum: nonEmpty(DELIVERY_EVENTS) }).notNull(),
     url: text("url").notNull(),
     /** The exact JSON sent on every attempt (the signature covers these bytes). */
     body: text("body").notNull(),
@@ -48,7 +54,11 @@ export const webhookDeliveries = pgTable(
     index("webhook_deliveries_next_attempt_at_idx")
       .on(t.nextAttemptAt)
       .where(sql`${t.deliveredAt} is null`),
-    check("webhook_deliveries_event_check", oneOf(t.event, WebhookEvent.options)),
+    check("webhook_deliveries_event_check", oneOf(t.event, DELIVERY_EVENTS)),
+    check(
+      "webhook_deliveries_owner_check",
+      sql`${t.generationId} is not null or ${t.accountId} is not null`,
+    ),
   ],
 );
 

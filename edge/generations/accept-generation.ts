@@ -8,7 +8,7 @@ import {
   findSucceededByContentHash,
   getGeneration,
 } from "../../db/queries/generations.ts";
-import { insertReservation } from "../../db/queries/usage-ledger.ts";
+import { insertCacheHit, insertReservation } from "../../db/queries/usage-ledger.ts";
 import type { GenerationRow, NewGenerationRow } from "../../db/schema/generations.ts";
 import type { Plan } from "../../db/schema/plans.ts";
 import { cacheStatus, type CacheOutcome } from "../dedup/cache-directive.ts";
@@ -67,7 +67,10 @@ export async function acceptGeneration(
       await endGeneration(
         async (tx) => {
           copy = await insertGenerationOnce(tx, cachedCopy(values, source, deps.clock()));
-          return copy.kind === "created" ? copy.generation : null;
+          if (copy.kind !== "created") return null;
+          // Usage counts the answer and what it saved (it has no reservation to close).
+          await insertCacheHit(tx, copy.generation, input.reserveMicrousd);
+          return copy.generation;
         },
         input.callbackBase,
         deps,

@@ -12,9 +12,9 @@ import { startFollowers } from "./followers.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { parseJobId } from "./job-id.ts";
 import { endedAttempt, nextAttempt } from "./leases.ts";
-import { gpuCostMicrousd } from "./pricing.ts";
 import { loseAttempt } from "./redispatch.ts";
 import { endGeneration, finishEnded } from "./transitions.ts";
+import { chargeFor } from "../pricing/charge.ts";
 
 /**
  * - applied: the row changed;
@@ -109,9 +109,14 @@ async function applyToRow(
     }
     case "succeeded": {
       // Priced before the transaction: on PGlite a query outside it would wait for it to end.
-      const price = await deps.catalog.gpuPricePerHourMicrousd(event.region);
+      const { output } = event;
+      const charged = await chargeFor(
+        row,
+        { region: event.region, gpuMs: event.gpu_ms, width: output.width, height: output.height },
+        deps.prices,
+      );
       const result = {
-        ...succeededResult(row, event, at, price),
+        ...succeededResult(event, at, charged),
         ...winner(row, event, at, current),
       };
       const changed = await endGeneration(
@@ -156,10 +161,9 @@ async function applyToRow(
 
 /** The row's output from a `succeeded` event, priced at the region that ran it. */
 function succeededResult(
-  row: GenerationRow,
   event: Extract<JobEvent, { type: "succeeded" }>,
   at: Date,
-  pricePerHour: number | null,
+  chargedMicrousd: number,
 ) {
   const { output } = event;
   return {
@@ -170,7 +174,7 @@ function succeededResult(
     height: output.height,
     outputSha256: output.sha256,
     gpuMs: Math.round(event.gpu_ms),
-    costActualMicrousd: gpuCostMicrousd(event.gpu_ms, pricePerHour, row.priceMultiplier),
+    costActualMicrousd: chargedMicrousd,
     region: event.region,
     startedAt: eventTime(event.started_at, at.getTime()),
     completedAt: at,

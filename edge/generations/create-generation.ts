@@ -1,15 +1,16 @@
 import type { CreateGenerationRequest } from "../../contracts/api.ts";
+import type { GenerationEstimate } from "../../contracts/pricing.ts";
 import { newId } from "../../contracts/ids.ts";
 import { expireIdempotencyKey } from "../../db/queries/generation-dedup.ts";
 import { findGenerationByIdempotencyKey } from "../../db/queries/generations.ts";
-import { getProjectForAccount } from "../../db/queries/projects.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { cacheModeOf } from "../dedup/cache-directive.ts";
 import { contentHashOf } from "../dedup/content-hash.ts";
 import { ApiError, invalidRequest } from "../errors/index.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { sha256Hex } from "../lib/digest.ts";
-import { checkPixels, checkRequestCost, laneFor } from "../limits/plan-checks.ts";
+import { checkPixels, laneFor } from "../limits/plan-checks.ts";
+import { priceRequest, type PriceRequestDeps } from "../limits/price-request.ts";
 import type { Caller } from "../middleware/auth/index.ts";
 import {
   isPromptBlocked,
@@ -25,7 +26,7 @@ import { dispatchGeneration } from "./dispatch-generation.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { resolveModelVersion } from "./model-version-cache.ts";
 import { moderationPolicyOf } from "./moderation-policy.ts";
-import { estimateGpuMs, gpuCostMicrousd } from "./pricing.ts";
+import { dryRunBlocked, estimateOf, projectToGenerateIn } from "./estimate-generation.ts";
 
 export { canonicalJson };
 
@@ -46,17 +47,16 @@ export interface CreateGenerationInput {
   cacheControl?: string;
 }
 
-export type CreateGenerationDeps = GenerationFlowDeps;
+export type CreateGenerationDeps = GenerationFlowDeps & PriceRequestDeps;
 
 /**
  * `replayed`: an earlier request with the same Idempotency-Key and body made this generation.
  * `headers`: RateLimit and Cache-Status headers for the answer.
  */
-export type CreateGenerationResult = {
-  row: GenerationRow;
-  replayed: boolean;
-  headers: Record<string, string>;
-};
+export type CreateGenerationResult =
+  | { row: GenerationRow; replayed: boolean; headers: Record<string, string>; estimate?: never }
+  /** `dry_run`: what it would cost and where it would run; nothing was written or spent. */
+  | { estimate: GenerationEstimate; replayed: false; row?: never; headers?: never };
 
 /**
  * Accepts a generation: resolves model and project, applies the plan (size, lane, cost per
@@ -74,7 +74,7 @@ export async function createGeneration(
   const accountId = caller.account.id;
   // Only an Idempotency-Key's replays compare request hashes.
   const requestHash = idempotencyKey === undefined ? "" : await sha256Hex(canonicalJson(request));
-  if (idempotencyKey !== undefined) {
+  if (idempotencyKey !== undefined && !request.dry_run) {
     const earlier = await findGenerationByIdempotencyKey(deps.db, accountId, idempotencyKey);
     const expiredBefore = new Date(deps.clock() - IDEMPOTENCY_KEY_TTL_MS);
     if (earlier && !(await expireIdempotencyKey(deps.db, earlier.id, expiredBefore))) {
@@ -99,10 +99,7 @@ export async function createGeneration(
   const project =
     request.project === undefined
       ? null
-      : await getProjectForAccount(deps.db, accountId, request.project);
-  if (request.project !== undefined && !project) {
-    throw invalidRequest("project_not_found", `no such project: ${request.project}`, "project");
-  }
+      : await projectToGenerateIn(deps.db, accountId, request.project);
 
   const params = {
     width: request.width,
@@ -114,6 +111,7 @@ export async function createGeneration(
   // blocked prompt is kept as a `blocked` generation, visible in the caller's list, and answered
   // 422 before any pricing, reservation or dispatch.
   const verdict = moderatePrompt(request.prompt, promptStrictnessOf(project));
+  if (verdict.action === "block" && request.dry_run) throw dryRunBlocked(verdict);
   if (verdict.action === "block") {
     const blocked = await recordBlockedPrompt(
       {
@@ -135,12 +133,24 @@ export async function createGeneration(
   await deps.catalog.rows();
   const likelyRegion = deps.directory.rank(input.client)[0];
   const gpuMsPerMegapixel = resolved.version.gpuMsPerMegapixel;
-  const estimate = gpuCostMicrousd(
-    estimateGpuMs(gpuMsPerMegapixel, params.width, params.height),
-    likelyRegion ? await deps.catalog.gpuPricePerHourMicrousd(likelyRegion.name) : null,
-    plan.priceMultiplier,
+  const priced = await priceRequest(
+    {
+      caller,
+      projectId: project?.id ?? null,
+      modelVersionId: resolved.version.id,
+      gpuMsPerMegapixel,
+      width: params.width,
+      height: params.height,
+      lane: params.priority,
+      region: likelyRegion?.name ?? null,
+    },
+    deps,
   );
-  checkRequestCost(plan, estimate);
+  params.priority = priced.lane;
+  if (request.dry_run) {
+    return { estimate: estimateOf(resolved, params, priced, input, deps), replayed: false };
+  }
+  const estimate = priced.estimateMicrousd;
   const moderation = moderationPolicyOf(project);
   const cacheMode = cacheModeOf(request, input.cacheControl);
   const contentHash =
@@ -159,7 +169,8 @@ export async function createGeneration(
 
   const accepted = await acceptGeneration(
     {
-      plan,
+      // A `stop` budget of the account lowers the cap its limiter enforces.
+      plan: { ...plan, monthlySpendCapMicrousd: priced.spendCapMicrousd },
       values: {
         id: newId("generation"),
         accountId,
@@ -185,6 +196,8 @@ export async function createGeneration(
         requestId: input.requestId,
         contentHash,
         priceMultiplier: plan.priceMultiplier,
+        mode: caller.apiKey.mode,
+        laneChange: priced.laneChange,
       },
       reserveMicrousd: estimate,
       cacheMode,

@@ -1,5 +1,8 @@
 import type { Database } from "../../db/client/index.ts";
+import type { BudgetBook } from "../limits/budgets.ts";
 import type { AccountLimiter } from "../limits/limiter-protocol.ts";
+import type { UsageAlerts } from "../limits/settle-generation.ts";
+import type { PriceBook } from "../pricing/price-book.ts";
 import type { DispatchDeps } from "../routing/dispatch.ts";
 import type { RegionCatalog } from "../routing/region-catalog.ts";
 import type { GenerationWebhooks } from "../webhooks/generation-webhooks.ts";
@@ -21,4 +24,10 @@ export interface GenerationFlowDeps extends DispatchDeps {
   leases: LeaseTuning;
   /** Dispatches of one generation (the first included) before it fails `region_lost`. */
   maxDispatchAttempts: number;
+  /** The price table: estimates at dispatch, charges at completion. */
+  prices: PriceBook;
+  /** Budgets as this isolate last read them (the 100% rule at submit). */
+  budgets: BudgetBook;
+  /** Budgets whose `usage.threshold` alerts are recorded where spend settles; none without. */
+  usageAlerts?: UsageAlerts;
 }

@@ -33,3 +33,30 @@ export function gpuCostMicrousd(
 }
 
 export const microusdToUsd = (microusd: number) => microusd / 1_000_000;
+
+/** One cell of the price table, resolved (edge/pricing/price-book.ts). */
+export interface UnitPrice {
+  /** Price of an hour of GPU time (µUSD), before `multiplier`. */
+  gpuHourMicrousd: number;
+  /** Price per output megapixel (µUSD), before `multiplier`. */
+  megapixelMicrousd: number;
+  /** The cell's scale (e.g. the lane's), applied to both terms. */
+  multiplier: number;
+}
+
+/**
+ * What a job costs: its GPU time and output size at the cell's prices, times the plan's
+ * multiplier; rounded up, so no work is ever priced at zero. The one formula of estimates and
+ * charges (with the region's list price and no size term it equals gpuCostMicrousd).
+ */
+export function jobCostMicrousd(
+  price: UnitPrice,
+  job: { gpuMs: number; width: number; height: number },
+  planMultiplier = 1,
+): number {
+  const scale = price.multiplier * planMultiplier;
+  const gpu = job.gpuMs > 0 ? (job.gpuMs * price.gpuHourMicrousd * scale) / MS_PER_HOUR : 0;
+  const size = megapixels(job.width, job.height) * price.megapixelMicrousd * scale;
+  const total = gpu + size;
+  return total > 0 ? Math.ceil(total) : 0;
+}

@@ -2,7 +2,7 @@ import type { AttemptEndReason, GenerationAttempt } from "../../contracts/api.ts
 import { countRedispatch, requeueLostAttempt } from "../../db/queries/generation-leases.ts";
 import { failGeneration } from "../../db/queries/generations.ts";
 import { getActiveModelVersion } from "../../db/queries/models.ts";
-import { getProjectForAccount } from "../../db/queries/projects.ts";
+import { getProject } from "../../db/queries/projects.ts";
 import type { GenerationErrorBody, GenerationRow } from "../../db/schema/generations.ts";
 import { cancelRegionJob } from "../routing/cancel-job.ts";
 import type { DispatchResult } from "../routing/dispatch.ts";
@@ -82,10 +82,7 @@ export async function dispatchAgain(
   deps: GenerationFlowDeps,
 ): Promise<{ row: GenerationRow; result: DispatchResult }> {
   const resolved = await getActiveModelVersion(deps.db, row.model, row.modelVersion);
-  const project =
-    row.projectId === null
-      ? null
-      : await getProjectForAccount(deps.db, row.accountId, row.projectId);
+  const project = row.projectId === null ? null : await getProject(deps.db, row.projectId);
   const dispatched = await dispatchGeneration(
     {
       row,

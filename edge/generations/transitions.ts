@@ -35,7 +35,7 @@ export async function endGenerations(
     const rows = (await write(tx)).filter((row) => TERMINAL_STATUSES.has(row.status));
     const deliveries: string[] = [];
     for (const row of rows) {
-      await closeSpend(tx, row, at);
+      deliveries.push(...(await closeSpend(tx, row, at, deps.usageAlerts)));
       const delivery = await deps.webhooks.record(tx, row, callbackBase);
       if (delivery) deliveries.push(delivery);
     }

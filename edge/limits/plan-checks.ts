@@ -1,7 +1,6 @@
 import type { Priority } from "../../contracts/api.ts";
 import type { Plan } from "../../db/schema/plans.ts";
 import { ApiError, invalidRequest } from "../errors/index.ts";
-import { microusdToUsd } from "../generations/pricing.ts";
 import type { LimiterPolicy } from "./limiter-protocol.ts";
 
 // The checks a plan makes on one request, before any counter is touched. Refusals name the plan
@@ -34,20 +33,6 @@ export function checkPixels(plan: Plan, width: number, height: number): void {
     "max_pixels_exceeded",
     `${width}x${height} is ${width * height} pixels; the ${plan.name} plan allows at most ${plan.maxPixels}`,
     width >= height ? "width" : "height",
-  );
-}
-
-/**
- * The per-request cost cap refuses (400 `cost_limit_exceeded`) rather than moving the request to
- * a slower lane: lanes change when a job runs, not what it costs, so a slower lane would not keep
- * the promise the cap makes about spend.
- */
-export function checkRequestCost(plan: Plan, estimatedMicrousd: number): void {
-  const cap = plan.maxCostPerRequestMicrousd;
-  if (cap === null || estimatedMicrousd <= cap) return;
-  throw invalidRequest(
-    "cost_limit_exceeded",
-    `this request is estimated at $${microusdToUsd(estimatedMicrousd)}; the ${plan.name} plan allows at most $${microusdToUsd(cap)} per request (use a smaller size)`,
   );
 }
 

@@ -279,12 +279,12 @@ describe("plan limits: per request", () => {
     expect(region.jobs).toHaveLength(1);
   });
 
-  it("past the plan's cost per request: refused with 400 cost_limit_exceeded, not moved to a slower lane", async () => {
+  it("past the plan's cost per request: refused with 402 cost_limit_exceeded (the plan's rule: refuse)", async () => {
     const { key } = await accountOn({ maxCostPerRequestMicrousd: ESTIMATE_512 - 1 });
     const error = await expectError(
       await submit(key, { priority: "relax" }),
-      400,
-      "invalid_request_error",
+      402,
+      "quota_exceeded_error",
       "cost_limit_exceeded",
     );
     expect(error.message).toContain("$0.000011");

@@ -1,6 +1,7 @@
 export { PromptCategory, Strictness, type Level } from "./categories.ts";
 export { moderatePrompt, type PromptMatch, type PromptVerdict } from "./moderate-prompt.ts";
 export {
+  blockedMessage,
   isPromptBlocked,
   policyMatchesOf,
   PROMPT_BLOCKED,

@@ -1,17 +1,24 @@
 import { z } from "../../contracts/zod.ts";
 import { ErrorBody } from "../../contracts/errors.ts";
+import type { Scope } from "../../contracts/keys.ts";
 
 // Building blocks of the route definitions: the error responses of API.md, the bearer key, headers.
 
 export const API_KEY_SCHEME = "apiKey";
-/** `security` of a route that needs `Authorization: Bearer <key>`. */
+/** `security` of a route that needs `Authorization: Bearer <key>`, of any scope. */
 export const requiresKey = [{ [API_KEY_SCHEME]: [] }];
+
+/**
+ * `security` of a route that needs a key with `scope` (OpenAPI 3.1 lets a bearer scheme's
+ * requirement list the roles it needs). `routeScope(route)` enforces what this states.
+ */
+export const requiresScope = (scope: Scope) => [{ [API_KEY_SCHEME]: [scope] }];
 
 const ERRORS = {
   400: "Invalid request: the envelope names the offending `param`.",
   401: "Missing, malformed, unknown or revoked API key.",
-  402: "The account's monthly spend cap is reached.",
-  403: "Not allowed: a private asset without the owner's key, or a bad or expired signature.",
+  402: "Past a spend limit: the plan's monthly cap or cost per request, or a budget with the `stop` rule.",
+  403: "Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature.",
   404: "No such resource for this key (another account's resources are 404 too).",
   409: "Conflict: an Idempotency-Key reused with another body, or a cancel too late.",
   413: "Request body larger than the limit.",

@@ -5,7 +5,7 @@ import { listModels } from "../../db/queries/models.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
 import { microusdToUsd } from "../generations/pricing.ts";
-import { auth } from "../middleware/auth/index.ts";
+import { keyedRoutes } from "../middleware/scope/index.ts";
 import { errorResponses, jsonContent, requiresKey } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
 import type { RegionHealth } from "../routing/route-plan.ts";
@@ -44,9 +44,9 @@ const PUBLIC_STATUS: Record<RegionHealth, z.infer<typeof RegionInfo>["status"]> 
 /** GET /v1/models and GET /v1/regions. */
 export function catalogRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const requireKey = auth({ authenticator: s.authenticator });
+  const guard = keyedRoutes(s.authenticator);
 
-  app.openapi({ ...modelsRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...modelsRoute, middleware: guard(modelsRoute) }, async (c) => {
     const rows = await listModels(s.db);
     const data = rows.map((m) => ({
       object: "model" as const,
@@ -65,7 +65,7 @@ export function catalogRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     return c.json({ object: "list" as const, data }, 200);
   });
 
-  app.openapi({ ...regionsRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...regionsRoute, middleware: guard(regionsRoute) }, async (c) => {
     c.header("Cache-Control", "no-store");
     // The regions table (read at most regionCatalogTtlMs ago) keeps the redispatch counters.
     const rows = await s.catalog.rows();

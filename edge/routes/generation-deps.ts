@@ -19,6 +19,9 @@ export function generationDeps(s: EdgeServices): GenerationFlowDeps {
     waitUntil: s.waitUntil,
     leases: s.tuning,
     maxDispatchAttempts: s.tuning.maxDispatchAttempts,
+    prices: s.prices,
+    budgets: s.budgets,
+    usageAlerts: { budgets: s.budgets, webhooks: s.webhooks },
   };
 }
 

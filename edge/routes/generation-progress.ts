@@ -7,13 +7,13 @@ import { cancelGeneration } from "../generations/cancel-generation.ts";
 import { generationEventStream } from "../generations/generation-event-stream.ts";
 import { ownGeneration } from "../generations/own-generation.ts";
 import { toGeneration } from "../generations/serialize.ts";
-import { auth } from "../middleware/auth/index.ts";
+import { keyedRoutes } from "../middleware/scope/index.ts";
 import {
   errorResponses,
   GenerationIdParams,
   headerParameter,
   jsonContent,
-  requiresKey,
+  requiresScope,
 } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
 import { baseUrl, serializeContext } from "./base-url.ts";
@@ -27,7 +27,7 @@ const eventsRoute = createRoute({
   description:
     "Events `queued`, `routed`, `running`, then one of `succeeded`, `failed`, `blocked`, `canceled`; each event's `data` is the Generation, its `id` lets a reconnect resume with `Last-Event-ID`. The stream ends after the terminal event.",
   tags: ["Generations"],
-  security: requiresKey,
+  security: requiresScope("generations:read"),
   parameters: [
     headerParameter(
       "Last-Event-ID",
@@ -52,7 +52,7 @@ const cancelRoute = createRoute({
   description:
     "A generation that has not started is `canceled` and its reserved spend refunded; one already running or ended answers 409 (`generation_already_started` / `generation_already_finished`).",
   tags: ["Generations"],
-  security: requiresKey,
+  security: requiresScope("generations:write"),
   request: { params: GenerationIdParams },
   responses: {
     200: jsonContent(Generation, "The canceled generation."),
@@ -63,10 +63,10 @@ const cancelRoute = createRoute({
 /** GET /v1/generations/:id/events (server-sent events) and POST /v1/generations/:id/cancel. */
 export function generationProgressRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const requireKey = auth({ authenticator: s.authenticator });
+  const guard = keyedRoutes(s.authenticator);
   const cancelDeps = generationDeps(s);
 
-  app.openapi({ ...eventsRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...eventsRoute, middleware: guard(eventsRoute) }, async (c) => {
     const { id } = c.req.valid("param");
     const row = await ownGeneration(s.db, c.var.caller.account.id, id);
     const ctx = serializeContext(c, s);
@@ -89,7 +89,7 @@ export function generationProgressRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     });
   });
 
-  app.openapi({ ...cancelRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...cancelRoute, middleware: guard(cancelRoute) }, async (c) => {
     const { id } = c.req.valid("param");
     const row = await cancelGeneration(
       {

@@ -7,9 +7,11 @@ import {
   TERMINAL_STATUSES,
   type GenerationStatus,
 } from "../../contracts/api.ts";
+import { GenerationEstimate } from "../../contracts/pricing.ts";
 import { z } from "../../contracts/zod.ts";
 import { InvalidCursorError } from "../../db/queries/cursor.ts";
 import { listGenerations } from "../../db/queries/generations.ts";
+import { getProjectAccess } from "../../db/queries/projects.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
 import { invalidRequest } from "../errors/index.ts";
@@ -18,7 +20,7 @@ import { ownGeneration } from "../generations/own-generation.ts";
 import { preferredWaitSeconds } from "../generations/prefer-wait.ts";
 import { toGeneration } from "../generations/serialize.ts";
 import { waitForTerminal } from "../generations/wait-for-terminal.ts";
-import { auth } from "../middleware/auth/index.ts";
+import { keyedRoutes } from "../middleware/scope/index.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { clientLocation, edgeColo } from "../routing/geo.ts";
 import {
@@ -26,7 +28,7 @@ import {
   GenerationIdParams,
   headerParameter,
   jsonContent,
-  requiresKey,
+  requiresScope,
 } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
 import { baseUrl, serializeContext } from "./base-url.ts";
@@ -85,9 +87,9 @@ const createGenerationRoute = createRoute({
   path: "/",
   summary: "Create a generation",
   description:
-    "Moderates the prompt, reserves spend, and routes the job to the region expected to finish it soonest. Answers 202 while it runs (200 when `Prefer: wait` saw it end, on a replay, or from the dedup cache).",
+    'Moderates the prompt, reserves spend, and routes the job to the region expected to finish it soonest. Answers 202 while it runs (200 when `Prefer: wait` saw it end, on a replay, or from the dedup cache). With `"dry_run": true` it answers 200 with a GenerationEstimate (cost, lane, region, wait) and creates nothing. Test-mode keys are never charged. Past the plan\'s cost per request the plan refuses (402 `cost_limit_exceeded`) or moves the request to the relax lane; a spent budget refuses (402 `budget_exceeded`) or moves it to relax, by its rule: `lane_change` says which happened.',
   tags: ["Generations"],
-  security: requiresKey,
+  security: requiresScope("generations:write"),
   parameters: submitHeaders,
   request: {
     body: {
@@ -99,7 +101,10 @@ const createGenerationRoute = createRoute({
   },
   responses: {
     200: {
-      ...jsonContent(Generation, "Ended, replayed, or answered from the dedup cache."),
+      ...jsonContent(
+        z.union([Generation, GenerationEstimate]),
+        "Ended, replayed, or answered from the dedup cache; with `dry_run`, the estimate.",
+      ),
       headers: generationResponseHeaders,
     },
     202: {
@@ -117,7 +122,7 @@ const listGenerationsRoute = createRoute({
   summary: "List generations",
   description: "The account's generations, newest first, a page at a time.",
   tags: ["Generations"],
-  security: requiresKey,
+  security: requiresScope("generations:read"),
   request: { query: ListGenerationsQuery },
   responses: { 200: jsonContent(GenerationList, "One page."), ...errorResponses(400, 401) },
 });
@@ -128,7 +133,7 @@ const getGenerationRoute = createRoute({
   path: "/{id}",
   summary: "Get a generation",
   tags: ["Generations"],
-  security: requiresKey,
+  security: requiresScope("generations:read"),
   request: { params: GenerationIdParams },
   responses: { 200: jsonContent(Generation, "The generation."), ...errorResponses(401, 404) },
 });
@@ -136,7 +141,7 @@ const getGenerationRoute = createRoute({
 /** POST/GET /v1/generations and GET /v1/generations/:id. */
 export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const requireKey = auth({ authenticator: s.authenticator });
+  const guard = keyedRoutes(s.authenticator);
   const dispatchDeps = generationDeps(s);
   app.openAPIRegistry.register("CreateGenerationRequest", CreateGenerationRequest);
 
@@ -144,14 +149,14 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     {
       ...createGenerationRoute,
       middleware: [
-        requireKey,
+        ...guard(createGenerationRoute),
         jsonBody({ schema: CreateGenerationRequest, maxBytes: s.tuning.maxBodyBytes }),
       ] as const,
     },
     async (c) => {
       const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
       const waitS = preferredWaitSeconds(c.req.header("prefer"));
-      const { row, replayed, headers } = await createGeneration(
+      const created = await createGeneration(
         {
           caller: c.var.caller,
           request: c.var.body,
@@ -164,6 +169,8 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
         },
         dispatchDeps,
       );
+      if (created.estimate) return c.json(created.estimate, 200);
+      const { row, replayed, headers } = created;
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
       let current = row;
       if (waitS > 0) {
@@ -181,11 +188,15 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     },
   );
 
-  app.openapi({ ...listGenerationsRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...listGenerationsRoute, middleware: guard(listGenerationsRoute) }, async (c) => {
     const query = c.req.valid("query");
+    // A project the caller belongs to lists every member's generations under it.
+    const shared =
+      query.project !== undefined &&
+      (await getProjectAccess(s.db, c.var.caller.account.id, query.project)) !== null;
     let page;
     try {
-      page = await listGenerations(s.db, c.var.caller.account.id, {
+      page = await listGenerations(s.db, shared ? null : c.var.caller.account.id, {
         limit: query.limit,
         cursor: query.cursor,
         projectId: query.project,
@@ -206,7 +217,7 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     );
   });
 
-  app.openapi({ ...getGenerationRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...getGenerationRoute, middleware: guard(getGenerationRoute) }, async (c) => {
     const { id } = c.req.valid("param");
     const row = await ownGeneration(s.db, c.var.caller.account.id, id);
     return c.json(await toGeneration(row, serializeContext(c, s)), 200);

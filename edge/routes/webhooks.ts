@@ -9,12 +9,12 @@ import type { WebhookDelivery as DeliveryRow } from "../../db/schema/webhook-del
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
 import { ownGeneration } from "../generations/own-generation.ts";
-import { auth } from "../middleware/auth/index.ts";
+import { keyedRoutes } from "../middleware/scope/index.ts";
 import {
   errorResponses,
   GenerationIdParams,
   jsonContent,
-  requiresKey,
+  requiresScope,
 } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
 
@@ -25,7 +25,7 @@ const deliveriesRoute = createRoute({
   summary: "List a generation's webhook deliveries",
   description: "Every delivery of the generation's webhook events, with each attempt's outcome.",
   tags: ["Webhooks"],
-  security: requiresKey,
+  security: requiresScope("generations:read"),
   request: { params: GenerationIdParams },
   responses: {
     200: jsonContent(WebhookDeliveryList, "The deliveries, oldest first."),
@@ -41,16 +41,16 @@ const secretRoute = createRoute({
   description:
     "The account's `whsec_` secret: verify `webhook-signature` with any Standard Webhooks library.",
   tags: ["Webhooks"],
-  security: requiresKey,
+  security: requiresScope("generations:read"),
   responses: { 200: jsonContent(WebhookSecret, "The secret."), ...errorResponses(401) },
 });
 
 /** GET /v1/generations/:id/webhook_deliveries and GET /v1/webhooks/secret. */
 export function webhookRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const requireKey = auth({ authenticator: s.authenticator });
+  const guard = keyedRoutes(s.authenticator);
 
-  app.openapi({ ...deliveriesRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...deliveriesRoute, middleware: guard(deliveriesRoute) }, async (c) => {
     const { id } = c.req.valid("param");
     const row = await ownGeneration(s.db, c.var.caller.account.id, id);
     const deliveries = await listWebhookDeliveries(s.db, row.id);
@@ -58,7 +58,7 @@ export function webhookRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   });
 
   // The account's signing secret, to verify `webhook-signature` with.
-  app.openapi({ ...secretRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...secretRoute, middleware: guard(secretRoute) }, async (c) => {
     c.header("Cache-Control", "no-store");
     return c.json(
       {

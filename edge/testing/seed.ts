@@ -30,12 +30,18 @@ export async function seedRoomyPlan(db: Database): Promise<void> {
   await seedPlans(db, [{ ...ROOMY_TEST_PLAN, lanes: [...ROOMY_TEST_PLAN.lanes] }]);
 }
 
-/** An account on `plan` with one live key; the plaintext key is returned for Authorization. */
-export async function seedAccount(db: Database, opts: { plan?: string; pepper?: string } = {}) {
+/**
+ * An account on `plan` with one key (live unless `mode` says test: test keys are never charged);
+ * the plaintext key is returned for Authorization.
+ */
+export async function seedAccount(
+  db: Database,
+  opts: { plan?: string; pepper?: string; mode?: "live" | "test"; scopes?: string[] } = {},
+) {
   const account = await createAccount(db, { name: "Test account", planId: opts.plan ?? "pro" });
   const { key, record } = await createApiKey(
     db,
-    { accountId: account.id, mode: "test" },
+    { accountId: account.id, mode: opts.mode ?? "live", scopes: opts.scopes },
     opts.pepper,
   );
   return { account, key, apiKey: record };

@@ -11,6 +11,7 @@ import type { EdgeTuning, Log } from "../deps.ts";
 import { invalidRequest } from "../errors/index.ts";
 import { toGeneration } from "../generations/serialize.ts";
 import { describeError } from "../lib/describe-error.ts";
+import type { AccountWebhooks } from "../limits/budgets.ts";
 import type { GenerationWebhooks } from "./generation-webhooks.ts";
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from "./retry-policy.ts";
 import { sendWebhook } from "./send-webhook.ts";
@@ -74,7 +75,7 @@ const LEASE_MARGIN_MS = 5_000;
  * before anything is sent, first attempt in the background, retried with backoff and jitter,
  * every attempt appended to the row.
  */
-export class WebhookDispatcher implements GenerationWebhooks {
+export class WebhookDispatcher implements GenerationWebhooks, AccountWebhooks {
   readonly #o: WebhookDispatcherOptions;
   readonly #policy: RetryPolicy;
   readonly #timeoutMs: number;
@@ -132,6 +133,26 @@ export class WebhookDispatcher implements GenerationWebhooks {
       body,
       nextAttemptAt: new Date(now),
       createdAt: new Date(now),
+    });
+    return created?.id ?? null;
+  }
+
+  /**
+   * Records an account event (a budget's `usage.threshold`) through `tx`, signed with the account's
+   * secret when sent. Returns the delivery to `send` after the commit.
+   */
+  async recordAccountEvent(
+    tx: Database | Transaction,
+    event: { accountId: string; event: "usage.threshold"; url: string; body: string },
+  ): Promise<string | null> {
+    const now = new Date(this.#clock());
+    const created = await insertWebhookDelivery(tx, {
+      accountId: event.accountId,
+      event: event.event,
+      url: event.url,
+      body: event.body,
+      nextAttemptAt: now,
+      createdAt: now,
     });
     return created?.id ?? null;
   }

@@ -42,6 +42,7 @@ export async function runAgainstDatabase(
     if (!opts.databaseUrl) {
       await migrateDatabase(handle);
       await seedPlans(handle.db);
+      await (await import("../../db/queries/prices.ts")).seedPrices(handle.db);
     }
     return await runAdminCommand(handle.db, command, pepper);
   } finally {

@@ -1,6 +1,7 @@
 import { createDatabase, type DatabaseHandle } from "../../db/client/index.ts";
 import { migrateDatabase } from "../../db/migrate.ts";
 import { seedPlans } from "../../db/queries/accounts.ts";
+import { seedPrices } from "../../db/queries/prices.ts";
 import { upsertRegion } from "../../db/queries/regions.ts";
 import { registerModelVersions } from "../register-models.ts";
 import type { LocalRegion } from "./stack-config.ts";
@@ -18,6 +19,7 @@ export async function bootstrapDatabase(opts: {
   try {
     await migrateDatabase(handle);
     await seedPlans(handle.db);
+    await seedPrices(handle.db);
     await registerModelVersions(handle, opts.modelDir);
     for (const r of opts.regions) {
       await upsertRegion(handle.db, {

@@ -1,0 +1,9 @@
+export {
+  declaredScope,
+  grantedScopes,
+  hasScope,
+  keyedRoutes,
+  missingScope,
+  requireScope,
+  routeScope,
+} from "./scope.ts";

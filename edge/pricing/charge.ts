@@ -1,0 +1,22 @@
+import type { GenerationRow } from "../../db/schema/generations.ts";
+import { jobCostMicrousd } from "../generations/pricing.ts";
+import type { PriceBook } from "./price-book.ts";
+
+/**
+ * What a finished job is charged: its measured GPU time and output size at the price of its model
+ * version, lane and the region that ran it, times the plan multiplier it was accepted with. Test
+ * mode is never charged.
+ */
+export async function chargeFor(
+  row: Pick<GenerationRow, "mode" | "modelVersionId" | "params" | "priceMultiplier">,
+  run: { region: string; gpuMs: number; width: number; height: number },
+  prices: PriceBook,
+): Promise<number> {
+  if (row.mode === "test") return 0;
+  const price = await prices.priceOf({
+    modelVersionId: row.modelVersionId,
+    lane: row.params.priority,
+    region: run.region,
+  });
+  return jobCostMicrousd(price, run, row.priceMultiplier);
+}
