@@ -17,6 +17,8 @@ import { DEFAULT_MAX_BODY_BYTES } from "./validation/index.ts";
 export interface ResponseCache {
   match(request: Request): Promise<Response | undefined>;
   put(request: Request, response: Response): Promise<void>;
+  /** Drops what is held for the request's URL (a project made private); true when it held one. */
+  delete(request: Request): Promise<boolean>;
 }
 
 export type Log = (entry: Record<string, unknown>) => void;

@@ -109,3 +109,15 @@ export async function listBudgetAlerts(
     .where(and(inArray(budgetAlerts.budgetId, [...budgetIds]), eq(budgetAlerts.month, month)))
     .orderBy(budgetAlerts.percent);
 }
+
+/** The budgets of these projects (whoever owns them). */
+export async function listProjectBudgets(
+  db: Database,
+  projectIds: readonly string[],
+): Promise<Budget[]> {
+  if (projectIds.length === 0) return [];
+  return db
+    .select()
+    .from(budgets)
+    .where(inArray(budgets.projectId, [...projectIds]));
+}

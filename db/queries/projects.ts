@@ -1,7 +1,7 @@
-import { and, eq, gt, inArray, isNotNull, or } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "../client/types.ts";
-import { generations } from "../schema/generations.ts";
+import { generations, type GenerationRow } from "../schema/generations.ts";
 import { projectMembers, type ProjectMember, type ProjectRole } from "../schema/project-members.ts";
 import {
   PROJECT_VISIBILITIES,
@@ -170,4 +170,44 @@ export async function listProjectAssetKeys(
     .orderBy(generations.assetKey)
     .limit(limit);
   return rows.map((r) => r.key!);
+}
+
+export interface FeedPosition {
+  updatedAt: Date;
+  id: string;
+}
+
+/** The project's newest change: where a live feed starts. Null for a project without generations. */
+export async function latestProjectChange(
+  db: Database,
+  projectId: string,
+): Promise<FeedPosition | null> {
+  const [row] = await db
+    .select({ updatedAt: generations.updatedAt, id: generations.id })
+    .from(generations)
+    .where(eq(generations.projectId, projectId))
+    .orderBy(desc(generations.updatedAt), desc(generations.id))
+    .limit(1);
+  return row ?? null;
+}
+
+/** Generations of the project created or changed after `after`, in the order they changed. */
+export async function listProjectChanges(
+  db: Database,
+  projectId: string,
+  after: FeedPosition | null,
+  limit = 100,
+): Promise<GenerationRow[]> {
+  const filters = [eq(generations.projectId, projectId)];
+  if (after) {
+    filters.push(
+      sql`(${generations.updatedAt}, ${generations.id}) > (${after.updatedAt.toISOString()}::timestamptz, ${after.id})`,
+    );
+  }
+  return db
+    .select()
+    .from(generations)
+    .where(and(...filters))
+    .orderBy(asc(generations.updatedAt), asc(generations.id))
+    .limit(limit);
 }

@@ -62,6 +62,12 @@ export class MemoryResponseCache implements ResponseCache {
     });
   }
 
+  async delete(request: Request): Promise<boolean> {
+    const held = this.#entries.has(request.url);
+    this.#remove(request.url);
+    return held;
+  }
+
   async put(request: Request, response: Response): Promise<void> {
     // What was held under this URL goes either way: the newer response replaces it, or says that
     // it must not be kept.

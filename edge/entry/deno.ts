@@ -103,6 +103,7 @@ export function expiringCache(cache: Cache, now: () => number = Date.now): Respo
       headers.set(EXPIRES_HEADER, String(now() + seconds * 1000));
       await cache.put(request, new Response(response.body, { status: response.status, headers }));
     },
+    delete: (request) => cache.delete(request),
   };
 }
 

@@ -27,6 +27,10 @@ const DOCUMENT_CONFIG = {
       name: "Webhooks",
       description: "Signed (Standard Webhooks) notifications of terminal events.",
     },
+    { name: "Projects", description: "Projects, their members and their live feed." },
+    { name: "Keys", description: "API keys and their scopes." },
+    { name: "Usage", description: "Usage and cost from the ledger; budgets and their alerts." },
+    { name: "Catalog", description: "Models, regions and prices." },
     { name: "Operations", description: "Health of this edge." },
   ],
 };

@@ -47,6 +47,19 @@ export const jsonContent = <S extends z.ZodType>(schema: S, description: string)
   content: { "application/json": { schema } },
 });
 
+/**
+ * A JSON request body declared by reference to a registered schema: the jsonBody middleware reads
+ * (bounded: 413), parses and validates it, so the router does not validate it a second time.
+ */
+export const jsonRequestBody = (schemaName: string) => ({
+  required: true,
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${schemaName}` } } },
+});
+
+/** `{id}` of a path, with an example. */
+export const idParams = (example: string) =>
+  z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example }) });
+
 /** `{id}` of a generation route. */
 export const GenerationIdParams = z.object({
   id: z

@@ -26,6 +26,9 @@ class MapResponseCache implements ResponseCache {
     this.hits += 1;
     return new Response(entry.body.slice(0), entry.init);
   }
+  async delete(request: Request) {
+    return this.entries.delete(request.url);
+  }
   async put(request: Request, response: Response) {
     const body = await response.arrayBuffer();
     this.entries.set(request.url, {
