@@ -73,18 +73,18 @@ export async function readUsage(db: Database, q: UsageQuery): Promise<UsageRepor
     db
       .select({
         generationId: l.generationId,
-        at: sql<Date>`min(${l.createdAt})`.as("at"),
-        amount: sql<string>`sum(${l.amountMicrousd})`.as("amount"),
-        closed: sql<boolean>`bool_or(${l.kind} in ('settle', 'refund', 'cached'))`.as("closed"),
-        settled: sql<boolean>`bool_or(${l.kind} = 'settle')`.as("settled"),
-        refunded: sql<boolean>`bool_or(${l.kind} = 'refund')`.as("refunded"),
+        at: sql<Date>`min(${l.createdAt})`.as("u_at"),
+        amount: sql<string>`sum(${l.amountMicrousd})`.as("u_amount"),
+        closed: sql<boolean>`bool_or(${l.kind} in ('settle', 'refund', 'cached'))`.as("u_closed"),
+        settled: sql<boolean>`bool_or(${l.kind} = 'settle')`.as("u_settled"),
+        refunded: sql<boolean>`bool_or(${l.kind} = 'refund')`.as("u_refunded"),
         cached: sql<boolean>`bool_or(${l.kind} = 'cached' or ${l.savedMicrousd} is not null)`.as(
-          "cached",
+          "u_cached",
         ),
-        saved: sql<string>`coalesce(sum(${l.savedMicrousd}), 0)`.as("saved"),
-        gpuMs: sql<number>`max(${l.gpuMs})`.as("gpu_ms"),
-        region: sql<string>`max(${l.region})`.as("region"),
-        projectId: sql<string>`max(${l.projectId})`.as("project_id"),
+        saved: sql<string>`coalesce(sum(${l.savedMicrousd}), 0)`.as("u_saved"),
+        gpuMs: sql<number>`max(${l.gpuMs})`.as("u_gpu_ms"),
+        region: sql<string>`max(${l.region})`.as("u_region"),
+        projectId: sql<string>`max(${l.projectId})`.as("u_project_id"),
       })
       .from(l)
       // Every row of a generation accepted in range is at or after its reservation.
@@ -102,11 +102,12 @@ export async function readUsage(db: Database, q: UsageQuery): Promise<UsageRepor
   const ran = sql`${generations.status} = 'succeeded' and not ${perGeneration.cached}`;
   const filters: SQL[] = [eq(generations.mode, q.mode)];
   if (q.projectId !== undefined) filters.push(eq(generations.projectId, q.projectId));
-  const rows = await db
+  const grouped = q.groupBy !== null;
+  const query = db
     .with(perGeneration)
     .select({
       key: sql<string | null>`${key}`,
-      total: sql<number>`grouping(${key})`,
+      total: grouped ? sql<number>`grouping(${key})` : sql<number>`1`,
       requests: sql<number>`count(*)::int`,
       succeeded: sql<number>`(count(*) filter (where ${perGeneration.settled}))::int`,
       refunded: sql<number>`(count(*) filter (where ${perGeneration.refunded}))::int`,
@@ -125,9 +126,13 @@ export async function readUsage(db: Database, q: UsageQuery): Promise<UsageRepor
     })
     .from(perGeneration)
     .innerJoin(generations, eq(generations.id, perGeneration.generationId))
-    .where(and(...filters))
-    .groupBy(sql`grouping sets ((${key}), ())`)
-    .orderBy(sql`grouping(${key}) desc`, sql`${key} nulls last`);
+    .where(and(...filters));
+  // One statement for the groups and the totals (percentiles cannot be summed from the groups).
+  const rows = grouped
+    ? await query
+        .groupBy(sql`grouping sets ((${key}), ())`)
+        .orderBy(sql`grouping(${key}) desc`, sql`${key} nulls last`)
+    : await query;
 
   let totals: UsageFigures = emptyFigures();
   const groups: UsageRow[] = [];

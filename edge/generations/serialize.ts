@@ -57,5 +57,7 @@ export async function toGeneration(row: GenerationRow, ctx: SerializeContext): P
     urls: { self, events: `${self}/events`, cancel: `${self}/cancel` },
     routing: row.routing ?? null,
     attempts: attemptsOf(row),
+    livemode: row.mode === "live",
+    lane_change: row.laneChange ?? null,
   };
 }
