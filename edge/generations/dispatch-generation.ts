@@ -11,8 +11,9 @@ import { observeRoundTrips, routingRecord } from "../routing/routing-record.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { jobId } from "./job-id.ts";
 import { leaseDeadline } from "./leases.ts";
-import { estimateGpuMs, gpuCostMicrousd } from "./pricing.ts";
+import { estimateGpuMs } from "./pricing.ts";
 import { endGeneration } from "./transitions.ts";
+import { estimateFor } from "../pricing/charge.ts";
 
 export interface DispatchGenerationInput {
   row: GenerationRow;
@@ -115,11 +116,7 @@ async function recordRoute(
   const stored = await recordGenerationRoute(deps.db, row.id, {
     region,
     estimatedWaitMs,
-    costEstimatedMicrousd: gpuCostMicrousd(
-      expectedRunMs,
-      await deps.catalog.gpuPricePerHourMicrousd(region),
-      row.priceMultiplier,
-    ),
+    costEstimatedMicrousd: await estimateFor(row, region, input.gpuMsPerMegapixel, deps.prices),
     routing: decision.routing,
     at: decision.at,
     jobId: decision.job,

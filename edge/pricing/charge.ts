@@ -20,3 +20,27 @@ export async function chargeFor(
   });
   return jobCostMicrousd(price, run, row.priceMultiplier);
 }
+
+/**
+ * The estimate of a generation routed to `region` (its price there), as reserved at submit: the
+ * plan multiplier it was accepted with; 0 in test mode.
+ */
+export async function estimateFor(
+  row: Pick<GenerationRow, "mode" | "modelVersionId" | "params" | "priceMultiplier">,
+  region: string,
+  gpuMsPerMegapixel: number | null,
+  prices: PriceBook,
+): Promise<number> {
+  if (row.mode === "test") return 0;
+  return prices.estimate(
+    {
+      modelVersionId: row.modelVersionId,
+      lane: row.params.priority,
+      region,
+      gpuMsPerMegapixel,
+      width: row.params.width,
+      height: row.params.height,
+    },
+    row.priceMultiplier,
+  );
+}

@@ -35,7 +35,9 @@ beforeAll(async () => {
   });
   cache = new MemoryResponseCache({ maxBytes: 1 << 20 });
   f = await createEdgeFixture({ regions: [eu.config], responseCache: cache });
-  [editor, viewer, stranger] = await Promise.all([1, 2, 3].map(() => seedAccount(f.db)));
+  editor = await seedAccount(f.db);
+  viewer = await seedAccount(f.db);
+  stranger = await seedAccount(f.db);
 });
 afterAll(async () => {
   await f?.close();
