@@ -24,6 +24,7 @@ import { generationRoutes } from "./routes/generations.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { internalRegionRoutes } from "./routes/internal-regions.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { pageRoutes } from "./routes/pages.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { usageRoutes } from "./routes/usage.ts";
@@ -138,6 +139,7 @@ function appOf(s: EdgeServices): OpenAPIHono<AppEnv> {
   app.route("/v1/usage", usageRoutes(s));
   app.route("/v1/budgets", budgetRoutes(s));
   app.route("/internal/regions", internalRegionRoutes(s));
+  app.route("/", pageRoutes(s));
   mountOpenApi(app);
   app.onError(errorHandler(s.log));
   app.notFound(notFoundHandler);

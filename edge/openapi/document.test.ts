@@ -7,7 +7,10 @@ import {
   renderClientPaths,
   renderOpenApiJson,
 } from "./artifacts.ts";
+import { DASHBOARD_PATH, PLAYGROUND_PATH, STATIC_PATH } from "../pages/page-html.ts";
 import { DOCS_PATH, OPENAPI_PATH, SCALAR_CDN } from "./document.ts";
+
+const PAGE_PATHS = [PLAYGROUND_PATH, DASHBOARD_PATH];
 
 type Document = {
   openapi: string;
@@ -42,6 +45,8 @@ describe("GET /openapi.json", () => {
         .filter((r) => r.method !== "ALL")
         .filter((r) => !r.path.startsWith("/internal/"))
         .filter((r) => r.path !== OPENAPI_PATH && r.path !== DOCS_PATH)
+        // HTML pages and their files, not API operations.
+        .filter((r) => !PAGE_PATHS.includes(r.path) && !r.path.startsWith(`${STATIC_PATH}/`))
         .map((r) => `${r.method} ${openApiPath(r.path)}`),
     );
     const documented = new Set(

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { AppEnv } from "../app-env.ts";
+import { cspNonce } from "../lib/nonce.ts";
 import { API_KEY_SCHEME } from "./responses.ts";
 
 export const OPENAPI_PATH = "/openapi.json";
@@ -49,11 +50,6 @@ const docsCsp = (nonce: string) =>
     "form-action 'none'",
   ].join("; ");
 
-function nonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes));
-}
-
 /**
  * GET /openapi.json (OpenAPI 3.1, generated from the routes' zod definitions; built once) and
  * GET /docs (an interactive reference of it, with "try it" against this origin).
@@ -74,7 +70,7 @@ export function mountOpenApi(app: OpenAPIHono<AppEnv>): void {
   app.get(
     DOCS_PATH,
     Scalar((c) => {
-      const n = nonce();
+      const n = cspNonce();
       c.header("Content-Security-Policy", docsCsp(n));
       c.header("Cache-Control", "no-store");
       return {
