@@ -281,6 +281,19 @@ describe("the edge under Deno", () => {
     expect(JSON.parse(out)).toEqual([true, false, false, false, false, true, false]);
   });
 
+  it("serves the playground and the dashboard with their files", async () => {
+    for (const path of ["/", "/dashboard"]) {
+      const res = await fetch(`${edgeUrl}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-security-policy")).toMatch(/script-src 'nonce-/);
+      const src = /<script src="([^"]+)"/.exec(await res.text())?.[1];
+      const file = await fetch(`${edgeUrl}${src}`);
+      expect(file.status).toBe(200);
+      expect(file.headers.get("content-type")).toMatch(/^text\/javascript/);
+      await file.body?.cancel();
+    }
+  });
+
   it("answers errors in the API envelope", async () => {
     const res = await fetch(`${edgeUrl}/v1/generations`, {
       headers: { authorization: `Bearer gk_test_${"0".repeat(32)}` },

@@ -30,7 +30,7 @@ afterAll(async () => {
 
 interface Route {
   name: string;
-  method: "GET" | "POST" | "DELETE" | "OPTIONS";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
   path: fc.Arbitrary<string>;
   withBody?: boolean;
 }
@@ -78,6 +78,65 @@ const ROUTES: Route[] = [
   { name: "GET /v1/models", method: "GET", path: fc.constant("/v1/models") },
   { name: "GET /v1/regions", method: "GET", path: fc.constant("/v1/regions") },
   { name: "GET /healthz", method: "GET", path: fc.constant("/healthz") },
+  { name: "GET /v1/pricing", method: "GET", path: fc.constant("/v1/pricing") },
+  { name: "POST /v1/keys", method: "POST", path: fc.constant("/v1/keys"), withBody: true },
+  { name: "GET /v1/keys", method: "GET", path: fc.constant("/v1/keys") },
+  {
+    name: "DELETE /v1/keys/:id",
+    method: "DELETE",
+    path: segment("key").map((id) => `/v1/keys/${id}`),
+  },
+  { name: "POST /v1/projects", method: "POST", path: fc.constant("/v1/projects"), withBody: true },
+  { name: "GET /v1/projects", method: "GET", path: fc.constant("/v1/projects") },
+  {
+    name: "GET /v1/projects/:id",
+    method: "GET",
+    path: segment("proj").map((id) => `/v1/projects/${id}`),
+  },
+  {
+    name: "PATCH /v1/projects/:id",
+    method: "PATCH",
+    path: segment("proj").map((id) => `/v1/projects/${id}`),
+    withBody: true,
+  },
+  {
+    name: "POST /v1/projects/:id/members",
+    method: "POST",
+    path: segment("proj").map((id) => `/v1/projects/${id}/members`),
+    withBody: true,
+  },
+  {
+    name: "DELETE /v1/projects/:id/members/:account",
+    method: "DELETE",
+    path: fc
+      .tuple(segment("proj"), segment("acct"))
+      .map(([id, account]) => `/v1/projects/${id}/members/${account}`),
+  },
+  {
+    name: "GET /v1/projects/:id/events",
+    method: "GET",
+    path: segment("proj").map((id) => `/v1/projects/${id}/events`),
+  },
+  { name: "GET /v1/usage", method: "GET", path: fc.constant("/v1/usage") },
+  { name: "GET /v1/budgets", method: "GET", path: fc.constant("/v1/budgets") },
+  {
+    name: "PUT /v1/budgets/account",
+    method: "PUT",
+    path: fc.constant("/v1/budgets/account"),
+    withBody: true,
+  },
+  {
+    name: "DELETE /v1/budgets/account",
+    method: "DELETE",
+    path: fc.constant("/v1/budgets/account"),
+  },
+  { name: "GET / (playground)", method: "GET", path: fc.constant("/") },
+  { name: "GET /dashboard", method: "GET", path: fc.constant("/dashboard") },
+  {
+    name: "GET /static/:name",
+    method: "GET",
+    path: segment("static").map((name) => `/static/${name}`),
+  },
   { name: "GET /openapi.json", method: "GET", path: fc.constant("/openapi.json") },
   { name: "GET /docs", method: "GET", path: fc.constant("/docs") },
   {
