@@ -37,6 +37,47 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/budgets": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List budgets
+     * @description The account's monthly budget and those of its projects, with this month's spend and the thresholds crossed. `usage.threshold` webhooks at 50/75/90/100% (once each per UTC month); at 100% the rule applies: `stop` refuses new requests with 402 `budget_exceeded`, `relax` runs them in the relax lane only. Live spend only: test keys never count.
+     */
+    get: operations["listBudgets"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/budgets/account": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set the account's monthly budget
+     * @description Replaces the account's budget. `usage.threshold` webhooks at 50/75/90/100% (once each per UTC month); at 100% the rule applies: `stop` refuses new requests with 402 `budget_exceeded`, `relax` runs them in the relax lane only. Live spend only: test keys never count. Project budgets are set on the project (PATCH /v1/projects/{id}).
+     */
+    put: operations["setAccountBudget"];
+    post?: never;
+    /** Remove the account's monthly budget */
+    delete: operations["deleteAccountBudget"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/generations": {
     parameters: {
       query?: never;
@@ -138,6 +179,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/keys": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List API keys
+     * @description The account's keys, newest first (prefixes only), revoked ones included.
+     */
+    get: operations["listKeys"];
+    put?: never;
+    /**
+     * Create an API key
+     * @description The new key is in `key`, shown this once (only its hash is stored). A key never grants more than the key that created it: scopes outside the caller's are 403 `scope_not_held`, and a test key can only create test keys (403 `live_key_from_test_key`).
+     */
+    post: operations["createKey"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/keys/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Revoke an API key
+     * @description Revoked keys answer 401 `revoked_api_key` (an edge that looked the key up in the last 30 s may still accept it until then). Revoking again changes nothing.
+     */
+    delete: operations["revokeKey"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/models": {
     parameters: {
       query?: never;
@@ -158,6 +243,131 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/pricing": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Prices
+     * @description The price table as it applies to the caller: per model version x lane x region, per GPU-second and per output megapixel, with the plan's multiplier, and what a 512x512 image costs. A generation is charged its measured GPU time at these prices; failed, blocked, canceled and cached ones cost 0, and test-mode keys are never charged. `"dry_run": true` on POST /v1/generations prices one request.
+     */
+    get: operations["getPricing"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/projects": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List projects
+     * @description Projects the account owns, and those it is a member of (with its role).
+     */
+    get: operations["listProjects"];
+    put?: never;
+    /**
+     * Create a project
+     * @description Generations name a project (`project`) to be filed, moderated and budgeted under it. Outputs of public projects are open to anyone with their URL and cached at the edge.
+     */
+    post: operations["createProject"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/projects/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a project */
+    get: operations["getProject"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Update a project
+     * @description Owner only (members: 403 `not_project_owner`). Making a project private purges its outputs from the edge's caches (response cache and edge store) before answering: none is served without a key or signed URL afterwards.
+     */
+    patch: operations["updateProject"];
+    trace?: never;
+  };
+  "/v1/projects/{id}/events": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Follow a project's generations (server-sent events)
+     * @description A live feed for the project's owner and members: one `generation` event (data: the Generation) each time a generation under the project is created or changes state, from the moment of connecting; `Last-Event-ID` resumes.
+     */
+    get: operations["streamProjectEvents"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/projects/{id}/members": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Add a member (or change a role)
+     * @description Owner only. `editor`: generates under the project (billed to its own account, counted in the project's budget) and reads it; `viewer`: reads its generations and feed.
+     */
+    post: operations["addProjectMember"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/projects/{id}/members/{account}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Remove a member
+     * @description The owner removes anyone; a member may remove itself (leave).
+     */
+    delete: operations["removeProjectMember"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/regions": {
     parameters: {
       query?: never;
@@ -170,6 +380,26 @@ export interface paths {
      * @description Public status of each GPU region as this edge sees it from their heartbeats: health, queue depth per lane, warm models.
      */
     get: operations["listRegions"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/usage": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Usage and cost
+     * @description Counts, GPU time, cost, holds of work in flight, cache hits and what they saved, for the generations accepted in [from, to), from the usage ledger: totals, and groups by hour (31 days at most), day (400 days at most), model, project, region, key or lane. Failed, blocked, canceled and cached generations cost 0. Any range of the account's history, not only this month. `Accept: text/csv` downloads the groups as CSV.
+     */
+    get: operations["getUsage"];
     put?: never;
     post?: never;
     delete?: never;
@@ -202,9 +432,71 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    AddMemberRequest: {
+      account: string;
+      role: components["schemas"]["ProjectRole"];
+    };
+    ApiKey: {
+      created_at: string;
+      id: string;
+      last_used_at: string | null;
+      /** @enum {string} */
+      mode: "live" | "test";
+      name: string | null;
+      /** @enum {string} */
+      object: "api_key";
+      prefix: string;
+      revoked_at: string | null;
+      scopes: components["schemas"]["Scope"][];
+    };
+    ApiKeyList: {
+      data: components["schemas"]["ApiKey"][];
+      /** @enum {string} */
+      object: "list";
+    };
     /** @enum {string|null} */
     AttemptEndReason:
       "region_down" | "job_forgotten" | "lease_expired" | "handed_back" | "superseded" | null;
+    Budget: {
+      amount_usd: number;
+      id: string;
+      month: string;
+      /** @enum {string} */
+      object: "budget";
+      project: string | null;
+      rule: components["schemas"]["BudgetRule"];
+      spent_usd: number;
+      thresholds: {
+        crossed_at: string;
+        percent: number;
+      }[];
+      used_percent: number;
+      webhook_url: string | null;
+    } | null;
+    BudgetList: {
+      data: components["schemas"]["Budget"][];
+      /** @enum {string} */
+      object: "list";
+    };
+    /**
+     * @description At 100%: `stop` refuses new requests (402), `relax` runs them in the relax lane only.
+     * @default stop
+     * @enum {string}
+     */
+    BudgetRule: "stop" | "relax";
+    BudgetSettings: {
+      /** @description Per UTC month, live spend. */
+      amount_usd: number;
+      rule?: components["schemas"]["BudgetRule"];
+      /**
+       * Format: uri
+       * @description Receives `usage.threshold` at 50/75/90/100%, signed like every webhook.
+       */
+      webhook_url?: string | null;
+    } | null;
+    CreatedApiKey: components["schemas"]["ApiKey"] & {
+      key: string;
+    };
     CreateGenerationRequest: {
       /** @description `false`: never answer from the dedup cache nor merge with an identical request. */
       cache?: boolean;
@@ -247,6 +539,35 @@ export interface components {
        * @default 512
        */
       width?: number;
+    };
+    CreateKeyRequest: {
+      /**
+       * @description Default: the calling key's mode. A test key can only create test keys.
+       * @enum {string}
+       */
+      mode?: "live" | "test";
+      /** @description A label shown in key lists. */
+      name?: string;
+      /** @description Default: the calling key's scopes. Never more than the calling key has. */
+      scopes?: components["schemas"]["Scope"][];
+    };
+    CreateProjectRequest: {
+      moderation?: {
+        /**
+         * @description Prompt moderation strictness for generations under the project.
+         * @default standard
+         * @enum {string}
+         */
+        strictness?: "relaxed" | "standard" | "strict";
+      };
+      monthly_budget?: components["schemas"]["BudgetSettings"];
+      name: string;
+      /**
+       * @description `public`: outputs are open to anyone with their URL and cached at the edge.
+       * @default private
+       * @enum {string}
+       */
+      visibility?: "private" | "public";
     };
     ErrorBody: {
       error: {
@@ -426,11 +747,80 @@ export interface components {
       start: number;
       text: string;
     };
+    Price: {
+      example_512_usd: number;
+      gpu_second_usd: number;
+      lane: components["schemas"]["Priority"];
+      megapixel_usd: number;
+      model: string;
+      model_version: string;
+      /** @enum {string} */
+      object: "price";
+      plan_multiplier: number;
+      region: string;
+    };
+    PriceList: {
+      data: components["schemas"]["Price"][];
+      livemode: boolean;
+      /** @enum {string} */
+      object: "list";
+      plan: {
+        id: string;
+        lanes: components["schemas"]["Priority"][];
+        max_cost_per_request_usd: number | null;
+        /** @enum {string} */
+        over_cost_cap: "refuse" | "relax";
+        price_multiplier: number;
+      };
+    };
     /**
      * @description Lane; default `standard`. `fast` needs a paying plan: the plan decides what is allowed.
      * @enum {string}
      */
     Priority: "fast" | "standard" | "relax";
+    Project: {
+      created_at: string;
+      id: string;
+      members: components["schemas"]["ProjectMember"][];
+      moderation: {
+        /**
+         * @description Prompt moderation strictness for generations under the project.
+         * @enum {string}
+         */
+        strictness: "relaxed" | "standard" | "strict";
+      };
+      monthly_budget: components["schemas"]["Budget"];
+      name: string;
+      /** @enum {string} */
+      object: "project";
+      owner: string;
+      /** @enum {string} */
+      role: "owner" | "editor" | "viewer";
+      urls: {
+        events: string;
+        generations: string;
+        self: string;
+      };
+      /**
+       * @description `public`: outputs are open to anyone with their URL and cached at the edge.
+       * @enum {string}
+       */
+      visibility: "private" | "public";
+    };
+    ProjectList: {
+      data: components["schemas"]["Project"][];
+      /** @enum {string} */
+      object: "list";
+    };
+    ProjectMember: {
+      account: string;
+      created_at: string;
+      /** @enum {string} */
+      object: "project_member";
+      role: components["schemas"]["ProjectRole"];
+    };
+    /** @enum {string} */
+    ProjectRole: "viewer" | "editor";
     Region: {
       last_heartbeat_at: string | null;
       lease_expiries: number;
@@ -462,6 +852,67 @@ export interface components {
       rtt_ms: number | null;
       /** @enum {string} */
       state: "healthy" | "unknown" | "stale" | "draining" | "tripped";
+    };
+    /** @enum {string} */
+    Scope:
+      "generations:write" | "generations:read" | "usage:read" | "projects:admin" | "keys:admin";
+    UpdateProjectRequest: {
+      moderation?: {
+        /**
+         * @description Prompt moderation strictness for generations under the project.
+         * @enum {string}
+         */
+        strictness: "relaxed" | "standard" | "strict";
+      };
+      /** @description null removes the budget. */
+      monthly_budget?: {
+        /** @description Per UTC month, live spend. */
+        amount_usd: number;
+        rule?: components["schemas"]["BudgetRule"];
+        /**
+         * Format: uri
+         * @description Receives `usage.threshold` at 50/75/90/100%, signed like every webhook.
+         */
+        webhook_url?: string | null;
+      } | null;
+      name?: string;
+      /**
+       * @description `public`: outputs are open to anyone with their URL and cached at the edge.
+       * @enum {string}
+       */
+      visibility?: "private" | "public";
+    };
+    UsageFigures: {
+      cached: number;
+      cost_usd: number;
+      gpu_ms: number;
+      in_flight: number;
+      refunded: number;
+      requests: number;
+      reserved_usd: number;
+      saved_usd: number;
+      succeeded: number;
+      time_to_image_ms: {
+        p50: number | null;
+        p95: number | null;
+      };
+    };
+    UsageGroup: components["schemas"]["UsageFigures"] & {
+      key: string | null;
+      label: string | null;
+    };
+    UsageReport: {
+      /** @enum {string} */
+      currency: "usd";
+      data: components["schemas"]["UsageGroup"][];
+      from: string;
+      /** @enum {string|null} */
+      group_by: "hour" | "day" | "model" | "project" | "region" | "key" | "lane" | null;
+      livemode: boolean;
+      /** @enum {string} */
+      object: "usage";
+      to: string;
+      totals: components["schemas"]["UsageFigures"];
     };
     WebhookAttempt: {
       at: string;
@@ -565,6 +1016,154 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  listBudgets: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The budgets. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["BudgetList"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  setAccountBudget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["BudgetSettings"];
+      };
+    };
+    responses: {
+      /** @description The budget. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Budget"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  deleteAccountBudget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            deleted: true;
+          };
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
       };
       /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
       403: {
@@ -930,6 +1529,153 @@ export interface operations {
       };
     };
   };
+  listKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The keys. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ApiKeyList"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  createKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateKeyRequest"];
+      };
+    };
+    responses: {
+      /** @description The key, with its secret. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreatedApiKey"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  revokeKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The revoked key. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ApiKey"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   listModels: {
     parameters: {
       query?: never;
@@ -959,6 +1705,429 @@ export interface operations {
       };
     };
   };
+  getPricing: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The prices. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["PriceList"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  listProjects: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The projects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ProjectList"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  createProject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateProjectRequest"];
+      };
+    };
+    responses: {
+      /** @description The project. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Project"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  getProject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The project. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Project"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  updateProject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateProjectRequest"];
+      };
+    };
+    responses: {
+      /** @description The project. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Project"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  streamProjectEvents: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Resume after this event. */
+        "Last-Event-ID"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description `text/event-stream`: `generation` events. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  addProjectMember: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AddMemberRequest"];
+      };
+    };
+    responses: {
+      /** @description The membership. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ProjectMember"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  removeProjectMember: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        account: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            deleted: true;
+          };
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   listRegions: {
     parameters: {
       query?: never;
@@ -979,6 +2148,64 @@ export interface operations {
       };
       /** @description Missing, malformed, unknown or revoked API key. */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  getUsage: {
+    parameters: {
+      query?: {
+        /** @description Start (inclusive). Default: the start of this UTC month. */
+        from?: string;
+        group_by?: "hour" | "day" | "model" | "project" | "region" | "key" | "lane";
+        /** @description Default: the calling key's mode (test keys see test usage, never charged). */
+        mode?: "live" | "test";
+        /** @description Only this project's generations. */
+        project?: string;
+        /** @description End (exclusive). Default: now. */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The report (JSON), or its groups as CSV. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["UsageReport"];
+          "text/csv": string;
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
         headers: {
           [name: string]: unknown;
         };
