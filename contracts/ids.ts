@@ -15,6 +15,8 @@ export const ID_PREFIXES = {
   modelVersion: "mv",
   webhookDelivery: "whd",
   budget: "bud",
+  budgetAlert: "balt",
+  projectMember: "pmem",
   price: "price",
 } as const;
 

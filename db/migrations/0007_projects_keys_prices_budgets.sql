@@ -1,20 +1,20 @@
 CREATE TABLE "project_members" (
+	"id" text PRIMARY KEY NOT NULL,
 	"project_id" text NOT NULL,
 	"account_id" text NOT NULL,
 	"role" text NOT NULL,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "project_members_project_id_account_id_pk" PRIMARY KEY("project_id","account_id"),
 	CONSTRAINT "project_members_role_check" CHECK ("project_members"."role" in ('viewer', 'editor'))
 );
 --> statement-breakpoint
 CREATE TABLE "budget_alerts" (
+	"id" text PRIMARY KEY NOT NULL,
 	"budget_id" text NOT NULL,
 	"month" text NOT NULL,
 	"percent" integer NOT NULL,
 	"spent_microusd" bigint NOT NULL,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "budget_alerts_budget_id_month_percent_pk" PRIMARY KEY("budget_id","month","percent"),
 	CONSTRAINT "budget_alerts_percent_check" CHECK ("budget_alerts"."percent" between 1 and 100)
 );
 --> statement-breakpoint
@@ -36,6 +36,7 @@ CREATE TABLE "prices" (
 	"model_version_id" text,
 	"lane" text,
 	"region" text,
+	"cell" text NOT NULL,
 	"gpu_second_microusd" double precision,
 	"megapixel_microusd" bigint DEFAULT 0 NOT NULL,
 	"multiplier" double precision DEFAULT 1 NOT NULL,
@@ -61,10 +62,12 @@ ALTER TABLE "budget_alerts" ADD CONSTRAINT "budget_alerts_budget_id_budgets_id_f
 ALTER TABLE "budgets" ADD CONSTRAINT "budgets_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "budgets" ADD CONSTRAINT "budgets_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "prices" ADD CONSTRAINT "prices_model_version_id_model_versions_id_fk" FOREIGN KEY ("model_version_id") REFERENCES "public"."model_versions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "project_members_project_id_account_id_idx" ON "project_members" USING btree ("project_id","account_id");--> statement-breakpoint
 CREATE INDEX "project_members_account_id_idx" ON "project_members" USING btree ("account_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "budget_alerts_budget_id_month_percent_idx" ON "budget_alerts" USING btree ("budget_id","month","percent");--> statement-breakpoint
 CREATE UNIQUE INDEX "budgets_account_id_idx" ON "budgets" USING btree ("account_id") WHERE "budgets"."project_id" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "budgets_project_id_idx" ON "budgets" USING btree ("project_id") WHERE "budgets"."project_id" is not null;--> statement-breakpoint
-CREATE UNIQUE INDEX "prices_model_version_id_lane_region_idx" ON "prices" USING btree (coalesce("model_version_id", ''),coalesce("lane", ''),coalesce("region", ''));--> statement-breakpoint
+CREATE UNIQUE INDEX "prices_cell_idx" ON "prices" USING btree ("cell");--> statement-breakpoint
 ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "generations_project_id_updated_at_idx" ON "generations" USING btree ("project_id","updated_at");--> statement-breakpoint
 CREATE INDEX "usage_ledger_project_id_created_at_idx" ON "usage_ledger" USING btree ("project_id","created_at");--> statement-breakpoint

@@ -1,7 +1,5 @@
-import { and, eq, isNull, type SQL } from "drizzle-orm";
-import type { PgColumn } from "drizzle-orm/pg-core";
 import type { Database } from "../client/types.ts";
-import { prices, type NewPrice, type Price } from "../schema/prices.ts";
+import { priceCell, prices, type NewPrice, type Price } from "../schema/prices.ts";
 import { DEFAULT_PRICES } from "../seed/prices.ts";
 
 export async function listPrices(db: Database): Promise<Price[]> {
@@ -9,8 +7,8 @@ export async function listPrices(db: Database): Promise<Price[]> {
 }
 
 /**
- * Inserts price rows whose (model version, lane, region) cell has none yet (the unique index
- * decides); existing rows are left as operators set them. Returns how many were inserted.
+ * Inserts price rows whose (model version, lane, region) cell has none yet; existing rows are left
+ * as operators set them. Returns how many were inserted.
  */
 export async function seedPrices(
   db: Database,
@@ -19,29 +17,26 @@ export async function seedPrices(
   if (rows.length === 0) return 0;
   const inserted = await db
     .insert(prices)
-    .values([...rows])
-    .onConflictDoNothing()
+    .values(rows.map((row) => ({ ...row, cell: priceCell(row) })))
+    .onConflictDoNothing({ target: prices.cell })
     .returning({ id: prices.id });
   return inserted.length;
 }
 
-const sameCell = (column: PgColumn, value: string | null | undefined): SQL =>
-  value == null ? isNull(column) : eq(column, value);
-
-/** Sets the price of one (model version, lane, region) cell, replacing the row that had it. */
+/** Sets the price of one (model version, lane, region) cell, replacing what it had. */
 export async function upsertPrice(db: Database, row: NewPrice): Promise<Price> {
-  return db.transaction(async (tx) => {
-    await tx
-      .delete(prices)
-      .where(
-        and(
-          sameCell(prices.modelVersionId, row.modelVersionId),
-          sameCell(prices.lane, row.lane),
-          sameCell(prices.region, row.region),
-        ),
-      );
-    const [price] = await tx.insert(prices).values(row).returning();
-    if (!price) throw new Error("insert into prices returned no row");
-    return price;
-  });
+  const [price] = await db
+    .insert(prices)
+    .values({ ...row, cell: priceCell(row) })
+    .onConflictDoUpdate({
+      target: prices.cell,
+      set: {
+        gpuSecondMicrousd: row.gpuSecondMicrousd ?? null,
+        megapixelMicrousd: row.megapixelMicrousd ?? 0,
+        multiplier: row.multiplier ?? 1,
+      },
+    })
+    .returning();
+  if (!price) throw new Error("upsert into prices returned no row");
+  return price;
 }

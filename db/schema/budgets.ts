@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { check, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { newId } from "../../contracts/ids.ts";
 import { createdAt, microusd, oneOf, updatedAt } from "./_helpers.ts";
 import { accounts } from "./accounts.ts";
@@ -49,6 +49,9 @@ export const budgets = pgTable(
 export const budgetAlerts = pgTable(
   "budget_alerts",
   {
+    id: text("id")
+      .primaryKey()
+      .$defaultFn(() => newId("budgetAlert")),
     budgetId: text("budget_id")
       .notNull()
       .references(() => budgets.id, { onDelete: "cascade" }),
@@ -60,7 +63,7 @@ export const budgetAlerts = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.budgetId, t.month, t.percent] }),
+    uniqueIndex("budget_alerts_budget_id_month_percent_idx").on(t.budgetId, t.month, t.percent),
     check("budget_alerts_percent_check", sql`${t.percent} between 1 and 100`),
   ],
 );

@@ -22,6 +22,11 @@ export const prices = pgTable(
     }),
     lane: text("lane", { enum: nonEmpty(Priority.options) }),
     region: text("region"),
+    /**
+     * `model version|lane|region` with `*` for any (priceCell): one row per cell, wildcards
+     * included (a unique index over the nullable columns would let two "any" rows coexist).
+     */
+    cell: text("cell").notNull(),
     /** null: the region's GPU price per hour / 3600. */
     gpuSecondMicrousd: doublePrecision("gpu_second_microusd"),
     megapixelMicrousd: microusd("megapixel_microusd").notNull().default(0),
@@ -31,11 +36,7 @@ export const prices = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("prices_model_version_id_lane_region_idx").on(
-      sql`coalesce(${t.modelVersionId}, '')`,
-      sql`coalesce(${t.lane}, '')`,
-      sql`coalesce(${t.region}, '')`,
-    ),
+    uniqueIndex("prices_cell_idx").on(t.cell),
     check("prices_lane_check", sql`${t.lane} is null or ${oneOf(t.lane, Priority.options)}`),
     check("prices_gpu_second_microusd_check", sql`${t.gpuSecondMicrousd} >= 0`),
     check("prices_megapixel_microusd_check", sql`${t.megapixelMicrousd} >= 0`),
@@ -44,4 +45,8 @@ export const prices = pgTable(
 );
 
 export type Price = typeof prices.$inferSelect;
-export type NewPrice = typeof prices.$inferInsert;
+export type NewPrice = Omit<typeof prices.$inferInsert, "cell">;
+
+/** The unique key of a row's cell. */
+export const priceCell = (row: Pick<NewPrice, "modelVersionId" | "lane" | "region">) =>
+  [row.modelVersionId, row.lane, row.region].map((v) => v ?? "*").join("|");

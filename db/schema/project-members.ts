@@ -1,4 +1,5 @@
-import { check, index, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { check, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { newId } from "../../contracts/ids.ts";
 import { createdAt, oneOf, updatedAt } from "./_helpers.ts";
 import { accounts } from "./accounts.ts";
 import { projects } from "./projects.ts";
@@ -13,6 +14,9 @@ export type ProjectRole = (typeof PROJECT_ROLES)[number];
 export const projectMembers = pgTable(
   "project_members",
   {
+    id: text("id")
+      .primaryKey()
+      .$defaultFn(() => newId("projectMember")),
     projectId: text("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
@@ -24,7 +28,7 @@ export const projectMembers = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.projectId, t.accountId] }),
+    uniqueIndex("project_members_project_id_account_id_idx").on(t.projectId, t.accountId),
     index("project_members_account_id_idx").on(t.accountId),
     check("project_members_role_check", oneOf(t.role, PROJECT_ROLES)),
   ],

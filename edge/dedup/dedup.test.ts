@@ -79,7 +79,10 @@ describe("dedup: identical seeded requests are answered from storage", () => {
     // The same content-addressed asset, no second job, nothing in the ledger.
     expect(new URL(cached.output!.url).pathname).toBe(new URL(stored.output!.url).pathname);
     expect(region.jobs).toHaveLength(1);
-    expect(await ledgerOf(f.db, cached.id)).toEqual([]);
+    // No charge and no hold: one `cached` row of 0 that says what the answer saved (usage counts it).
+    expect(await ledgerOf(f.db, cached.id)).toMatchObject([
+      { kind: "cached", amountMicrousd: 0, savedMicrousd: 30 },
+    ]);
     expect(await ledgerSum(original.id)).toBe(30);
   });
 

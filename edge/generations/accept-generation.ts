@@ -68,8 +68,9 @@ export async function acceptGeneration(
         async (tx) => {
           copy = await insertGenerationOnce(tx, cachedCopy(values, source, deps.clock()));
           if (copy.kind !== "created") return null;
-          // Usage counts the answer and what it saved (it has no reservation to close).
-          await insertCacheHit(tx, copy.generation, input.reserveMicrousd);
+          // Usage counts the answer and what it saved: the stored work's cost (no hold to close).
+          const saved = values.mode === "test" ? 0 : (source.costActualMicrousd ?? 0);
+          await insertCacheHit(tx, copy.generation, saved);
           return copy.generation;
         },
         input.callbackBase,

@@ -100,6 +100,7 @@ describe("the price table", () => {
     modelVersionId: null,
     lane: null,
     region: null,
+    cell: "",
     gpuSecondMicrousd: null,
     megapixelMicrousd: 0,
     multiplier: 1,
