@@ -117,9 +117,9 @@ describe("GET /v1/usage", () => {
     );
     const queued = live.filter((g) => g.status === "queued");
     expect(t.reserved_usd).toBe(sum(queued.map((g) => g.cost.estimated_usd)));
-    // The cached answer saved what the original was estimated at.
+    // The cached answer saved what the stored work cost.
     const original = live.find((g) => g.prompt === "harbour at dawn" && !g.cached)!;
-    expect(t.saved_usd).toBe(original.cost.estimated_usd);
+    expect(t.saved_usd).toBe(original.cost.actual_usd);
     expect(t.time_to_image_ms.p50).not.toBeNull();
   });
 
