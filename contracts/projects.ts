@@ -108,6 +108,13 @@ export const AddMemberRequest = z
   })
   .openapi("AddMemberRequest");
 
+/** Body of DELETE /v1/projects/:id/members (API.md's form of removing a member). */
+export const RemoveMemberRequest = z
+  .strictObject({
+    account: z.string().regex(/^acct_[0-9a-z]{26}$/, "account must be an account id"),
+  })
+  .openapi("RemoveMemberRequest");
+
 export const BudgetList = z
   .object({ object: z.literal("list"), data: z.array(Budget) })
   .openapi("BudgetList");

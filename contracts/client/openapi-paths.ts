@@ -342,7 +342,11 @@ export interface paths {
      * @description Owner only. `editor`: generates under the project (billed to its own account, counted in the project's budget) and reads it; `viewer`: reads its generations and feed.
      */
     post: operations["addProjectMember"];
-    delete?: never;
+    /**
+     * Remove a member (account in the body)
+     * @description The same as `DELETE /v1/projects/{id}/members/{account}`, with `{ "account": "acct_..." }` in the body (API.md's form).
+     */
+    delete: operations["removeProjectMemberByBody"];
     options?: never;
     head?: never;
     patch?: never;
@@ -841,6 +845,9 @@ export interface components {
       data: components["schemas"]["Region"][];
       /** @enum {string} */
       object: "list";
+    };
+    RemoveMemberRequest: {
+      account: string;
     };
     RouteCandidate: {
       cold_ms: number;
@@ -2026,6 +2033,80 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ProjectMember"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  removeProjectMemberByBody: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RemoveMemberRequest"];
+      };
+    };
+    responses: {
+      /** @description Removed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            /** @enum {boolean} */
+            deleted: true;
+          };
         };
       };
       /** @description Invalid request: the envelope names the offending `param`. */

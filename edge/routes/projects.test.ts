@@ -153,6 +153,21 @@ describe("/v1/projects", () => {
       404,
       "not_found_error",
     );
+    // API.md's form: the account in the body.
+    const removed = await f.call(`/v1/projects/${project.id}/members`, {
+      method: "DELETE",
+      json: { account: editor.account.id },
+    });
+    expect(removed.status).toBe(200);
+    await expectError(
+      await f.call(`/v1/projects/${project.id}/members`, {
+        method: "DELETE",
+        json: { account: editor.account.id },
+      }),
+      404,
+      "not_found_error",
+      "member_not_found",
+    );
   });
 
   it("GET /v1/projects/:id/events: a member sees another member's work land live", async () => {

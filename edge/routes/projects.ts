@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   AddMemberRequest,
+  RemoveMemberRequest,
   CreateProjectRequest,
   Project,
   ProjectList,
@@ -136,6 +137,22 @@ const removeMemberRoute = createRoute({
   },
 });
 
+const removeMemberByBodyRoute = createRoute({
+  operationId: "removeProjectMemberByBody",
+  method: "delete",
+  path: "/{id}/members",
+  summary: "Remove a member (account in the body)",
+  description:
+    'The same as `DELETE /v1/projects/{id}/members/{account}`, with `{ "account": "acct_..." }` in the body (API.md\'s form).',
+  tags,
+  security: requiresScope("projects:admin"),
+  request: { params: ProjectIdParams, body: jsonRequestBody("RemoveMemberRequest") },
+  responses: {
+    200: jsonContent(z.object({ deleted: z.literal(true) }), "Removed."),
+    ...errorResponses(400, 401, 403, 404, 413),
+  },
+});
+
 const projectEventsRoute = createRoute({
   operationId: "streamProjectEvents",
   method: "get",
@@ -167,6 +184,7 @@ export function projectRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   app.openAPIRegistry.register("CreateProjectRequest", CreateProjectRequest);
   app.openAPIRegistry.register("UpdateProjectRequest", UpdateProjectRequest);
   app.openAPIRegistry.register("AddMemberRequest", AddMemberRequest);
+  app.openAPIRegistry.register("RemoveMemberRequest", RemoveMemberRequest);
 
   /** The project as `accountId` sees it; 404 unless owner or member, 403 unless `owner` when asked. */
   async function access(accountId: string, id: string, need: "member" | "owner") {
@@ -290,13 +308,29 @@ export function projectRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     },
   );
 
-  app.openapi({ ...removeMemberRoute, middleware: guard(removeMemberRoute) }, async (c) => {
-    const { id, account } = c.req.valid("param");
-    const caller = c.var.caller.account.id;
+  /** The owner removes anyone; a member may remove itself (leave). */
+  async function removeMember(caller: string, id: string, account: string) {
     await access(caller, id, account === caller ? "member" : "owner");
     if (!(await removeProjectMember(s.db, id, account))) {
       throw notFound(`${account} is not a member of ${id}`, "member_not_found");
     }
+  }
+
+  app.openapi(
+    {
+      ...removeMemberByBodyRoute,
+      middleware: [...guard(removeMemberByBodyRoute), body(RemoveMemberRequest)] as const,
+    },
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await removeMember(c.var.caller.account.id, id, c.var.body.account);
+      return c.json({ deleted: true as const }, 200);
+    },
+  );
+
+  app.openapi({ ...removeMemberRoute, middleware: guard(removeMemberRoute) }, async (c) => {
+    const { id, account } = c.req.valid("param");
+    await removeMember(c.var.caller.account.id, id, account);
     return c.json({ deleted: true as const }, 200);
   });
 
