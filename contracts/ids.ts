@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   budgetAlert: "balt",
   projectMember: "pmem",
   price: "price",
+  webhookSecret: "whs",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -1,5 +1,8 @@
 // HMAC-SHA256 request signing between the edge and the regions (WebCrypto: runs on Workers, Deno, Node).
-// Signed string: `${timestamp}.${METHOD}.${path}.${body}`; header `x-genart-signature: v1=<hex>`.
+// Signed string: `${timestamp}.${METHOD}.${path}.${body}`; header
+// `x-genart-signature: keyid=<key id>,v1=<hex>`. Every region has keys of its own
+// (contracts/region-keys.ts); the key id tells the receiver which one signed, so it can hold a
+// current and a previous key during a rotation and know which region is speaking.
 // With an `x-genart-nonce` header (random, 32 hex; what signRequest sends) the signed string is
 // `${timestamp}.${nonce}.${METHOD}.${path}.${body}`, so two otherwise identical requests in the same
 // second carry different signatures and a receiver can refuse a replayed one
@@ -9,6 +12,16 @@ export const SIGNATURE_HEADER = "x-genart-signature";
 export const TIMESTAMP_HEADER = "x-genart-timestamp";
 export const NONCE_HEADER = "x-genart-nonce";
 const NONCE = /^[0-9a-f]{32}$/;
+const SIGNATURE = /^keyid=([A-Za-z0-9._-]{1,64}),v1=([0-9a-f]{64})$/;
+
+/** One HMAC key and the id it is known by (`<region>.<label>`, e.g. `eu-west.2026-11`). */
+export interface SigningKey {
+  id: string;
+  secret: string;
+}
+
+/** The secret of a key id this side accepts, or null for an unknown id. */
+export type KeyLookup = (keyId: string) => string | null;
 export const DEFAULT_TOLERANCE_S = 300;
 
 const encoder = new TextEncoder();
@@ -54,21 +67,40 @@ const payload = (ts: string, nonce: string | null, p: SignedParts) =>
 const newNonce = () => toHex(crypto.getRandomValues(new Uint8Array(16)).buffer);
 
 export async function signRequest(
-  secret: string,
+  key: SigningKey,
   parts: SignedParts,
   now: number = Date.now(),
 ): Promise<Record<string, string>> {
   const ts = String(Math.floor(now / 1000));
   const nonce = newNonce();
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), payload(ts, nonce, parts));
-  return { [TIMESTAMP_HEADER]: ts, [NONCE_HEADER]: nonce, [SIGNATURE_HEADER]: `v1=${toHex(mac)}` };
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    await hmacKey(key.secret),
+    payload(ts, nonce, parts),
+  );
+  return {
+    [TIMESTAMP_HEADER]: ts,
+    [NONCE_HEADER]: nonce,
+    [SIGNATURE_HEADER]: `keyid=${key.id},v1=${toHex(mac)}`,
+  };
 }
 
-export type VerifyResult =
-  { ok: true } | { ok: false; reason: "missing" | "malformed" | "stale" | "mismatch" };
+export type VerifyFailure = "missing" | "malformed" | "stale" | "unknown_key" | "mismatch";
 
+export type VerifyResult =
+  | {
+      ok: true;
+      keyId: string;
+      /** The signed timestamp (ms; whole seconds): when the sender says it sent the request. */
+      signedAt: number;
+      /** The MAC (hex): what a replay guard remembers. */
+      mac: string;
+    }
+  | { ok: false; reason: VerifyFailure };
+
+/** Checks a request's signature under whichever accepted key its key id names. */
 export async function verifyRequest(
-  secret: string,
+  keys: KeyLookup,
   parts: SignedParts,
   headers: { get(name: string): string | null | undefined },
   opts: { now?: number; toleranceS?: number } = {},
@@ -77,12 +109,15 @@ export async function verifyRequest(
   const sig = headers.get(SIGNATURE_HEADER);
   if (!ts || !sig) return { ok: false, reason: "missing" };
   const nonce = headers.get(NONCE_HEADER) ?? null;
-  const mac = sig.startsWith("v1=") ? fromHex(sig.slice(3)) : null;
-  if (!/^\d{1,12}$/.test(ts) || !mac || (nonce !== null && !NONCE.test(nonce))) {
+  const m = SIGNATURE.exec(sig);
+  const mac = m ? fromHex(m[2]!) : null;
+  if (!/^\d{1,12}$/.test(ts) || !m || !mac || (nonce !== null && !NONCE.test(nonce))) {
     return { ok: false, reason: "malformed" };
   }
   const ageS = Math.abs((opts.now ?? Date.now()) / 1000 - Number(ts));
   if (ageS > (opts.toleranceS ?? DEFAULT_TOLERANCE_S)) return { ok: false, reason: "stale" };
+  const secret = keys(m[1]!);
+  if (secret === null) return { ok: false, reason: "unknown_key" };
   // subtle.verify compares in constant time.
   const ok = await crypto.subtle.verify(
     "HMAC",
@@ -90,5 +125,6 @@ export async function verifyRequest(
     mac,
     payload(ts, nonce, parts),
   );
-  return ok ? { ok: true } : { ok: false, reason: "mismatch" };
+  if (!ok) return { ok: false, reason: "mismatch" };
+  return { ok: true, keyId: m[1]!, signedAt: Number(ts) * 1000, mac: m[2]! };
 }

@@ -60,5 +60,22 @@ export const WebhookSecret = z
     object: z.literal("webhook_secret"),
     /** `whsec_<base64>`: verify `webhook-signature` with it (any Standard Webhooks library). */
     secret: z.string().regex(/^whsec_[A-Za-z0-9+/]+=*$/),
+    created_at: z.string(),
+    /**
+     * After a rotation: until when the secret it replaced still signs too (each message then
+     * carries both signatures, space-separated); null when only this one signs.
+     */
+    previous_expires_at: z.string().nullable(),
   })
   .openapi("WebhookSecret");
+export type WebhookSecret = z.infer<typeof WebhookSecret>;
+
+/** 7 days: the longest a rotated-out secret may keep signing. */
+export const MAX_WEBHOOK_SECRET_OVERLAP_S = 7 * 86_400;
+
+export const RotateWebhookSecretRequest = z
+  .strictObject({
+    /** How long the current secret keeps signing beside the new one (default 24 h; 0: stop now). */
+    overlap_s: z.number().int().min(0).max(MAX_WEBHOOK_SECRET_OVERLAP_S).default(86_400),
+  })
+  .openapi("RotateWebhookSecretRequest");

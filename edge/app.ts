@@ -5,6 +5,7 @@ import { errorHandler, notFoundHandler } from "./errors/index.ts";
 import { describeError } from "./lib/describe-error.ts";
 import { GenerationNotifier } from "./generations/generation-notifier.ts";
 import { BudgetBook } from "./limits/budgets.ts";
+import { AccessLimits } from "./limits/access-limits.ts";
 import { InProcessAccountLimiter } from "./limits/in-process-limiter.ts";
 import { PriceBook } from "./pricing/price-book.ts";
 import { accessLog } from "./middleware/access-log/index.ts";
@@ -16,6 +17,8 @@ import { mountOpenApi } from "./openapi/document.ts";
 import { openApiRouter } from "./openapi/router.ts";
 import { RegionCatalog } from "./routing/region-catalog.ts";
 import { RegionDirectory } from "./routing/region-directory.ts";
+import { RegionKeyring } from "./routing/region-keyring.ts";
+import { ReplayGuard } from "../contracts/replay-guard.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import { budgetRoutes } from "./routes/budgets.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
@@ -29,7 +32,6 @@ import { pricingRoutes } from "./routes/pricing.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
-import { webhookSigningKeyOf } from "./webhooks/signing.ts";
 import { WebhookDispatcher, webhookTuning } from "./webhooks/webhook-dispatcher.ts";
 
 export type { EdgeDeps, EdgeTuning, ResponseCache } from "./deps.ts";
@@ -63,6 +65,21 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     ttlMs: tuning.regionCatalogTtlMs,
     log,
   });
+  const authenticator = new ApiKeyAuthenticator({
+    db: deps.db,
+    pepper: deps.secrets.apiKeyPepper,
+    clock,
+    cacheTtlMs: tuning.authCacheTtlMs,
+    cacheMaxEntries: tuning.authCacheMaxEntries,
+    unknownCacheMaxEntries: tuning.authUnknownCacheMaxEntries,
+    waitUntil,
+  });
+  const limits = new AccessLimits({ ...tuning, clock });
+  const keyring = new RegionKeyring(deps.secrets.regionKeys);
+  const unkeyed = keyring.missing(deps.regions.map((r) => r.name));
+  if (unkeyed.length > 0) {
+    throw new Error(`REGION_SIGNING_KEYS has no key for region(s): ${unkeyed.join(", ")}`);
+  }
   return {
     db: deps.db,
     assets: deps.assets,
@@ -80,14 +97,15 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     catalog,
     prices: new PriceBook({ db: deps.db, catalog, clock, ttlMs: tuning.regionCatalogTtlMs, log }),
     budgets: new BudgetBook({ db: deps.db, clock, ttlMs: tuning.regionCatalogTtlMs }),
+    keyring,
+    nonces: deps.nonces ?? new ReplayGuard({ clock }),
     notifier: new GenerationNotifier(),
     webhooks:
       deps.webhooks ??
       new WebhookDispatcher({
         db: deps.db,
         fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
-        signingKey: webhookSigningKeyOf(deps.secrets),
-        previousSigningKey: deps.secrets.webhookSigningPrevious,
+        secretsKeys: deps.secrets.webhookSecretsKeys,
         assetUrlSecret: deps.secrets.assetUrl,
         environment: deps.environment,
         clock,
@@ -96,14 +114,9 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
         retries: "timers",
         ...webhookTuning(tuning),
       }),
-    authenticator: new ApiKeyAuthenticator({
-      db: deps.db,
-      pepper: deps.secrets.apiKeyPepper,
-      clock,
-      cacheTtlMs: tuning.authCacheTtlMs,
-      cacheMaxEntries: tuning.authCacheMaxEntries,
-      waitUntil,
-    }),
+    authenticator,
+    limits,
+    access: { authenticator, limits, clientAddress: deps.clientAddress },
   };
 }
 

@@ -1,3 +1,5 @@
+import type { RegionKeyMap } from "../contracts/region-keys.ts";
+import type { NonceStore } from "../contracts/replay-guard.ts";
 import type { RegionConfig } from "../contracts/region-protocol.ts";
 import type { Database } from "../db/client/index.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
@@ -7,9 +9,13 @@ import { DEFAULT_LEASE_TUNING } from "./generations/leases.ts";
 import type { BudgetBook } from "./limits/budgets.ts";
 import type { AccountLimiter } from "./limits/limiter-protocol.ts";
 import type { PriceBook } from "./pricing/price-book.ts";
-import type { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
+import type { Context } from "hono";
+import type { AccessLimits } from "./limits/access-limits.ts";
+import type { ApiKeyAuthenticator, AuthOptions } from "./middleware/auth/index.ts";
 import type { RegionCatalog } from "./routing/region-catalog.ts";
+import type { RegionKeyring } from "./routing/region-keyring.ts";
 import type { RegionDirectory } from "./routing/region-directory.ts";
+import type { SecretsKeySet } from "./webhooks/secret-box.ts";
 import type { WebhookDispatcher } from "./webhooks/webhook-dispatcher.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./validation/index.ts";
 
@@ -32,18 +38,18 @@ export interface EdgeDeps {
   responseCache?: ResponseCache;
   regions: RegionConfig[];
   secrets: {
-    regionSigning: string;
+    /** Every region's current (and, in a rotation, previous) key: contracts/region-keys.ts. */
+    regionKeys: RegionKeyMap;
     assetUrl: string;
     apiKeyPepper?: string;
-    /**
-     * Key the accounts' webhook secrets derive from (edge/webhooks/signing.ts); default: derived
-     * from `regionSigning`. `webhookSigningPrevious` keeps signing during a rotation.
-     */
-    webhookSigning?: string;
-    webhookSigningPrevious?: string;
+    /** The keys the accounts' webhook secrets are stored under (edge/webhooks/secret-box.ts). */
+    webhookSecretsKeys: SecretsKeySet;
   };
-  /** Base of callback and output URLs; default: the request's origin. */
-  publicUrl?: string;
+  /**
+   * Base of callback and output URLs (PUBLIC_URL): configuration only, never a request's Host, so
+   * no caller can point a region's signed events at a host of its choosing.
+   */
+  publicUrl: string;
   environment: "development" | "production";
   clock?: () => number;
   /**
@@ -54,11 +60,22 @@ export interface EdgeDeps {
   /** Used for calls to regions. */
   fetch?: typeof fetch;
   /**
+   * Signatures of region calls already accepted (replay guard): a Durable Object per region on
+   * Workers; default, in this process.
+   */
+  nonces?: NonceStore;
+  /**
    * Webhook delivery. Default: one built from these deps that retries with in-process timers
    * (`fetch` for deliveries). The Node entry builds its own (SSRF-guarded fetch, restart resume);
    * the Worker passes one with `retries: "external"` (cron sweep).
    */
   webhooks?: WebhookDispatcher;
+  /**
+   * The client's address as this runtime knows it, for the limit on failed authentications:
+   * Workers, CF-Connecting-IP (set by Cloudflare); Node and Deno, the connection's peer. Absent:
+   * that limit is off.
+   */
+  clientAddress?: (c: Context) => string | undefined;
   /** Workers' ctx.waitUntil; elsewhere the entry tracks the promises and awaits them on close. */
   waitUntil?: (work: Promise<unknown>) => void;
   /** One JSON object per line; never secrets or full prompts. */
@@ -75,6 +92,16 @@ export const DEFAULT_TUNING = {
   /** In-isolate API key lookups: a revoked key stops working here within this long. */
   authCacheTtlMs: 30_000,
   authCacheMaxEntries: 10_000,
+  /** Unknown keys remembered apart (a flood of them never evicts a valid key). */
+  authUnknownCacheMaxEntries: 10_000,
+  /** Per account, in this isolate: GET/HEAD requests a minute (token bucket), then 429. */
+  readsPerMinute: 6_000,
+  /** Per account, in this isolate: open event streams; the next is 429. */
+  maxEventStreams: 10,
+  /** Per account, in this isolate: `Prefer: wait` holds; past it a submit answers at once. */
+  maxWaitingRequests: 20,
+  /** Per client address (IPv6: per /64): requests with a bad key a minute, then 429. */
+  failedAuthPerMinute: 20,
   /** A region silent for longer is stale (heartbeats come every ~2 s). */
   heartbeatTtlMs: 15_000,
   breakerThreshold: 3,
@@ -113,7 +140,7 @@ export interface EdgeServices {
   assets: ObjectStore;
   responseCache: ResponseCache | undefined;
   secrets: EdgeDeps["secrets"];
-  publicUrl: string | undefined;
+  publicUrl: string;
   environment: EdgeDeps["environment"];
   clock: () => number;
   limiter: AccountLimiter;
@@ -122,9 +149,14 @@ export interface EdgeServices {
   log: Log;
   tuning: EdgeTuning;
   directory: RegionDirectory;
+  keyring: RegionKeyring;
+  nonces: NonceStore;
   catalog: RegionCatalog;
   notifier: GenerationNotifier;
   authenticator: ApiKeyAuthenticator;
+  /** What every keyed route's auth middleware is built from (authenticator and access limits). */
+  access: AuthOptions;
+  limits: AccessLimits;
   webhooks: WebhookDispatcher;
   /** The price table as this isolate last read it. */
   prices: PriceBook;

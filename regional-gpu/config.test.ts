@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, configFromEnv, objectStoreOf } from "./config.ts";
 
-const base = { REGION_NAME: "eu-west", REGION_SIGNING_SECRET: "0123456789abcdef" };
+const base = {
+  REGION_NAME: "eu-west",
+  REGION_SIGNING_KEY: "test:0123456789abcdefxxxxxxxxxxxxxxxx",
+  EDGE_URL: "http://127.0.0.1:8787",
+};
 
 describe("configFromEnv", () => {
   it("fills the documented defaults", () => {
@@ -18,7 +22,9 @@ describe("configFromEnv", () => {
     // Batch limits default per execution provider, once the models are loaded.
     expect(config.maxBatch).toBeUndefined();
     expect(config.maxBatchDelayMs).toBeUndefined();
-    expect(config.edgeUrl).toBeUndefined();
+    expect(config.edgeUrl).toBe("http://127.0.0.1:8787");
+    expect(config.signingKey).toEqual({ id: "test", secret: "0123456789abcdefxxxxxxxxxxxxxxxx" });
+    expect(config.previousSigningKey).toBeUndefined();
     expect(config.warmModels).toBeUndefined();
     expect(objectStoreOf(config)).toEqual({ kind: "file", dir: ".data/regions/eu-west/objects" });
   });
@@ -76,6 +82,7 @@ describe("configFromEnv", () => {
         OBJECT_STORE: "ftp://x",
         WARM_MODELS: "no-version",
         EDGE_URL: "not a url",
+        REGION_SIGNING_SECRET: "the-old-shared-secret",
       });
     } catch (err) {
       error = err;
@@ -92,6 +99,23 @@ describe("configFromEnv", () => {
     ]) {
       expect(message).toContain(`  ${name}: `);
     }
-    expect(message).toContain("REGION_SIGNING_SECRET: is required");
+    expect(message).toContain("REGION_SIGNING_KEY: is required");
+    expect(message).toContain("REGION_SIGNING_SECRET: no longer read");
+  });
+
+  it("requires EDGE_URL (events go to the configured edge only) and a key with an id", () => {
+    const { EDGE_URL: _edge, ...withoutEdge } = base;
+    expect(() => configFromEnv(withoutEdge)).toThrow(/EDGE_URL: is required/);
+    expect(() => configFromEnv({ ...base, REGION_SIGNING_KEY: "no-id-and-short" })).toThrow(
+      /REGION_SIGNING_KEY: must be <key id>:<secret>/,
+    );
+    const rotating = configFromEnv({
+      ...base,
+      REGION_SIGNING_KEY_PREVIOUS: "old:abcdefghijklmnopqrstuvwxyz0123456789",
+    });
+    expect(rotating.previousSigningKey).toEqual({
+      id: "old",
+      secret: "abcdefghijklmnopqrstuvwxyz0123456789",
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
+import { SigningKeyInput, SigningKeyText } from "../contracts/region-keys.ts";
 import { RegionName } from "../contracts/region-protocol.ts";
 import { ClassifierBackend, ClassifierModel } from "./moderation/classifier-options.ts";
 
@@ -44,7 +45,22 @@ export const RegionNodeConfig = z.strictObject({
     .default(() => `${hostname()}-${process.pid}`),
   port: z.number().int().min(0).max(65_535).default(8080),
   host: z.string().min(1).default("127.0.0.1"),
-  signingSecret: z.string().min(16, "must be at least 16 characters"),
+  /**
+   * The operational port (/metrics, /status): never the load balancer's, so the internet cannot
+   * read them; open it to the region's network only (Terraform: the VPC). 0: any free port (the
+   * in-process default; from the environment the default is 9464).
+   */
+  opsPort: z.number().int().min(0).max(65_535).default(0),
+  opsHost: z.string().min(1).default("127.0.0.1"),
+  /** This region's HMAC key with the edge, `<key id>:<secret>` (contracts/region-keys.ts). */
+  signingKey: SigningKeyInput,
+  /** The key being retired during a rotation: signed with while set, accepted with signingKey. */
+  previousSigningKey: SigningKeyInput.optional(),
+  /**
+   * The edge: heartbeats and every job event go there, whatever callback a job names. Required
+   * from the environment (configFromEnv); in process, absent means events go to each job's
+   * callback_url (tests of a node without an edge).
+   */
   edgeUrl: z.url({ protocol: /^https?$/ }).optional(),
   modelDir: z.string().min(1).default(".data/models"),
   /** Default: a folder per region under .data/regions/. */
@@ -106,7 +122,10 @@ const ENV_NAME_OF = {
   nodeId: "NODE_ID",
   port: "PORT",
   host: "HOST",
-  signingSecret: "REGION_SIGNING_SECRET",
+  opsPort: "OPS_PORT",
+  opsHost: "OPS_HOST",
+  signingKey: "REGION_SIGNING_KEY",
+  previousSigningKey: "REGION_SIGNING_KEY_PREVIOUS",
   edgeUrl: "EDGE_URL",
   modelDir: "MODEL_DIR",
   objectStore: "OBJECT_STORE",
@@ -142,6 +161,7 @@ const NUMERIC = new Set<string>([
   "modelMemoryBudgetBytes",
   "modelStoreTimeoutMs",
   "port",
+  "opsPort",
   "simulatedRttMs",
   "maxBatch",
   "maxBatchDelayMs",
@@ -156,6 +176,9 @@ const NUMERIC = new Set<string>([
   "eventMaxAttempts",
   "eventRetryBaseMs",
 ]);
+
+/** OPS_PORT when unset: Prometheus exporters' customary range. */
+export const DEFAULT_OPS_PORT = 9464;
 
 export class ConfigError extends Error {
   readonly code = "invalid_config";
@@ -213,14 +236,39 @@ export function configFromEnv(env: Record<string, string | undefined>): RegionNo
     }
     input.modelStore = store;
   }
+  // Keys come as `<key id>:<secret>` text here: parsed first, so a problem is named precisely.
+  for (const [field, name] of [
+    ["signingKey", "REGION_SIGNING_KEY"],
+    ["previousSigningKey", "REGION_SIGNING_KEY_PREVIOUS"],
+  ] as const) {
+    const text = env[name];
+    if (text === undefined || text === "") {
+      if (field === "signingKey") problems.push(`  ${name}: is required`);
+      continue;
+    }
+    const key = SigningKeyText.safeParse(text);
+    if (key.success) input[field] = key.data;
+    else problems.push(`  ${name}: ${key.error.issues[0]!.message}`);
+  }
+  if (!env.EDGE_URL) {
+    problems.push("  EDGE_URL: is required (events and heartbeats go to the configured edge only)");
+  }
+  if (env.REGION_SIGNING_SECRET) {
+    problems.push(
+      "  REGION_SIGNING_SECRET: no longer read; set REGION_SIGNING_KEY=<key id>:<secret> (docs/operations.md)",
+    );
+  }
   const pathStyle = env.S3_FORCE_PATH_STYLE;
   if (pathStyle !== undefined && !["true", "false", "1", "0", ""].includes(pathStyle)) {
     problems.push("  S3_FORCE_PATH_STYLE: must be true or false");
   }
+  input.opsPort ??= DEFAULT_OPS_PORT;
   const parsed = RegionNodeConfig.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const [field, ...rest] = issue.path;
+      // Already named above.
+      if (field === "signingKey" || field === "previousSigningKey") continue;
       const name = ENV_NAME_OF[field as keyof typeof ENV_NAME_OF] ?? String(field);
       const where =
         rest.length > 0 && name !== "WARM_MODELS" ? `${name} (${rest.join(".")})` : name;

@@ -1,3 +1,4 @@
+import type { VerifyFailure } from "../contracts/signing.ts";
 import { STATUS_OF_ERROR_TYPE, type ErrorBody, type ErrorType } from "../contracts/errors.ts";
 
 // Errors the regional node answers over HTTP (turned into the one envelope of contracts/errors.ts in
@@ -47,8 +48,9 @@ export class RegionHttpError extends Error {
 }
 
 export class SignatureError extends RegionHttpError {
-  constructor(reason: "missing" | "malformed" | "stale" | "mismatch" | "replayed") {
+  constructor(reason: VerifyFailure | "replayed") {
     const messages = {
+      unknown_key: "request is signed with a key this node does not hold",
       missing: "request is not signed",
       malformed: "request signature headers are malformed",
       stale: "request timestamp is outside the allowed window",

@@ -52,7 +52,10 @@ describe("node regional-gpu/main.ts", () => {
   it("starts from env vars, serves, and drains to exit 0 on SIGTERM", async () => {
     const region = launch({
       REGION_NAME: "ap-south",
-      REGION_SIGNING_SECRET: "main-test-signing-secret",
+      REGION_SIGNING_KEY: "test:main-test-signing-secretxxxxxxxx",
+      // Nothing listens there: heartbeats fail (logged), which this test does not look at.
+      EDGE_URL: "http://127.0.0.1:9",
+      OPS_PORT: "0",
       PORT: "0",
       MODEL_DIR: model.modelsDir,
       WARM_MODELS: model.ref,
@@ -62,7 +65,9 @@ describe("node regional-gpu/main.ts", () => {
     const ready = await region.line("region node ready");
     expect(ready).toMatchObject({ region: "ap-south", execution_provider: "cpu" });
     const health = await fetch(`${ready.url as string}/healthz`);
-    expect(await health.json()).toMatchObject({ status: "ok", region: "ap-south" });
+    expect(await health.json()).toEqual({ status: "ok" });
+    const status = await fetch(`${ready.ops_url as string}/status`);
+    expect(await status.json()).toMatchObject({ status: "ready", region: "ap-south" });
     region.child.kill("SIGTERM");
     expect(await region.exited).toBe(0);
     expect(region.lines.map((l) => l.msg)).toContain("stopped");
@@ -74,6 +79,6 @@ describe("node regional-gpu/main.ts", () => {
     const text = region.stderr();
     expect(text).toContain("REGION_NAME");
     expect(text).toContain("PORT");
-    expect(text).toContain("REGION_SIGNING_SECRET: is required");
+    expect(text).toContain("REGION_SIGNING_KEY: is required");
   });
 });

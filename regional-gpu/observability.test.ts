@@ -1,3 +1,4 @@
+import { testKey } from "./testing/signed-client.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +34,7 @@ beforeAll(async () => {
       regionName: REGION,
       nodeId: "node-a",
       port: 0,
-      signingSecret: SECRET,
+      signingKey: testKey(SECRET),
       edgeUrl: edge.url,
       modelDir: model.modelsDir,
       warmModels: [model.ref],
@@ -142,7 +143,7 @@ describe("a running node's metrics, heartbeats and logs", () => {
       });
       expect(cancel.status).toBe(200);
 
-      const res = await fetch(`${region.url}/metrics`);
+      const res = await fetch(`${region.opsUrl}/metrics`);
       expect(res.status).toBe(200);
       const samples = parsePrometheusText(await res.text());
       const labels = { region: REGION, node_id: "node-a" };

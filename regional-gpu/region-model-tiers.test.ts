@@ -1,3 +1,4 @@
+import { testKey } from "./testing/signed-client.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,7 +48,7 @@ async function boot(over: Partial<RegionNodeConfigInput> = {}) {
   const region = await startRegion({
     regionName: REGION,
     port: 0,
-    signingSecret: SECRET,
+    signingKey: testKey(SECRET),
     edgeUrl: edge.url,
     modelDir: join(dir, "unused-model-dir"),
     modelStore: { kind: "http", url: store.url },
@@ -91,7 +92,8 @@ const warm = (region: RunningRegion, body: unknown) =>
 const terminal = (jobId: string) =>
   edge.events().find((e) => e.job_id === jobId && e.type !== "running");
 const warmModels = async (region: RunningRegion) =>
-  ((await (await fetch(`${region.url}/readyz`)).json()) as { warm_models: string[] }).warm_models;
+  ((await (await fetch(`${region.opsUrl}/status`)).json()) as { warm_models: string[] })
+    .warm_models;
 
 async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

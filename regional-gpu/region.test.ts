@@ -1,3 +1,4 @@
+import { testKey } from "./testing/signed-client.ts";
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -52,7 +53,7 @@ async function boot(over: Partial<RegionNodeConfigInput> = {}, overrides: Region
     {
       regionName: REGION,
       port: 0,
-      signingSecret: SECRET,
+      signingKey: testKey(SECRET),
       edgeUrl: edge.url,
       modelDir: model.modelsDir,
       warmModels: [model.ref],
@@ -288,7 +289,7 @@ describe("regional node", () => {
     await edge.close();
 
     const { region } = await boot({ modelDir });
-    const readyz = await (await fetch(`${region.url}/readyz`)).json();
+    const readyz = await (await fetch(`${region.opsUrl}/status`)).json();
     expect(readyz.warm_models).toEqual([model.ref]);
     const j = job({ model_version: "corrupt-1" });
     expect((await submit(region, j)).status).toBe(202);

@@ -1,3 +1,4 @@
+import { signingKeyOf } from "../contracts/region-keys.ts";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
@@ -17,7 +18,7 @@ import { EventSender } from "./events/event-sender.ts";
 import { HeartbeatSender } from "./events/heartbeat.ts";
 import { heldJobsOf } from "./queue/held-jobs.ts";
 import type { Fetch } from "./events/signed-post.ts";
-import { createRegionApp } from "./http/app.ts";
+import { createRegionApp, createRegionOpsApp } from "./http/app.ts";
 import { JobIntake } from "./intake/job-intake.ts";
 import { NodeLifecycle } from "./lifecycle.ts";
 import { WorkerSessionFactory } from "./inference/worker-sessions.ts";
@@ -57,6 +58,8 @@ export interface RegionOverrides {
 export interface RunningRegion {
   /** Base URL of the node's HTTP server, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** Base URL of its operational endpoints (/metrics, /status), e.g. http://127.0.0.1:9464. */
+  opsUrl: string;
   name: string;
   nodeId: string;
   /**
@@ -120,8 +123,10 @@ export async function startRegion(
     sessions: overrides.sessions ?? executor!,
   });
   const meter = new ThroughputMeter();
+  const keys = { current: config.signingKey, previous: config.previousSigningKey };
   const events = new EventSender({
-    secret: config.signingSecret,
+    signingKey: signingKeyOf(keys),
+    ...(config.edgeUrl && { edge: { url: config.edgeUrl, region: config.regionName } }),
     logger,
     maxAttempts: config.eventMaxAttempts,
     baseDelayMs: config.eventRetryBaseMs,
@@ -189,7 +194,7 @@ export async function startRegion(
   const app = createRegionApp({
     region: config.regionName,
     nodeId: config.nodeId,
-    secret: config.signingSecret,
+    keys,
     intake,
     models: pool,
     store,
@@ -210,7 +215,7 @@ export async function startRegion(
     ? new HeartbeatSender({
         edgeUrl: config.edgeUrl,
         region: config.regionName,
-        secret: config.signingSecret,
+        signingKey: signingKeyOf(keys),
         intervalMs: config.heartbeatIntervalMs,
         snapshot,
         logger,
@@ -218,18 +223,34 @@ export async function startRegion(
       })
     : null;
 
+  const opsApp = createRegionOpsApp({
+    region: config.regionName,
+    nodeId: config.nodeId,
+    lifecycle,
+    logger,
+    status: () => ({ warmModels: pool.loaded(), executionProvider: pool.executionProvider() }),
+    metrics,
+  });
+
   // Listening first: /healthz answers (and /readyz says "starting") while the models load.
   const { server, port } = await listen(app, config.host, config.port);
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  const closeServer = () =>
+  const ops = await listen(opsApp, config.opsHost, config.opsPort).catch(async (err: unknown) => {
+    server.close();
+    throw err;
+  });
+  const urlOf = (host: string, p: number) =>
+    `http://${host.includes(":") ? `[${host}]` : host}:${p}`;
+  const url = urlOf(config.host, port);
+  const opsUrl = urlOf(config.opsHost, ops.port);
+  const closeOne = (s: typeof server) =>
     new Promise<void>((done) => {
-      server.close(() => done());
-      if ("closeIdleConnections" in server) server.closeIdleConnections();
-      setTimeout(
-        () => "closeAllConnections" in server && server.closeAllConnections(),
-        1_000,
-      ).unref();
+      s.close(() => done());
+      if ("closeIdleConnections" in s) s.closeIdleConnections();
+      setTimeout(() => "closeAllConnections" in s && s.closeAllConnections(), 1_000).unref();
     });
+  const closeServer = async () => {
+    await Promise.all([closeOne(server), closeOne(ops.server)]);
+  };
 
   const moderation = overrides.moderator
     ? null
@@ -260,6 +281,7 @@ export async function startRegion(
   heartbeat?.start();
   logger.info("region node ready", {
     url,
+    ops_url: opsUrl,
     warm_models: pool.loaded(),
     execution_provider: pool.executionProvider(),
     max_batch: limits.maxBatch,
@@ -290,6 +312,7 @@ export async function startRegion(
   };
   return {
     url,
+    opsUrl,
     name: config.regionName,
     nodeId: config.nodeId,
     close: () => (closing ??= drain()),

@@ -26,7 +26,12 @@ async function servedDocument(): Promise<unknown> {
       // Never written: serving the document reads no asset.
       assets: new FsObjectStore(join(tmpdir(), "openapi-export")),
       regions: [],
-      secrets: { regionSigning: "openapi-export", assetUrl: "openapi-export" },
+      secrets: {
+        regionKeys: {},
+        assetUrl: "openapi-export",
+        webhookSecretsKeys: { current: { id: "openapi", key: btoa("0".repeat(32)) } },
+      },
+      publicUrl: "http://localhost",
       environment: "development",
       log: () => {},
     });

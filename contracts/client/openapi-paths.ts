@@ -432,6 +432,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/webhooks/secret/rotate": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate the webhook signing secret
+     * @description Makes a new random `whsec_` secret the account's current one. The one it replaces keeps signing for `overlap_s` (default 24 h): every message then carries both signatures, space-separated, so receivers switch without losing a message.
+     */
+    post: operations["rotateWebhookSecret"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -849,6 +869,10 @@ export interface components {
     RemoveMemberRequest: {
       account: string;
     };
+    RotateWebhookSecretRequest: {
+      /** @default 86400 */
+      overlap_s?: number;
+    };
     RouteCandidate: {
       cold_ms: number;
       expected_ms: number;
@@ -951,8 +975,10 @@ export interface components {
     /** @enum {string} */
     WebhookEvent: "succeeded" | "failed" | "blocked" | "canceled";
     WebhookSecret: {
+      created_at: string;
       /** @enum {string} */
       object: "webhook_secret";
+      previous_expires_at: string | null;
       secret: string;
     };
   };
@@ -2312,6 +2338,48 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["WebhookSecret"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  rotateWebhookSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+      };
+    };
+    responses: {
+      /** @description The new secret. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookSecret"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
         };
       };
       /** @description Missing, malformed, unknown or revoked API key. */

@@ -13,7 +13,9 @@ export class InvalidCursorError extends Error {
 export const Keyset = z.object({ createdAt: z.date(), id: z.string().min(1).max(64) });
 export type Keyset = z.infer<typeof Keyset>;
 
-const Encoded = z.tuple([z.number().int().nonnegative(), z.string().min(1).max(64)]);
+/** The largest time a Date holds (ECMA-262: 8.64e15 ms either side of the epoch). */
+const MAX_DATE_MS = 8.64e15;
+const Encoded = z.tuple([z.number().int().min(0).max(MAX_DATE_MS), z.string().min(1).max(64)]);
 
 // Opaque to clients: base64url of ASCII JSON (btoa/atob, so it runs on Workers without Buffer).
 export function encodeCursor({ createdAt, id }: Keyset): string {

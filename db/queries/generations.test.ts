@@ -125,7 +125,12 @@ describe("listGenerations", () => {
   });
 
   it("rejects cursors it did not issue", async () => {
-    for (const cursor of ["not-base64!", btoa("[1]"), btoa('{"a":1}')]) {
+    for (const cursor of [
+      "not-base64!",
+      btoa("[1]"),
+      btoa('{"a":1}'),
+      btoa(JSON.stringify([1e20, "gen_x"])),
+    ]) {
       await expect(listGenerations(handle.db, alice.id, { cursor })).rejects.toBeInstanceOf(
         InvalidCursorError,
       );

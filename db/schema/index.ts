@@ -15,4 +15,5 @@ export * from "./webhook-deliveries.ts";
 export * from "./project-members.ts";
 export * from "./budgets.ts";
 export * from "./prices.ts";
+export * from "./webhook-secrets.ts";
 export * from "./relations.ts";

@@ -5,6 +5,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { REGION_PATHS } from "../../contracts/region-protocol.ts";
 import { signRequest } from "../../contracts/signing.ts";
+import { testRegionKey } from "../testing/region-keys.ts";
 import { createProject } from "../../db/queries/projects.ts";
 import { createTestDatabase } from "../../db/testing.ts";
 import { startEdge } from "../entry/node.ts";
@@ -110,11 +111,14 @@ async function main() {
     origin: region.config.endpoint,
     expectStatus: 202,
     async next() {
-      const headers = await signRequest(TEST_SECRETS.regionSigning, {
-        method: "POST",
-        path: REGION_PATHS.jobs,
-        body: jobBody,
-      });
+      const headers = await signRequest(
+        testRegionKey(TEST_SECRETS.regionSigning, region.config.name),
+        {
+          method: "POST",
+          path: REGION_PATHS.jobs,
+          body: jobBody,
+        },
+      );
       return {
         method: "POST",
         path: REGION_PATHS.jobs,

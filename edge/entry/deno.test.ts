@@ -18,6 +18,7 @@ import { freePort } from "../../scripts/local-stack/free-port.ts";
 import { FsObjectStore } from "../../storage/fs.ts";
 import { ASSETS_PATH } from "../assets/asset-url.ts";
 import { TEST_SECRETS } from "../testing/edge-fixture.ts";
+import { testRegionKey } from "../testing/region-keys.ts";
 import { seedAccount, seedRegions } from "../testing/seed.ts";
 
 // Smoke test of the Deno entry: `deno run edge/entry/deno.ts` (the binary of the `deno` npm
@@ -98,7 +99,7 @@ beforeAll(async () => {
   region = await startRegion({
     regionName: "eu-west",
     port: 0,
-    signingSecret: TEST_SECRETS.regionSigning,
+    signingKey: testRegionKey(TEST_SECRETS.regionSigning, "eu-west"),
     edgeUrl,
     modelDir: model.modelsDir,
     warmModels: [model.ref],
@@ -135,6 +136,7 @@ beforeAll(async () => {
     REGIONS: JSON.stringify([regionConfig]),
     REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning,
     ASSET_URL_SECRET: TEST_SECRETS.assetUrl,
+    ENVIRONMENT: "development",
     EDGE_ASSETS_DIR: join(dir, "edge-assets"),
   });
   exited = new Promise((resolve) => deno!.on("exit", (code) => resolve(code)));
@@ -312,6 +314,23 @@ describe("the edge under Deno", () => {
     const code = await new Promise((resolve) => child.on("exit", resolve));
     expect(code).toBe(1);
     expect(stderr).toContain("edge: no regions");
+  });
+
+  it("is production by default: without its secrets it exits 1 naming them", async () => {
+    const regions = [{ name: "eu-west", endpoint: "http://127.0.0.1:9", lat: 53.35, lon: -6.26 }];
+    const child = spawnDenoEdge({ REGIONS: JSON.stringify(regions) });
+    let stderr = "";
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(1);
+    for (const name of [
+      "REGION_SIGNING_KEYS",
+      "ASSET_URL_SECRET",
+      "WEBHOOK_SECRETS_KEY",
+      "PUBLIC_URL",
+    ]) {
+      expect(stderr).toContain(name);
+    }
   });
 
   it("stops cleanly on SIGTERM", async () => {

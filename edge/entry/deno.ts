@@ -1,11 +1,10 @@
-import type { Hono } from "hono";
-import type { AppEnv } from "../app-env.ts";
 import { sharedCacheSeconds } from "../assets/shared-cache-lifetime.ts";
 import type { Log, ResponseCache } from "../deps.ts";
 import {
   httpUrlOf,
   jsonLog,
   startServerEdge,
+  type EdgeHandler,
   type EdgeServer,
   type RunningEdge,
   type StartEdgeOptions,
@@ -26,7 +25,7 @@ type DenoSignal = "SIGINT" | "SIGTERM";
 declare const Deno: {
   serve(
     options: { port: number; hostname: string; onListen?: (addr: unknown) => void },
-    handler: (request: Request) => Response | Promise<Response>,
+    handler: (request: Request, info?: unknown) => Response | Promise<Response>,
   ): DenoHttpServer;
   env: { toObject(): Record<string, string> };
   addSignalListener(signal: DenoSignal, handler: () => void): void;
@@ -41,13 +40,21 @@ export async function startDenoEdge(opts: StartEdgeOptions = {}): Promise<Runnin
   const log = opts.log ?? jsonLog;
   return startServerEdge(
     { ...opts, log },
-    { env: Deno.env.toObject(), listen, responseCache: await openResponseCache(log) },
+    {
+      env: Deno.env.toObject(),
+      listen,
+      responseCache: await openResponseCache(log),
+      clientAddress: (c) =>
+        (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
+    },
   );
 }
 
-async function listen(app: Hono<AppEnv>, port: number, hostname: string): Promise<EdgeServer> {
+async function listen(handler: EdgeHandler, port: number, hostname: string): Promise<EdgeServer> {
   // Throws (AddrInUse, ...) when it cannot bind; onListen replaces Deno's own "Listening on" line.
-  const server = Deno.serve({ port, hostname, onListen: () => {} }, (req) => app.fetch(req));
+  const server = Deno.serve({ port, hostname, onListen: () => {} }, (req, info) =>
+    handler.fetch(req, { remoteAddr: (info as { remoteAddr?: unknown } | undefined)?.remoteAddr }),
+  );
   return {
     url: httpUrlOf(server.addr.hostname, server.addr.port),
     async stop(graceMs) {

@@ -6,10 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Generation } from "../../contracts/api.ts";
 import { startWireGateway } from "../../db/local/wire-gateway.ts";
 import { createTestDatabase, type PgliteHandle } from "../../db/testing.ts";
+import { keyText } from "../../contracts/region-keys.ts";
 import { TEST_SECRETS } from "../testing/edge-fixture.ts";
+import { testRegionKey } from "../testing/region-keys.ts";
 import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
 import { seedAccount, seedModel, seedRegions } from "../testing/seed.ts";
 import { startEdge } from "./node.ts";
+
+/** A complete production configuration (every secret of PRODUCTION_REQUIRED). */
+const PRODUCTION_ENV = {
+  ENVIRONMENT: "production",
+  REGION_SIGNING_KEYS: JSON.stringify({
+    "eu-west": { current: keyText(testRegionKey(TEST_SECRETS.regionSigning, "eu-west")) },
+  }),
+  ASSET_URL_SECRET: TEST_SECRETS.assetUrl,
+  API_KEY_PEPPER: "pepper-0123456789",
+  WEBHOOK_SECRETS_KEY: `prod:${btoa("p".repeat(32))}`,
+  PUBLIC_URL: "https://edge.example",
+};
 
 let handle: PgliteHandle;
 let region: RegionStandIn;
@@ -46,6 +60,7 @@ describe("startEdge", () => {
       regions: [region.config],
       assetsDir: join(dir, "assets"),
       secrets: TEST_SECRETS,
+      environment: "development",
       log: (entry) => logs.push(entry),
       env: {},
     });
@@ -86,11 +101,8 @@ describe("startEdge", () => {
       env: {
         EDGE_PORT: "0",
         REGIONS: JSON.stringify([region.config]),
-        REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning,
-        ASSET_URL_SECRET: TEST_SECRETS.assetUrl,
+        ...PRODUCTION_ENV,
         EDGE_ASSETS_DIR: join(dir, "env-assets"),
-        PUBLIC_URL: "https://edge.example",
-        ENVIRONMENT: "production",
       },
     });
     try {
@@ -111,6 +123,7 @@ describe("startEdge", () => {
       db: handle.db,
       regions: [region.config],
       secrets: TEST_SECRETS,
+      environment: "development",
       log: () => {},
       env: {},
     });
@@ -122,6 +135,7 @@ describe("startEdge", () => {
           db: handle.db,
           regions: [region.config],
           secrets: TEST_SECRETS,
+          environment: "development",
           log: () => {},
           env: {},
         }),
@@ -132,8 +146,41 @@ describe("startEdge", () => {
     }
   });
 
+  it("is production unless told otherwise, and then refuses to start naming what is missing", async () => {
+    const regions = JSON.stringify([region.config]);
+    const error = await startEdge({ db: handle.db, log: () => {}, env: { REGIONS: regions } }).then(
+      () => null,
+      (err: Error) => err.message,
+    );
+    for (const name of [
+      "REGION_SIGNING_KEYS",
+      "ASSET_URL_SECRET",
+      "API_KEY_PEPPER",
+      "WEBHOOK_SECRETS_KEY",
+      "PUBLIC_URL",
+    ]) {
+      expect(error).toContain(`  ${name}: `);
+    }
+    // The development shortcut is refused in production, even with everything else set.
+    await expect(
+      startEdge({
+        db: handle.db,
+        log: () => {},
+        env: {
+          REGIONS: regions,
+          ...PRODUCTION_ENV,
+          REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning,
+        },
+      }),
+    ).rejects.toThrow(/REGION_SIGNING_SECRET: development only/);
+    // Options passed in code get the same check of PUBLIC_URL.
+    await expect(
+      startEdge({ db: handle.db, regions: [region.config], secrets: TEST_SECRETS, env: {} }),
+    ).rejects.toThrow(/PUBLIC_URL is required in production/);
+  });
+
   it("refuses a bad configuration with a clear message", async () => {
-    const base = { REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning };
+    const base = { REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning, ENVIRONMENT: "development" };
     await expect(startEdge({ db: handle.db, env: base })).rejects.toThrow(/no regions/);
     await expect(startEdge({ db: handle.db, env: { ...base, REGIONS: "[{" } })).rejects.toThrow(
       /REGIONS: must be JSON/,
@@ -142,14 +189,25 @@ describe("startEdge", () => {
       /REGIONS/,
     );
     await expect(
-      startEdge({ db: handle.db, env: { REGIONS: JSON.stringify([region.config]) } }),
-    ).rejects.toThrow(/REGION_SIGNING_SECRET is required/);
+      startEdge({
+        db: handle.db,
+        env: { REGIONS: JSON.stringify([region.config]), ENVIRONMENT: "development" },
+      }),
+    ).rejects.toThrow(/REGION_SIGNING_KEYS is required/);
+    // Every region needs its key.
     await expect(
       startEdge({
         db: handle.db,
-        env: { ...base, REGIONS: JSON.stringify([region.config]), ENVIRONMENT: "production" },
+        log: () => {},
+        env: {
+          ...PRODUCTION_ENV,
+          REGIONS: JSON.stringify([region.config, { ...region.config, name: "us-east" }]),
+          REGION_SIGNING_KEYS: JSON.stringify({
+            "eu-west": { current: keyText(testRegionKey(TEST_SECRETS.regionSigning, "eu-west")) },
+          }),
+        },
       }),
-    ).rejects.toThrow(/ASSET_URL_SECRET is required in production/);
+    ).rejects.toThrow(/no key for region\(s\): us-east/);
     await expect(startEdge({ db: handle.db, env: { ...base, EDGE_PORT: "http" } })).rejects.toThrow(
       /EDGE_PORT/,
     );
@@ -172,6 +230,7 @@ describe("startEdge", () => {
         DATABASE_URL: gateway.postgresUrl,
         REGIONS: JSON.stringify([region.config]),
         REGION_SIGNING_SECRET: TEST_SECRETS.regionSigning,
+        ENVIRONMENT: "development",
         EDGE_ASSETS_DIR: join(dir, "child-assets"),
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,13 +1,12 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import type { Hono } from "hono";
-import type { AppEnv } from "../app-env.ts";
 import { MemoryResponseCache } from "../assets/memory-response-cache.ts";
 import { readNodeEdgeEnv } from "./node-config.ts";
 import {
   httpUrlOf,
   startServerEdge,
+  type EdgeHandler,
   type EdgeServer,
   type RunningEdge,
   type StartEdgeOptions,
@@ -26,12 +25,20 @@ export async function startEdge(opts: NodeEdgeOptions = {}): Promise<RunningEdge
     opts.responseCacheBytes ?? readNodeEdgeEnv(opts.env ?? process.env).EDGE_RESPONSE_CACHE_BYTES;
   const responseCache =
     cacheBytes > 0 ? new MemoryResponseCache({ maxBytes: cacheBytes }) : undefined;
-  return startServerEdge(opts, { env: process.env, listen, responseCache });
+  return startServerEdge(opts, {
+    env: process.env,
+    listen,
+    responseCache,
+    // @hono/node-server passes the IncomingMessage as the app's env.
+    clientAddress: (c) =>
+      (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming
+        ?.socket?.remoteAddress,
+  });
 }
 
-async function listen(app: Hono<AppEnv>, port: number, hostname: string): Promise<EdgeServer> {
+async function listen(handler: EdgeHandler, port: number, hostname: string): Promise<EdgeServer> {
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port, hostname }) as Server;
+    const s = serve({ fetch: handler.fetch, port, hostname }) as Server;
     s.once("listening", () => {
       s.off("error", reject);
       resolve(s);

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import type { RegionConfig } from "../../contracts/region-protocol.ts";
 import {
@@ -24,9 +23,8 @@ import {
 } from "../deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
 import { createNodeWebhookFetch } from "../webhooks/node-webhook-fetch.ts";
-import { webhookSigningKeyOf } from "../webhooks/signing.ts";
 import { WebhookDispatcher, webhookTuning } from "../webhooks/webhook-dispatcher.ts";
-import { readNodeEdgeEnv, type NodeEdgeEnv } from "./node-config.ts";
+import { readNodeEdgeEnv, resolveEdgeSecrets } from "./node-config.ts";
 
 // Start-up and shutdown shared by the long-lived server entries (node.ts, deno.ts): configuration,
 // secrets, the database, webhooks, background work. Each entry brings only its HTTP server.
@@ -44,7 +42,9 @@ export interface StartEdgeOptions {
   /** The edge asset store's folder; default EDGE_ASSETS_DIR, else .data/edge-cache. */
   assetsDir?: string;
   secrets?: EdgeDeps["secrets"];
+  /** Default PUBLIC_URL; in development, else the address this edge listens on. */
   publicUrl?: string;
+  /** Default ENVIRONMENT, else production. */
   environment?: EdgeDeps["environment"];
   log?: EdgeDeps["log"];
   fetch?: EdgeDeps["fetch"];
@@ -74,13 +74,18 @@ export interface EdgeServer {
   stop(graceMs: number): Promise<void>;
 }
 
+/** What a runtime's server calls for each request. */
+export type EdgeHandler = Pick<Hono<AppEnv>, "fetch">;
+
 export interface EdgeRuntime {
   /** The process's environment (process.env, Deno.env). */
   env: Record<string, string | undefined>;
-  /** Serves `app`; rejects when it cannot listen (the port is taken, ...). */
-  listen(app: Hono<AppEnv>, port: number, hostname: string): Promise<EdgeServer>;
+  /** Serves `handler`; rejects when it cannot listen (the port is taken, ...). */
+  listen(handler: EdgeHandler, port: number, hostname: string): Promise<EdgeServer>;
   /** In front of the asset store, where the runtime has a Cache API. */
   responseCache?: ResponseCache;
+  /** The connection's peer, from what the runtime's server passes the app as its env. */
+  clientAddress: EdgeDeps["clientAddress"];
 }
 
 /** Builds the edge from options and environment and serves it with the runtime's server. */
@@ -93,7 +98,18 @@ export async function startServerEdge(
   const log = opts.log ?? jsonLog;
   const regions = opts.regions ?? env.REGIONS;
   if (!regions) throw new Error("no regions: pass `regions` or set REGIONS (a JSON array)");
-  const secrets = opts.secrets ?? resolveSecrets(env, environment, log);
+  const secrets =
+    opts.secrets ??
+    (await resolveEdgeSecrets(
+      env,
+      environment,
+      regions.map((r) => r.name),
+      log,
+    ));
+  const configuredUrl = opts.publicUrl ?? env.PUBLIC_URL;
+  if (!configuredUrl && environment === "production") {
+    throw new Error("PUBLIC_URL is required in production (the edge's own base URL)");
+  }
 
   let owned: DatabaseHandle | undefined;
   let db = opts.db;
@@ -112,8 +128,7 @@ export async function startServerEdge(
   const webhooks = new WebhookDispatcher({
     db,
     fetch: opts.webhookFetch ?? (environment === "production" ? createNodeWebhookFetch() : fetch),
-    signingKey: webhookSigningKeyOf(secrets),
-    previousSigningKey: secrets.webhookSigningPrevious,
+    secretsKeys: secrets.webhookSecretsKeys,
     assetUrlSecret: secrets.assetUrl,
     environment,
     clock: opts.clock,
@@ -122,30 +137,40 @@ export async function startServerEdge(
     retries: "timers",
     ...webhookTuning({ ...DEFAULT_TUNING, ...opts.tuning }),
   });
-  const { app, services } = createEdge({
-    db,
-    assets: new FsObjectStore(opts.assetsDir ?? env.EDGE_ASSETS_DIR),
-    responseCache: runtime.responseCache,
-    regions,
-    secrets,
-    publicUrl: opts.publicUrl ?? env.PUBLIC_URL,
-    environment,
-    clock: opts.clock,
-    fetch: opts.fetch,
-    waitUntil: tasks.add,
-    log,
-    tuning: opts.tuning,
-    webhooks,
-  });
+  const build = (publicUrl: string) =>
+    createEdge({
+      db,
+      assets: new FsObjectStore(opts.assetsDir ?? env.EDGE_ASSETS_DIR),
+      responseCache: runtime.responseCache,
+      regions,
+      secrets,
+      publicUrl,
+      environment,
+      clock: opts.clock,
+      fetch: opts.fetch,
+      waitUntil: tasks.add,
+      log,
+      tuning: opts.tuning,
+      webhooks,
+      clientAddress: runtime.clientAddress,
+    });
+  // Development without PUBLIC_URL: the address it listens on, known once it listens (port 0).
+  let edge = configuredUrl ? build(configuredUrl) : undefined;
+  const handler: EdgeHandler = {
+    fetch: (request, env, ctx) =>
+      edge ? edge.app.fetch(request, env, ctx) : new Response("starting", { status: 503 }),
+  };
 
   let server: EdgeServer;
   try {
-    server = await runtime.listen(app, opts.port ?? env.EDGE_PORT, opts.host ?? env.EDGE_HOST);
+    server = await runtime.listen(handler, opts.port ?? env.EDGE_PORT, opts.host ?? env.EDGE_HOST);
   } catch (err) {
     await owned?.close();
     throw err;
   }
   const { url } = server;
+  edge ??= build(url);
+  const { app, services } = edge;
   log({
     level: "info",
     msg: "edge listening",
@@ -154,7 +179,7 @@ export async function startServerEdge(
     regions: regions.map((r) => r.name),
   });
   webhooks.start();
-  const sweeper = leaseSweeperOf(services, { callbackBase: services.publicUrl ?? url, log });
+  const sweeper = leaseSweeperOf(services, { callbackBase: services.publicUrl, log });
   sweeper.start();
 
   const graceMs = opts.shutdownGraceMs ?? 10_000;
@@ -192,32 +217,6 @@ function leaseSweeperOf(
 function databaseConfigOf(url: string, maxConnections: number | undefined): DatabaseConfig {
   const config = resolveDatabaseConfig(url);
   return config.kind === "postgres" && maxConnections ? { ...config, maxConnections } : config;
-}
-
-function resolveSecrets(
-  env: NodeEdgeEnv,
-  environment: EdgeDeps["environment"],
-  log: NonNullable<EdgeDeps["log"]>,
-): EdgeDeps["secrets"] {
-  if (!env.REGION_SIGNING_SECRET) {
-    throw new Error("REGION_SIGNING_SECRET is required (the HMAC secret shared with the regions)");
-  }
-  let assetUrl = env.ASSET_URL_SECRET;
-  if (!assetUrl) {
-    if (environment === "production") throw new Error("ASSET_URL_SECRET is required in production");
-    assetUrl = randomBytes(32).toString("hex");
-    log({
-      level: "warn",
-      msg: "ASSET_URL_SECRET unset: signed asset URLs last until this process exits",
-    });
-  }
-  return {
-    regionSigning: env.REGION_SIGNING_SECRET,
-    assetUrl,
-    apiKeyPepper: env.API_KEY_PEPPER,
-    webhookSigning: env.WEBHOOK_SIGNING_SECRET,
-    webhookSigningPrevious: env.WEBHOOK_SIGNING_SECRET_PREVIOUS,
-  };
 }
 
 /** The entries' default log: one JSON object per line on stdout. */

@@ -11,9 +11,9 @@ import { sweepLeases } from "../generations/lease-sweep.ts";
 import { sweepDeps } from "../routes/generation-deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
 import { DurableObjectAccountLimiter } from "../limits/durable-object-limiter.ts";
-import { webhookSigningKeyOf } from "../webhooks/signing.ts";
+import { DurableObjectNonceStore } from "../security/durable-object-nonce-store.ts";
 import { WebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
-import { NodeEdgeEnv } from "./node-config.ts";
+import { NodeEdgeEnv, resolveEdgeSecrets } from "./node-config.ts";
 
 // Cloudflare Workers entry. The app and its in-isolate state (key cache, region directory, waiters)
 // are built once per isolate from `env`; the database is opened per request and closed after the
@@ -25,24 +25,21 @@ type WorkerEnv = Env & {
 };
 
 const WorkerConfig = NodeEdgeEnv.pick({
-  PUBLIC_URL: true,
   REGIONS: true,
+  REGION_SIGNING_KEYS: true,
   REGION_SIGNING_SECRET: true,
   ASSET_URL_SECRET: true,
   API_KEY_PEPPER: true,
-  WEBHOOK_SIGNING_SECRET: true,
-  WEBHOOK_SIGNING_SECRET_PREVIOUS: true,
+  WEBHOOK_SECRETS_KEY: true,
+  WEBHOOK_SECRETS_KEY_PREVIOUS: true,
+  PUBLIC_URL: true,
+  // Production unless the environment says development (only `wrangler dev --env dev` does).
+  ENVIRONMENT: true,
 })
-  // PUBLIC_URL: the cron trigger's lease sweep has no request to take the callback base from.
-  .required({
-    PUBLIC_URL: true,
-    REGIONS: true,
-    REGION_SIGNING_SECRET: true,
-    ASSET_URL_SECRET: true,
-  })
+  // PUBLIC_URL: required in production (resolveEdgeSecrets), and by the cron trigger's lease sweep
+  // (no request to take the callback base from): development falls back to wrangler dev's origin.
+  .required({ REGIONS: true })
   .extend({
-    // No default here: every [env.*] section must say which it is (vars are not inherited).
-    ENVIRONMENT: NodeEdgeEnv.shape.ENVIRONMENT.unwrap(),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (Neon)"),
     NEON_WS_PROXY: z.string().min(1).optional(),
   })
@@ -73,38 +70,50 @@ const requestDb = new Proxy({} as Database, {
   },
 });
 
-let isolate:
-  | {
-      app: OpenAPIHono<AppEnv>;
-      services: EdgeServices;
-      config: WorkerConfig;
-      webhooks: WebhookDispatcher;
-    }
-  | undefined;
-function isolateFor(env: WorkerEnv): NonNullable<typeof isolate> {
-  if (isolate) return isolate;
+// Development (wrangler dev) without PUBLIC_URL: the origin wrangler serves on. Production cannot
+// start without it (resolveEdgeSecrets).
+const publicUrlOf = (config: WorkerConfig) => config.PUBLIC_URL ?? "http://127.0.0.1:8787";
+
+type Isolate = {
+  app: OpenAPIHono<AppEnv>;
+  services: EdgeServices;
+  config: WorkerConfig;
+  webhooks: WebhookDispatcher;
+};
+let isolate: Promise<Isolate> | undefined;
+function isolateFor(env: WorkerEnv): Promise<Isolate> {
+  // A failed start is not kept: the next request tries again (and says what is missing again).
+  isolate ??= buildIsolate(env).catch((err: unknown) => {
+    isolate = undefined;
+    throw err;
+  });
+  return isolate;
+}
+
+const log = (entry: Record<string, unknown>) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+
+async function buildIsolate(env: WorkerEnv): Promise<Isolate> {
   const parsed = WorkerConfig.safeParse(env);
   if (!parsed.success) {
     throw new Error(`invalid Worker configuration\n${z.prettifyError(parsed.error)}`);
   }
   const config = parsed.data;
-  const secrets = {
-    regionSigning: config.REGION_SIGNING_SECRET,
-    assetUrl: config.ASSET_URL_SECRET,
-    apiKeyPepper: config.API_KEY_PEPPER,
-    webhookSigning: config.WEBHOOK_SIGNING_SECRET,
-    webhookSigningPrevious: config.WEBHOOK_SIGNING_SECRET_PREVIOUS,
-  };
+  const secrets = await resolveEdgeSecrets(
+    config,
+    config.ENVIRONMENT,
+    config.REGIONS.map((r) => r.name),
+    log,
+  );
   // No timer outlives a request here: first attempts ride on waitUntil, later ones are sent by
   // the cron trigger (`scheduled` below) from the webhook_deliveries rows.
   const webhooks = new WebhookDispatcher({
     db: requestDb,
     fetch: (input, init) => fetch(input, init),
-    signingKey: webhookSigningKeyOf(secrets),
-    previousSigningKey: secrets.webhookSigningPrevious,
+    secretsKeys: secrets.webhookSecretsKeys,
     assetUrlSecret: secrets.assetUrl,
     environment: config.ENVIRONMENT,
-    log: (entry) => console.log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
+    log,
     waitUntil: (work) => scope().background.add(work),
     retries: "external",
   });
@@ -114,21 +123,25 @@ function isolateFor(env: WorkerEnv): NonNullable<typeof isolate> {
     responseCache: caches.default,
     regions: config.REGIONS,
     secrets,
+    publicUrl: publicUrlOf(config),
     environment: config.ENVIRONMENT,
     limiter: new DurableObjectAccountLimiter(env.ACCOUNT_LIMITER),
+    nonces: new DurableObjectNonceStore(env.REPLAY_GUARD),
+    // Set by Cloudflare on every request; a client cannot choose it.
+    clientAddress: (c) => c.req.header("cf-connecting-ip"),
     waitUntil: (work) => scope().background.add(work),
     webhooks,
-    ...(config.PUBLIC_URL && { publicUrl: config.PUBLIC_URL }),
   });
-  return (isolate = { app, services, config, webhooks });
+  return { app, services, config, webhooks };
 }
 
-// The Durable Object class behind ACCOUNT_LIMITER (wrangler.toml).
+// The Durable Object classes behind ACCOUNT_LIMITER and REPLAY_GUARD (wrangler.toml).
 export { AccountLimiterObject as AccountLimiter } from "../limits/account-limiter-object.ts";
+export { NonceStoreObject as ReplayGuard } from "../security/nonce-store-object.ts";
 
 export default {
   async fetch(request, env, ctx) {
-    const { app, config } = isolateFor(env);
+    const { app, config } = await isolateFor(env);
     const handle = createNeonDatabase({
       url: config.DATABASE_URL,
       webSocketProxy: config.NEON_WS_PROXY,
@@ -148,7 +161,7 @@ export default {
   // Cron trigger (wrangler.toml [triggers]): webhook attempts that are due, and the lease sweep
   // (jobs whose region was lost go elsewhere), from the database.
   async scheduled(_controller, env, ctx) {
-    const { config, services, webhooks } = isolateFor(env);
+    const { config, services, webhooks } = await isolateFor(env);
     const handle = createNeonDatabase({
       url: config.DATABASE_URL,
       webSocketProxy: config.NEON_WS_PROXY,
@@ -156,7 +169,7 @@ export default {
     const current: RequestScope = { db: handle.db, background: new BackgroundTasks() };
     // Isolates come and go while the edge stays up: silence is judged at once (judgeSilenceFrom 0).
     const sweep = () =>
-      sweepLeases({ callbackBase: config.PUBLIC_URL, judgeSilenceFrom: 0 }, sweepDeps(services));
+      sweepLeases({ callbackBase: publicUrlOf(config), judgeSilenceFrom: 0 }, sweepDeps(services));
     ctx.waitUntil(
       requestScope
         .run(current, () => Promise.all([webhooks.deliverDue(), sweep()]))

@@ -20,9 +20,10 @@ import { chargeFor } from "../pricing/charge.ts";
  * - applied: the row changed;
  * - ignored: a duplicate, late or stale event (the row had moved on): nothing to do, not an error;
  * - redispatched: the region gave the job back, and it was routed again;
- * - unknown: no generation for this job id.
+ * - unknown: no generation for this job id;
+ * - foreign: the event's region was not given this job (refused: a region speaks for its own).
  */
-export type ApplyOutcome = "applied" | "ignored" | "redispatched" | "unknown";
+export type ApplyOutcome = "applied" | "ignored" | "redispatched" | "unknown" | "foreign";
 
 /**
  * Applies a region's job event to its generation. Idempotent: a row's state only moves forward, so
@@ -48,7 +49,7 @@ export async function applyJobEvent(
       job_id: event.job_id,
       region: event.region,
     });
-    return "ignored";
+    return "foreign";
   }
   if (TERMINAL_STATUSES.has(row.status)) {
     if (event.type === row.status && event.job_id === row.jobId) {

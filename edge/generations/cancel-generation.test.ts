@@ -13,6 +13,7 @@ import { startRegion, type RunningRegion } from "../../regional-gpu/region.ts";
 import { gatedSessions } from "../../regional-gpu/testing/gated-sessions.ts";
 import { referenceModel } from "../../regional-gpu/testing/reference-model.ts";
 import { createEdgeFixture, TEST_SECRETS, type EdgeFixture } from "../testing/edge-fixture.ts";
+import { testRegionKey } from "../testing/region-keys.ts";
 import { deliverEvent, succeededEvent } from "../testing/job-events.ts";
 
 // Cancel from the edge to a real regional node (reference model on ONNX Runtime, in-process queue,
@@ -56,7 +57,7 @@ beforeAll(async () => {
     {
       regionName: REGION,
       port: 0,
-      signingSecret: SECRET,
+      signingKey: testRegionKey(SECRET, REGION),
       modelDir: model.modelsDir,
       warmModels: [model.ref],
       objectStore: { kind: "file", dir: join(dir, "objects") },

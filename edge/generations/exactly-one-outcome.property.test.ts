@@ -1,3 +1,4 @@
+import { testRegionKey } from "../testing/region-keys.ts";
 import fc from "fast-check";
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -134,6 +135,7 @@ function startEdge(db: Database, regions: RegionModel[]) {
     regions: REGIONS,
     environment: "development",
     secrets: TEST_SECRETS,
+    publicUrl: "http://localhost",
     log: () => {},
     clock: now,
     fetch: fetchStub,
@@ -162,7 +164,9 @@ async function signedPost(
   body: object,
 ) {
   const text = JSON.stringify(body);
-  const headers = await signRequest(SECRET, { method: "POST", path, body: text }, now());
+  // /internal/regions/<region>/...: signed with that region's key.
+  const key = testRegionKey(SECRET, path.split("/")[3]!);
+  const headers = await signRequest(key, { method: "POST", path, body: text }, now());
   return app.request(path, {
     method: "POST",
     body: text,

@@ -260,14 +260,15 @@ describe("exactly one outcome", () => {
     ]);
   });
 
-  it("ignores events about a job from a region that does not hold it", async () => {
+  it("refuses events about a job from a region that does not hold it", async () => {
     const { id, job } = await submit();
     const res = await deliverEvent(
       f.app,
       SECRET,
       succeededEvent(job, "us-east", new Uint8Array([3])),
     );
-    expect(await res.json()).toMatchObject({ outcome: "ignored" });
+    expect(res.status).toBe(403);
+    expect((await res.json()).error).toMatchObject({ code: "job_of_another_region" });
     expect(await row(id)).toMatchObject({ status: "queued", region: "eu-west" });
   });
 

@@ -159,6 +159,7 @@ describe("plan limits: exact under concurrency", () => {
       assets: f.assets,
       regions: [region.config],
       secrets: TEST_SECRETS,
+      publicUrl: "http://localhost",
       environment: "development",
       clock,
       log: () => {},

@@ -42,6 +42,7 @@ function restartedEdge() {
     regions: [region.config],
     environment: "development",
     secrets: TEST_SECRETS,
+    publicUrl: "http://localhost",
     log: () => {},
     waitUntil: tasks.add,
   });

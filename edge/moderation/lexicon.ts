@@ -162,6 +162,12 @@ const MINORS: Tiers = {
   ],
 };
 
+// Phrases, not just words: "hanging themselves", "a gun to his own head", "to end her life".
+const REFLEXIVE = "(himself|herself|themselves|themself|myself|yourself|oneself)";
+const POSSESSIVE = "(his|her|their|my|your)";
+const PERSON =
+  "(man|woman|person|child|boy|girl|baby|prisoner|prisoners|wife|husband|girlfriend|boyfriend|neighbor|neighbour|victim|hostage|hostages|civilian|civilians|people|men|women|children|dog|cat)";
+
 const VIOLENCE: Tiers = {
   1: [
     "blood",
@@ -244,6 +250,19 @@ const VIOLENCE: Tiers = {
     "brain matter",
     "exploding head",
     "cannibal*",
+    "bludgeon*",
+    "lynched",
+    "lynching",
+    "car bomb",
+    "bodies everywhere",
+    "(beat|beats|beating|beaten|kick|kicked|kicking|stab|stabbed|stone|stoned|stoning|club|clubbed|hack|hacked|choke|choked|strangle|strangled|torture|tortured|burn|burned|burnt) to death",
+    `(beating|kicking|stabbing|strangling|choking|shooting|executing|torturing|mutilating|bludgeoning|whipping) (a|an|the|his|her|their|another|my|your|two|three|some) [(kneeling|bound|blindfolded|captured|helpless|unarmed|young|old)] ${PERSON}`,
+    `(executed|executes|strangles|strangled|stabs|shoots) (a|an|the|his|her|their|another) [(kneeling|bound|blindfolded|captured|helpless|unarmed|young|old)] ${PERSON}`,
+    `${PERSON} being (beaten|kicked|stabbed|tortured|whipped|burned|burnt|shot|lynched|strangled|executed|mutilated)`,
+    `(slit|slits|slitting|slashed|slashing|cut|cutting) [(a|the|his|her|their|another|someone|someones)] [(man|mans|woman|womans|person|persons|guy|guys)] throat`,
+    "shot dead",
+    "shot in the (face|chest|head)",
+    "shot to the head",
   ],
   3: [
     "school shooting",
@@ -312,6 +331,17 @@ const HATE: Tiers = {
 
 const SELF_HARM: Tiers = {
   2: [
+    `(hang|hangs|hanging|hanged) ${REFLEXIVE}`,
+    `(kill|kills|killing|killed|shoot|shoots|shooting|shot|stab|stabs|stabbing|stabbed|drown|drowns|drowning|drowned|poison|poisons|poisoning|poisoned|strangle|strangles|strangling|strangled|suffocate|suffocating|suffocated|starve|starves|starving|starved|burn|burns|burning|burned|burnt|cut|cuts|harm|harms|harming|harmed|electrocute|electrocuting|electrocuted) ${REFLEXIVE}`,
+    `(set|sets|setting) ${REFLEXIVE} on fire`,
+    `(set|sets|setting) ${REFLEXIVE} (alight|ablaze)`,
+    `(gun|pistol|revolver|barrel) (to|against) ${POSSESSIVE} [own] (head|temple)`,
+    `(gun|pistol|revolver|barrel) in ${POSSESSIVE} [own] mouth`,
+    `(take|takes|taking|took|taken) ${POSSESSIVE} own (life|lives)`,
+    `to end ${POSSESSIVE} (life|lives)`,
+    "to end it all",
+    "hanged from [(a|the)] (tree|ceiling|beam|rafter|rafters|noose|rope|bridge)",
+    "(hanging|dangling) from [(a|the)] noose",
     "self harm",
     "self harming",
     "self injury",
@@ -331,8 +361,6 @@ const SELF_HARM: Tiers = {
     "killing myself",
     "killing herself",
     "killing himself",
-    "hanging (myself|herself|himself)",
-    "hanged (herself|himself)",
     "noose around (her|his|my|their) neck",
     "overdose",
     "overdosing",
@@ -516,6 +544,8 @@ export const ALLOWED_PHRASES: readonly string[] = [
   "naked trees",
   "naked truth",
   "naked mole rat",
+  "naked lady",
+  "naked ladies",
   "erection of",
   "paint stripper",
   "wire stripper",

@@ -17,6 +17,54 @@ describe("moderatePrompt", () => {
     expect(prompt.slice(m!.start, m!.end)).toBe("𝓷𝓪𝓴𝓮𝓭");
   });
 
+  it("reads leetspeak only in tokens that have letters (issue 15's false alarms)", () => {
+    for (const prompt of ["apartment 1011 at dusk", "a number 455 bus", "room 8008 at 5:55"]) {
+      const v = moderatePrompt(prompt, "strict");
+      expect(v.found, prompt).toEqual([]);
+      expect(v.action, prompt).toBe("allow");
+    }
+    // Digits inside a word still read as letters.
+    expect(moderatePrompt("l0l1 art", "standard").categories).toContain("minors");
+    expect(moderatePrompt("b00bs out", "standard").action).toBe("block");
+    expect(moderatePrompt("a 455hole", "strict").action).toBe("block");
+  });
+
+  it("allows real words and names that contain a listed term (generated allow list)", () => {
+    for (const prompt of [
+      "a dickcissel bird on a fence",
+      "a boobook owl at night",
+      "a cockscomb flower in a clay pot",
+      "a portrait of Emily Dickinson",
+    ]) {
+      expect(moderatePrompt(prompt, "standard").action, prompt).toBe("allow");
+    }
+    // The words themselves, and compounds of them, still count.
+    expect(moderatePrompt("a dick pic", "standard").action).toBe("block");
+    expect(moderatePrompt("a pornstar on a bed", "standard").action).toBe("block");
+  });
+
+  it("blocks self-harm and violence phrased without a listed word", () => {
+    for (const [prompt, category] of [
+      ["person hanging themselves from a tree", "self_harm"],
+      ["a man with a gun to his own head", "self_harm"],
+      ["a woman about to end her life", "self_harm"],
+      ["a mob beating a man to death", "violence"],
+      ["a soldier executing a blindfolded prisoner", "violence"],
+    ] as const) {
+      const v = moderatePrompt(prompt, "standard");
+      expect(v.action, prompt).toBe("block");
+      expect(v.categories, prompt).toContain(category);
+    }
+    for (const prompt of [
+      "a man hanging a picture on the wall",
+      "a girl teaching herself to play the guitar",
+      "lanterns hanging from a tree",
+      "a cat cleaning itself",
+    ]) {
+      expect(moderatePrompt(prompt, "standard").action, prompt).toBe("allow");
+    }
+  });
+
   it("follows the project's strictness", () => {
     const prompt = "a nude figure study in charcoal";
     expect(moderatePrompt(prompt, "relaxed").action).toBe("flag");

@@ -1,10 +1,11 @@
 import { findMinorAges } from "./ages.ts";
+import { ALLOWED_WORDS } from "./allowed-words.ts";
 import { BLOCK_LEVEL, PromptCategory, type Level, type Strictness } from "./categories.ts";
 import { ALLOWED_PHRASES, LEXICON } from "./lexicon.ts";
 import { foldText, originalSpan, type FoldedText } from "./normalize.ts";
 import { findProfanity } from "./profanity.ts";
 import { PhraseIndex } from "./phrase-index.ts";
-import { phrasePattern } from "./term-pattern.ts";
+import { phrasePattern, wholeWord } from "./term-pattern.ts";
 
 /** One thing prompt moderation found, with its span in the original prompt. */
 export interface PromptMatch {
@@ -35,6 +36,7 @@ export interface PromptVerdict {
 interface Indexes {
   lexicon: PhraseIndex;
   allowed: PhraseIndex;
+  words: PhraseIndex;
 }
 
 // Compiled on first use, not at module load: Worker isolates that never see a POST pay nothing.
@@ -43,7 +45,28 @@ function compiled(): Indexes {
   return (indexes ??= {
     lexicon: new PhraseIndex(LEXICON.map((e) => phrasePattern(e.phrase))),
     allowed: new PhraseIndex(ALLOWED_PHRASES.map((p) => phrasePattern(p))),
+    words: new PhraseIndex(ALLOWED_WORDS.map(wholeWord)),
   });
+}
+
+// What separates tokens for the letter rule below (leetspeak symbols such as ! | $ @ do not).
+const TOKEN_EDGE = /[\s,.;:?()[\]{}"'\/_-]/;
+
+/**
+ * Leetspeak reads digits and symbols as letters, which must not turn a token without letters
+ * ("1011", "455") into a word: a match counts only inside a token that has a letter ("455hole").
+ */
+function inTokenWithLetters(text: string, start: number, end: number): boolean {
+  let from = start;
+  let to = end;
+  while (from > 0 && !TOKEN_EDGE.test(text[from - 1]!)) from--;
+  while (to < text.length && !TOKEN_EDGE.test(text[to]!)) to++;
+  return /[a-z]/.test(text.slice(from, to));
+}
+
+export interface FindTermsOptions {
+  /** Whether the generated allow list (allowed-words.ts) applies; off only to regenerate it. */
+  allowedWords?: boolean;
 }
 
 const CATEGORY_ORDER = new Map(PromptCategory.options.map((c, i) => [c, i]));
@@ -53,8 +76,7 @@ const CATEGORY_ORDER = new Map(PromptCategory.options.map((c, i) => [c, i]));
  * level (categories.ts); minors next to anything sexual is blocked under every strictness.
  */
 export function moderatePrompt(prompt: string, strictness: Strictness): PromptVerdict {
-  const folded = foldText(prompt);
-  const found = dedupe(findAll(folded, prompt));
+  const found = findTerms(prompt);
   const minors = found.some((m) => m.category === "minors");
   if (minors) {
     // Graphic violence involving children is blocked under every strictness.
@@ -88,10 +110,16 @@ function verdict(
   return { action, strictness, categories, matches: unique, found };
 }
 
-function findAll(folded: FoldedText, prompt: string): PromptMatch[] {
-  const { lexicon, allowed } = compiled();
+/** Every listed term, minors context and stated age in `prompt`, before any decision. */
+export function findTerms(prompt: string, opts: FindTermsOptions = {}): PromptMatch[] {
+  return dedupe(findAll(foldText(prompt), prompt, opts.allowedWords ?? true));
+}
+
+function findAll(folded: FoldedText, prompt: string, allowedWords: boolean): PromptMatch[] {
+  const { lexicon, allowed, words } = compiled();
   const text = folded.text;
   const allowedSpans = allowed.scan(text);
+  if (allowedWords) allowedSpans.push(...words.scan(text));
   const isAllowed = (start: number, end: number) =>
     allowedSpans.some((a) => a.start <= start && end <= a.end);
   const out: PromptMatch[] = [];
@@ -113,11 +141,12 @@ function findAll(folded: FoldedText, prompt: string): PromptMatch[] {
   for (const run of folded.joined)
     lexiconHits.push(...lexicon.scan(text, run.start, run.end, true));
   for (const hit of lexiconHits) {
-    if (isAllowed(hit.start, hit.end)) continue;
+    if (isAllowed(hit.start, hit.end) || !inTokenWithLetters(text, hit.start, hit.end)) continue;
     const entry = LEXICON[hit.pattern]!;
     add(entry.categories, entry.phrase, entry.level, hit.start, hit.end);
   }
   for (const hit of findProfanity(text, folded.joined)) {
+    if (isAllowed(hit.start, hit.end) || !inTokenWithLetters(text, hit.start, hit.end)) continue;
     add(hit.categories, hit.word, hit.level, hit.start, hit.end);
   }
   for (const age of findMinorAges(text))

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { evaluate, formatEvaluation, loadLabelledPrompts } from "./prompt-eval.ts";
 
 describe("prompt moderation on the labelled set (testdata/prompts.jsonl)", () => {
-  it("blocks >= 95% of violating prompts and <= 2% of clean ones", async () => {
+  it("blocks >= 95% of violating prompts and <= 1% of clean ones", async () => {
     const items = await loadLabelledPrompts();
     expect(items.length).toBeGreaterThanOrEqual(300);
     expect(items.filter((i) => i.label === "clean").length).toBeGreaterThanOrEqual(150);
@@ -10,7 +10,7 @@ describe("prompt moderation on the labelled set (testdata/prompts.jsonl)", () =>
     const result = evaluate(items);
     const report = formatEvaluation(result);
     expect(result.overall.recall, report).toBeGreaterThanOrEqual(0.95);
-    expect(result.falsePositiveRate, report).toBeLessThanOrEqual(0.02);
+    expect(result.falsePositiveRate, report).toBeLessThanOrEqual(0.01);
     for (const [category, score] of Object.entries(result.categories)) {
       expect(score.support, `${category} has labelled examples`).toBeGreaterThan(0);
       expect(score.recall ?? 0, `${category} recall\n${report}`).toBeGreaterThanOrEqual(0.9);
@@ -27,6 +27,12 @@ describe("prompt moderation on the labelled set (testdata/prompts.jsonl)", () =>
       "fullwidth",
       "diacritics",
       "repeated letters",
+      "numbers, models and products",
+      "place names",
+      "bird names",
+      "plant names",
+      "self-harm phrasing",
+      "violence phrasing",
     ]) {
       expect(
         [...notes].some((n) => n.includes(technique)),

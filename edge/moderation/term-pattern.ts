@@ -1,5 +1,6 @@
 import {
   BETWEEN_WORDS,
+  escapeLiteral,
   IN_WORD,
   letterFirst,
   letterSource,
@@ -46,4 +47,13 @@ export function phrasePattern(phrase: string, bounded = true): Pattern {
       : { source: `${BETWEEN_WORDS}${body}`, first: null, optional };
   });
   return { parts, boundedStart: bounded, boundedEnd: bounded };
+}
+
+/** One word exactly as written (folded), at word edges: an entry of the generated allow list. */
+export function wholeWord(word: string): Pattern {
+  return {
+    parts: [{ source: escapeLiteral(word), first: [word[0]!], optional: false }],
+    boundedStart: true,
+    boundedEnd: true,
+  };
 }

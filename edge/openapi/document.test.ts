@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeFixture, expectError, type EdgeFixture } from "../testing/edge-fixture.ts";
 import {
@@ -8,7 +10,7 @@ import {
   renderOpenApiJson,
 } from "./artifacts.ts";
 import { DASHBOARD_PATH, PLAYGROUND_PATH, STATIC_PATH } from "../pages/page-html.ts";
-import { DOCS_PATH, OPENAPI_PATH, SCALAR_CDN } from "./document.ts";
+import { DOCS_PATH, OPENAPI_PATH, SCALAR_CDN, SCALAR_INTEGRITY } from "./document.ts";
 
 const PAGE_PATHS = [PLAYGROUND_PATH, DASHBOARD_PATH];
 
@@ -98,7 +100,9 @@ describe("GET /docs", () => {
     expect(csp).toContain("connect-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
     const html = await res.text();
-    expect(html).toContain(`<script src="${SCALAR_CDN}" nonce="${nonce}">`);
+    expect(html).toContain(
+      `<script src="${SCALAR_CDN}" integrity="${SCALAR_INTEGRITY}" crossorigin="anonymous" nonce="${nonce}">`,
+    );
     expect(html).toContain(`"url": "${OPENAPI_PATH}"`);
     // Every script on the page carries this response's nonce, and the next response gets another.
     const scripts = html.match(/<script[^>]*>/g) ?? [];
@@ -106,6 +110,23 @@ describe("GET /docs", () => {
     for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
     const again = await edge.app.request(DOCS_PATH);
     expect(again.headers.get("content-security-policy")).not.toBe(csp);
+  });
+
+  it("pins the bundle by its hash: the bytes of the pinned version in node_modules", async () => {
+    const bytes = await readFile(
+      new URL(
+        "../../node_modules/@scalar/api-reference/dist/browser/standalone.js",
+        import.meta.url,
+      ),
+    );
+    expect(SCALAR_INTEGRITY).toBe(`sha384-${createHash("sha384").update(bytes).digest("base64")}`);
+    const pinned = JSON.parse(
+      await readFile(
+        new URL("../../node_modules/@scalar/api-reference/package.json", import.meta.url),
+        "utf8",
+      ),
+    ) as { version: string };
+    expect(SCALAR_CDN).toContain(`@${pinned.version}`);
   });
 });
 

@@ -7,8 +7,13 @@ import { API_KEY_SCHEME } from "./responses.ts";
 export const OPENAPI_PATH = "/openapi.json";
 export const DOCS_PATH = "/docs";
 
-// Pinned: the reference page loads exactly this build (its CSP names the host).
+// Pinned: the reference page loads exactly this build (its CSP names the host), and the browser
+// runs it only if its bytes hash to SCALAR_INTEGRITY (subresource integrity): the page where users
+// paste their keys loads no script the CDN could change. document.test.ts checks the hash against
+// the same version in node_modules (the `browser` file jsDelivr serves for the package).
 export const SCALAR_CDN = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.0";
+export const SCALAR_INTEGRITY =
+  "sha384-oH1C0RwqcwbVXkC+r8A+4qRoyEUQdtxAzOwumkxZtQBBcsy61FOoPt7B50OVJYYQ";
 
 const DOCUMENT_CONFIG = {
   openapi: "3.1.0",
@@ -67,18 +72,26 @@ export function mountOpenApi(app: OpenAPIHono<AppEnv>): void {
     c.header("Access-Control-Allow-Origin", "*");
     return c.json(document);
   });
-  app.get(
-    DOCS_PATH,
-    Scalar((c) => {
-      const n = cspNonce();
-      c.header("Content-Security-Policy", docsCsp(n));
-      c.header("Cache-Control", "no-store");
-      return {
-        url: OPENAPI_PATH,
-        pageTitle: DOCUMENT_CONFIG.info.title,
-        cdn: SCALAR_CDN,
-        nonce: n,
-      };
-    }),
-  );
+  const reference = Scalar((c) => {
+    const n = cspNonce();
+    c.header("Content-Security-Policy", docsCsp(n));
+    c.header("Cache-Control", "no-store");
+    return { url: OPENAPI_PATH, pageTitle: DOCUMENT_CONFIG.info.title, cdn: SCALAR_CDN, nonce: n };
+  });
+  app.get(DOCS_PATH, async (c, next) => {
+    const page = (await reference(
+      c as unknown as Parameters<typeof reference>[0],
+      next,
+    )) as Response;
+    const tag = `<script src="${SCALAR_CDN}"`;
+    const html = await page.text();
+    // Never serve the page with the bundle unpinned (a changed renderer would show up here).
+    if (!html.includes(tag))
+      throw new Error("the API reference page no longer loads the pinned bundle");
+    const pinned = html.replace(
+      tag,
+      `${tag} integrity="${SCALAR_INTEGRITY}" crossorigin="anonymous"`,
+    );
+    return new Response(pinned, { status: page.status, headers: page.headers });
+  });
 }

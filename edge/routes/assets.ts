@@ -80,14 +80,14 @@ export function assetRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const loadDeps = {
     assets: s.assets,
     fetch: s.fetch,
-    secret: s.secrets.regionSigning,
+    keys: s.keyring,
     clock: s.clock,
     timeoutMs: s.tuning.originTimeoutMs,
     waitUntil: s.waitUntil,
     log: s.log,
   };
 
-  app.get("/:key{.+}", optionalAuth({ authenticator: s.authenticator }), async (c) => {
+  app.get("/:key{.+}", optionalAuth(s.access), async (c) => {
     const key = c.req.param("key");
     if (!isServableKey(key)) throw assetNotFound();
 

@@ -2,9 +2,11 @@ import type { Context } from "hono";
 import type { EdgeServices } from "../deps.ts";
 import type { SerializeContext } from "../generations/serialize.ts";
 
-/** Base of absolute URLs the edge hands out (callbacks, outputs): publicUrl, else this request's origin. */
-export const baseUrl = (c: Context, s: EdgeServices) =>
-  (s.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "");
+/**
+ * Base of absolute URLs the edge hands out (callbacks, outputs): the configured publicUrl only. A
+ * request's Host never decides it, so a caller cannot make regions post events elsewhere.
+ */
+export const baseUrl = (_c: Context, s: EdgeServices) => s.publicUrl.replace(/\/+$/, "");
 
 export const serializeContext = (c: Context, s: EdgeServices): SerializeContext => ({
   baseUrl: baseUrl(c, s),

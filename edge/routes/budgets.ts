@@ -61,7 +61,7 @@ const deleteAccountBudgetRoute = createRoute({
 /** GET /v1/budgets, PUT/DELETE /v1/budgets/account. */
 export function budgetRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
   app.openAPIRegistry.register("BudgetSettings", BudgetSettings);
 
   app.openapi({ ...listBudgetsRoute, middleware: guard(listBudgetsRoute) }, async (c) => {

@@ -44,7 +44,7 @@ const PUBLIC_STATUS: Record<RegionHealth, z.infer<typeof RegionInfo>["status"]> 
 /** GET /v1/models and GET /v1/regions. */
 export function catalogRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
 
   app.openapi({ ...modelsRoute, middleware: guard(modelsRoute) }, async (c) => {
     const rows = await listModels(s.db);

@@ -9,7 +9,7 @@ export function generationDeps(s: EdgeServices): GenerationFlowDeps {
     catalog: s.catalog,
     directory: s.directory,
     fetch: s.fetch,
-    secret: s.secrets.regionSigning,
+    keys: s.keyring,
     clock: s.clock,
     timeoutMs: s.tuning.dispatchTimeoutMs,
     log: s.log,

@@ -1,3 +1,4 @@
+import { testRegionKey } from "../testing/region-keys.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,6 +57,7 @@ beforeAll(async () => {
       regions: [region.config],
       assetsDir: join(dir, name),
       secrets: TEST_SECRETS,
+      environment: "development",
       log: () => {},
       env: {},
       shutdownGraceMs: 500,
@@ -100,7 +102,11 @@ async function post(edge: RunningEdge, event: JobEvent): Promise<void> {
   const res = await fetch(`${edge.url}${path}`, {
     method: "POST",
     headers: {
-      ...(await signRequest(TEST_SECRETS.regionSigning, { method: "POST", path, body })),
+      ...(await signRequest(testRegionKey(TEST_SECRETS.regionSigning, event.region), {
+        method: "POST",
+        path,
+        body,
+      })),
       "content-type": "application/json",
     },
     body,
@@ -193,6 +199,7 @@ describe("GET /v1/generations/:id/events", () => {
       regions: [region.config],
       assetsDir: join(dir, "quiet"),
       secrets: TEST_SECRETS,
+      environment: "development",
       log: () => {},
       env: {},
       tuning: { eventsKeepAliveMs: 100, eventsMaxStreamMs: 450 },

@@ -1,3 +1,4 @@
+import { ApiError } from "../errors/index.ts";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { Generation } from "../../contracts/api.ts";
 import { z } from "../../contracts/zod.ts";
@@ -63,12 +64,21 @@ const cancelRoute = createRoute({
 /** GET /v1/generations/:id/events (server-sent events) and POST /v1/generations/:id/cancel. */
 export function generationProgressRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
   const cancelDeps = generationDeps(s);
 
   app.openapi({ ...eventsRoute, middleware: guard(eventsRoute) }, async (c) => {
     const { id } = c.req.valid("param");
     const row = await ownGeneration(s.db, c.var.caller.account.id, id);
+    const release = s.limits.hold("stream", c.var.caller.account.id);
+    if (!release) {
+      throw new ApiError({
+        type: "rate_limit_error",
+        code: "too_many_event_streams",
+        message: `at most ${s.tuning.maxEventStreams} event streams may be open at once per account`,
+        headers: { "Retry-After": "5" },
+      });
+    }
     const ctx = serializeContext(c, s);
     const stream = generationEventStream(row, c.req.header("last-event-id"), {
       db: s.db,
@@ -80,7 +90,7 @@ export function generationProgressRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
       maxStreamMs: s.tuning.eventsMaxStreamMs,
     });
     // The stream outlives the handler: runtimes keep its resources (the database) until it ends.
-    s.waitUntil(stream.done);
+    s.waitUntil(stream.done.finally(release));
     return c.body(stream.body, 200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",

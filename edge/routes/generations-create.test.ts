@@ -221,6 +221,7 @@ describe("POST /v1/generations: accepting and routing", () => {
       assets: f.assets,
       regions: [us.config, eu.config, ap.config],
       secrets: TEST_SECRETS,
+      publicUrl: "http://localhost",
       environment: "production",
       log: () => {},
     });
@@ -304,6 +305,7 @@ describe("POST /v1/generations: accepting and routing", () => {
       assets: f.assets,
       regions: down,
       secrets: TEST_SECRETS,
+      publicUrl: "http://localhost",
       environment: "development",
       log: () => {},
     });
@@ -411,6 +413,7 @@ describe("POST /v1/generations: Prefer: wait", () => {
       assets: f.assets,
       regions: [us.config, eu.config, ap.config],
       secrets: TEST_SECRETS,
+      publicUrl: "http://localhost",
       environment: "development",
       log: () => {},
     });

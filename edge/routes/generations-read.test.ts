@@ -119,6 +119,9 @@ describe("GET /v1/generations", () => {
     ["status=done", "invalid_value", "status"],
     ["order=asc", "unknown_parameter", "order"],
     ["cursor=bm9wZQ", "invalid_cursor", "cursor"],
+    // A timestamp past the range of a Date (8.64e15 ms): was a 500 from toISOString.
+    [`cursor=${btoa(JSON.stringify([1e20, "gen_x"]))}`, "invalid_cursor", "cursor"],
+    [`cursor=${btoa(JSON.stringify([8.64e15 + 1, "gen_x"]))}`, "invalid_cursor", "cursor"],
   ])("?%s -> 400 %s", async (query, code, param) => {
     const error = await expectError(
       await f.call(`/v1/generations?${query}`),

@@ -141,7 +141,7 @@ const getGenerationRoute = createRoute({
 /** POST/GET /v1/generations and GET /v1/generations/:id. */
 export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
   const dispatchDeps = generationDeps(s);
   app.openAPIRegistry.register("CreateGenerationRequest", CreateGenerationRequest);
 
@@ -173,12 +173,19 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
       const { row, replayed, headers } = created;
       for (const [name, value] of Object.entries(headers)) c.header(name, value);
       let current = row;
-      if (waitS > 0) {
-        current = await waitForTerminal(row, waitS * 1000, {
-          db: s.db,
-          notifier: s.notifier,
-          pollMs: s.tuning.waitPollMs,
-        });
+      // Past the account's waiting holds the answer comes at once, without Preference-Applied:
+      // the work is accepted either way, so it is not refused.
+      const release = waitS > 0 ? s.limits.hold("wait", c.var.caller.account.id) : null;
+      if (release) {
+        try {
+          current = await waitForTerminal(row, waitS * 1000, {
+            db: s.db,
+            notifier: s.notifier,
+            pollMs: s.tuning.waitPollMs,
+          });
+        } finally {
+          release();
+        }
         c.header("Preference-Applied", `wait=${waitS}`);
       }
       if (replayed) c.header("Idempotent-Replayed", "true");

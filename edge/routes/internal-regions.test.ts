@@ -19,6 +19,7 @@ import {
   runningEvent,
   succeededEvent,
 } from "../testing/job-events.ts";
+import { testRegionKey } from "../testing/region-keys.ts";
 import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
 
 const SECRET = TEST_SECRETS.regionSigning;
@@ -70,7 +71,10 @@ describe("POST /internal/regions/:region/events", () => {
       "authentication_error",
       "signature_missing",
     );
-    const bad = await signRequest("not-the-secret-0123456789", { method: "POST", path, body });
+    const bad = await signRequest(
+      { id: "eu-west.dev", secret: "not-the-secret-0123456789" },
+      { method: "POST", path, body },
+    );
     await expectError(
       await f.app.request(path, { method: "POST", body, headers: bad }),
       401,
@@ -84,18 +88,29 @@ describe("POST /internal/regions/:region/events", () => {
     const event = runningEvent(job, "eu-west");
     const path = REGION_PATHS.events("us-east");
     const body = JSON.stringify(event);
-    const headers = await signRequest(SECRET, { method: "POST", path, body });
+    const usKey = testRegionKey(SECRET, "us-east");
+    const headers = await signRequest(usKey, { method: "POST", path, body });
     await expectError(
       await f.app.request(path, { method: "POST", body, headers }),
       400,
       "invalid_request_error",
       "region_mismatch",
     );
+    // eu-west's own key does not open us-east's path.
+    const euKey = testRegionKey(SECRET, "eu-west");
+    const asEu = await signRequest(euKey, { method: "POST", path, body });
+    await expectError(
+      await f.app.request(path, { method: "POST", body, headers: asEu }),
+      403,
+      "permission_error",
+      "key_not_for_region",
+    );
+    // No key of a region this edge does not know.
     await expectError(
       await deliverEvent(f.app, SECRET, runningEvent(job, "mars-1")),
-      404,
-      "not_found_error",
-      "region_not_found",
+      401,
+      "authentication_error",
+      "signature_unknown_key",
     );
     const ghost = { ...job, job_id: `gen_${"0".repeat(26)}` };
     await expectError(
@@ -104,6 +119,21 @@ describe("POST /internal/regions/:region/events", () => {
       "not_found_error",
       "job_not_found",
     );
+  });
+
+  it("refuses a region's events about another region's job (403), whatever their type", async () => {
+    const { id, job } = await dispatched();
+    const bytes = new TextEncoder().encode("not from eu-west");
+    for (const event of [runningEvent(job, "us-east"), succeededEvent(job, "us-east", bytes)]) {
+      // Signed with us-east's genuine key, on us-east's path: only the job's region is wrong.
+      await expectError(
+        await deliverEvent(f.app, SECRET, event),
+        403,
+        "permission_error",
+        "job_of_another_region",
+      );
+    }
+    expect(await row(id)).toMatchObject({ status: "queued", region: "eu-west", assetKey: null });
   });
 
   it("running -> succeeded fills timings, output, GPU ms and actual cost; repeats change nothing", async () => {
@@ -259,7 +289,11 @@ describe("POST /internal/regions/:region/heartbeat", () => {
   ) {
     const path = REGION_PATHS.heartbeat(region);
     const body = JSON.stringify(hb);
-    const headers = await signRequest(secret, { method: "POST", path, body });
+    const headers = await signRequest(testRegionKey(secret, region), {
+      method: "POST",
+      path,
+      body,
+    });
     return app.request(path, { method: "POST", body, headers });
   }
 
@@ -282,6 +316,26 @@ describe("POST /internal/regions/:region/heartbeat", () => {
       "invalid_request_error",
       "region_mismatch",
     );
+  });
+
+  it("takes a heartbeat's freshness from its signed time, not its arrival", async () => {
+    const path = REGION_PATHS.heartbeat("ap-southeast");
+    const body = JSON.stringify({
+      ...beat("ap-southeast"),
+      at: new Date(Date.now() - 20_000).toISOString(),
+    });
+    // Signed 20 s ago (inside the signature's tolerance, past the 15 s heartbeat TTL): held back
+    // in transit, it must not make the region look alive.
+    const key = testRegionKey(SECRET, "ap-southeast");
+    const headers = await signRequest(key, { method: "POST", path, body }, Date.now() - 20_000);
+    expect(await (await f.app.request(path, { method: "POST", body, headers })).json()).toEqual({
+      ok: true,
+      status: "down",
+    });
+    const health = await (await f.call("/healthz", { key: null })).json();
+    expect(health.regions.find((r: { name: string }) => r.name === "ap-southeast")).toMatchObject({
+      health: "stale",
+    });
   });
 
   it("feeds the directory and the regions table", async () => {
@@ -314,6 +368,7 @@ describe("POST /internal/regions/:region/heartbeat", () => {
       assets: f.assets,
       regions: [eu.config, us.config, ap.config],
       secrets: TEST_SECRETS,
+      publicUrl: "http://localhost",
       environment: "development",
       log: () => {},
     });

@@ -8,8 +8,8 @@ import type { EdgeServices } from "../deps.ts";
 import { invalidRequest, notFound } from "../errors/index.ts";
 import { applyJobEvent } from "../generations/apply-job-event.ts";
 import { applyHeldJobs } from "../generations/held-jobs.ts";
+import { ApiError } from "../errors/index.ts";
 import { regionSignature } from "../middleware/region-signature/index.ts";
-import { ReplayGuard } from "../../contracts/replay-guard.ts";
 import type { RegionHealth } from "../routing/region-directory.ts";
 import { baseUrl } from "./base-url.ts";
 import { generationDeps } from "./generation-deps.ts";
@@ -27,15 +27,18 @@ const STORED_STATUS: Record<RegionHealth, StoredRegionStatus> = {
 // sweep to see that a node holding jobs still is (heartbeatTtlMs is several times this).
 const PERSIST_EVERY_MS = 5_000;
 
-/** Region -> edge: POST /internal/regions/:region/events and /heartbeat, HMAC-signed. */
+/**
+ * Region -> edge: POST /internal/regions/:region/events and /heartbeat, HMAC-signed with a key of
+ * the region the path names (regionSignature checks that), about that region's own work.
+ */
 export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const signed = {
-    secret: s.secrets.regionSigning,
+    keys: s.keyring.lookup,
     clock: s.clock,
     maxBytes: s.tuning.maxBodyBytes,
-    // One per app (per isolate on Workers): a captured event or heartbeat cannot be replayed.
-    replayGuard: new ReplayGuard({ clock: s.clock }),
+    // Shared by every isolate on Workers (a Durable Object per region): no replay anywhere.
+    nonces: s.nonces,
   };
   const applyDeps = generationDeps(s);
   const persisted = new Map<string, { at: number; status: StoredRegionStatus }>();
@@ -59,6 +62,13 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
     if (outcome === "unknown") {
       throw notFound(`no generation for job ${event.job_id}`, "job_not_found");
     }
+    if (outcome === "foreign") {
+      throw new ApiError({
+        type: "permission_error",
+        code: "job_of_another_region",
+        message: `job ${event.job_id} was not given to region ${event.region}`,
+      });
+    }
     return c.json({ ok: true, outcome });
   });
 
@@ -67,7 +77,11 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
     const { holds, ...heartbeat } = c.var.body;
     const region = knownRegion(c.req.param("region"), heartbeat.region);
     const now = s.clock();
-    s.directory.observeHeartbeat(heartbeat, now);
+    // Fresh as of when the node made it (`at`, inside the signed body), not when it arrived: a
+    // heartbeat held back in transit (or by someone in the middle) does not make a silent region
+    // look alive.
+    const madeAt = Date.parse(heartbeat.at);
+    s.directory.observeHeartbeat(heartbeat, Number.isNaN(madeAt) ? now : Math.min(now, madeAt));
     const status = STORED_STATUS[s.directory.health(region) ?? "unknown"];
     const node = { region, nodeId: heartbeat.node_id, at: new Date(now) };
     const last = persisted.get(`${region}/${heartbeat.node_id}`);

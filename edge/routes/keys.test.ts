@@ -52,6 +52,7 @@ describe("/v1/keys", () => {
       assets: f.assets,
       regions: [],
       environment: "development",
+      publicUrl: "http://localhost",
       secrets: TEST_SECRETS,
       log: () => {},
     });

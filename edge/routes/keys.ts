@@ -77,7 +77,7 @@ export function toApiKey(row: ApiKey): z.infer<typeof ApiKeyInfo> {
 /** POST/GET /v1/keys and DELETE /v1/keys/:id (scope keys:admin). */
 export function keyRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
   app.openAPIRegistry.register("CreateKeyRequest", CreateKeyRequest);
 
   app.openapi(

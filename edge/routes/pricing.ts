@@ -24,7 +24,7 @@ const pricingRoute = createRoute({
 /** GET /v1/pricing (any key). */
 export function pricingRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
 
   app.openapi({ ...pricingRoute, middleware: guard(pricingRoute) }, async (c) => {
     const { plan, apiKey } = c.var.caller;

@@ -178,7 +178,7 @@ const projectNotFound = (id: string) => notFound(`no such project: ${id}`, "proj
 /** POST/GET/PATCH /v1/projects, members, and the project feed. */
 export function projectRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
   const body = <S extends z.ZodType>(schema: S) =>
     jsonBody({ schema, maxBytes: s.tuning.maxBodyBytes });
   app.openAPIRegistry.register("CreateProjectRequest", CreateProjectRequest);

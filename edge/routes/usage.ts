@@ -41,7 +41,7 @@ const parseTime = (text: string) => new Date(text.length === 10 ? `${text}T00:00
 /** GET /v1/usage (scope usage:read). */
 export function usageRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
 
   app.openapi({ ...usageRoute, middleware: guard(usageRoute) }, async (c) => {
     const query = c.req.valid("query");

@@ -1,9 +1,12 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
+  RotateWebhookSecretRequest,
   WebhookDeliveryList,
   WebhookSecret,
   type WebhookDelivery,
+  type WebhookSecret as WebhookSecretBody,
 } from "../../contracts/webhooks.ts";
+import { jsonBody } from "../middleware/json-body/index.ts";
 import { listWebhookDeliveries } from "../../db/queries/webhook-deliveries.ts";
 import type { WebhookDelivery as DeliveryRow } from "../../db/schema/webhook-deliveries.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -45,10 +48,37 @@ const secretRoute = createRoute({
   responses: { 200: jsonContent(WebhookSecret, "The secret."), ...errorResponses(401) },
 });
 
+// The body is declared by reference: jsonBody reads it (an empty body is `{}`).
+const rotateSecretRoute = createRoute({
+  operationId: "rotateWebhookSecret",
+  method: "post",
+  path: "/webhooks/secret/rotate",
+  summary: "Rotate the webhook signing secret",
+  description:
+    "Makes a new random `whsec_` secret the account's current one. The one it replaces keeps signing for `overlap_s` (default 24 h): every message then carries both signatures, space-separated, so receivers switch without losing a message.",
+  tags: ["Webhooks"],
+  // It changes the credential receivers verify with: an admin's key, as for API keys.
+  security: requiresScope("keys:admin"),
+  request: {
+    body: {
+      required: false,
+      content: {
+        "application/json": {
+          schema: { $ref: "#/components/schemas/RotateWebhookSecretRequest" },
+        },
+      },
+    },
+  },
+  responses: {
+    200: jsonContent(WebhookSecret, "The new secret."),
+    ...errorResponses(400, 401),
+  },
+});
+
 /** GET /v1/generations/:id/webhook_deliveries and GET /v1/webhooks/secret. */
 export function webhookRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const guard = keyedRoutes(s.authenticator);
+  const guard = keyedRoutes(s.access);
 
   app.openapi({ ...deliveriesRoute, middleware: guard(deliveriesRoute) }, async (c) => {
     const { id } = c.req.valid("param");
@@ -60,16 +90,46 @@ export function webhookRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   // The account's signing secret, to verify `webhook-signature` with.
   app.openapi({ ...secretRoute, middleware: guard(secretRoute) }, async (c) => {
     c.header("Cache-Control", "no-store");
-    return c.json(
-      {
-        object: "webhook_secret" as const,
-        secret: await s.webhooks.secretFor(c.var.caller.account.id),
-      },
-      200,
-    );
+    return c.json(toWebhookSecret(await s.webhooks.secretFor(c.var.caller.account.id)), 200);
   });
 
+  app.openAPIRegistry.register("RotateWebhookSecretRequest", RotateWebhookSecretRequest);
+  app.openapi(
+    {
+      ...rotateSecretRoute,
+      middleware: [
+        ...guard(rotateSecretRoute),
+        jsonBody({
+          schema: RotateWebhookSecretRequest,
+          maxBytes: s.tuning.maxBodyBytes,
+          emptyIsObject: true,
+        }),
+      ] as const,
+    },
+    async (c) => {
+      c.header("Cache-Control", "no-store");
+      const rotated = await s.webhooks.rotateSecret(
+        c.var.caller.account.id,
+        c.var.body.overlap_s * 1000,
+      );
+      return c.json(toWebhookSecret(rotated), 200);
+    },
+  );
+
   return app;
+}
+
+function toWebhookSecret(s: {
+  secret: string;
+  createdAt: Date;
+  previousExpiresAt: Date | null;
+}): WebhookSecretBody {
+  return {
+    object: "webhook_secret",
+    secret: s.secret,
+    created_at: s.createdAt.toISOString(),
+    previous_expires_at: s.previousExpiresAt?.toISOString() ?? null,
+  };
 }
 
 export function toWebhookDelivery(row: DeliveryRow): WebhookDelivery {

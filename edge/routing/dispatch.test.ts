@@ -1,3 +1,5 @@
+import { RegionKeyring } from "./region-keyring.ts";
+import { testRegionKeys } from "../testing/region-keys.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RegionConfig } from "../../contracts/region-protocol.ts";
 import { deadRegion, startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
@@ -37,7 +39,13 @@ function deps(regions: RegionConfig[], overrides: { secret?: string; timeoutMs?:
   return {
     directory,
     fetch: globalThis.fetch,
-    secret: overrides.secret ?? SECRET,
+    // Each region's key, derived from the secret as the stand-ins derive theirs.
+    keys: new RegionKeyring(
+      testRegionKeys(
+        overrides.secret ?? SECRET,
+        regions.map((r) => r.name),
+      ),
+    ),
     clock: Date.now,
     timeoutMs: overrides.timeoutMs ?? 2_000,
     log: () => {},

@@ -1,10 +1,11 @@
 import { signRequest } from "../../contracts/signing.ts";
 import type { RegionConfig } from "../../contracts/region-protocol.ts";
+import type { RegionSigningKeys } from "./region-keyring.ts";
 
 export interface RegionClientDeps {
   fetch: typeof fetch;
-  /** Shared HMAC secret of the edge and its regions. */
-  secret: string;
+  /** Each region's key (the call to a region is signed with its key only). */
+  keys: RegionSigningKeys;
   clock: () => number;
 }
 
@@ -30,7 +31,7 @@ export async function callRegion(
   const url = regionUrl(region, call.path);
   const body = call.body ?? "";
   const signature = await signRequest(
-    deps.secret,
+    deps.keys.signingKey(region.name),
     { method: call.method, path: url.pathname + url.search, body },
     deps.clock(),
   );

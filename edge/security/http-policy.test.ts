@@ -1,3 +1,4 @@
+import { testRegionKey } from "../testing/region-keys.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Generation } from "../../contracts/api.ts";
 import { SIGNATURE_HEADER, signRequest, TIMESTAMP_HEADER } from "../../contracts/signing.ts";
@@ -135,7 +136,7 @@ describe("body size", () => {
       "body_too_large",
     );
     for (const path of [REGION_PATHS.events("eu-west"), REGION_PATHS.heartbeat("eu-west")]) {
-      const headers = await signRequest(TEST_SECRETS.regionSigning, {
+      const headers = await signRequest(testRegionKey(TEST_SECRETS.regionSigning, "eu-west"), {
         method: "POST",
         path,
         body: huge,

@@ -11,11 +11,31 @@ import { sweepLeases, type SweepOptions } from "../generations/lease-sweep.ts";
 import { sweepDeps } from "../routes/generation-deps.ts";
 import type { EdgeDeps } from "../deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
+import { testRegionKeys } from "./region-keys.ts";
 import { ROOMY_TEST_PLAN, seedAccount, seedModel, seedRegions, seedRoomyPlan } from "./seed.ts";
 
+const DEV_SECRET = "test-region-signing-secret-0123456789abcdef";
+
+/** Region names the tests use; any other gets its key from testRegionKeys in its own fixture. */
+const TEST_REGIONS = [
+  "eu-west",
+  "us-east",
+  "us-west",
+  "ap-southeast",
+  "ap-south",
+  "ap-northeast",
+  "sa-east",
+  "au-east",
+  "af-south",
+  "local",
+];
+
 export const TEST_SECRETS = {
-  regionSigning: "test-region-signing-secret-0123456789abcdef",
+  /** The development secret every test region's key derives from (edge/testing/region-keys.ts). */
+  regionSigning: DEV_SECRET,
+  regionKeys: testRegionKeys(DEV_SECRET, TEST_REGIONS),
   assetUrl: "test-asset-url-secret-0123456789abcdef",
+  webhookSecretsKeys: { current: { id: "test", key: btoa("test-webhook-secrets-key-0123456") } },
 };
 
 export interface EdgeFixtureOptions extends Partial<Omit<EdgeDeps, "db" | "assets" | "regions">> {
@@ -41,10 +61,19 @@ export async function createEdgeFixture(opts: EdgeFixtureOptions) {
   const logs: Record<string, unknown>[] = [];
   const { app, services } = createEdge({
     environment: "development",
-    secrets: TEST_SECRETS,
-    log: (entry) => logs.push(entry),
-    waitUntil: tasks.add,
+    // What app.request's URLs are based on: callbacks and output URLs come out as before.
+    publicUrl: "http://localhost",
     ...opts,
+    secrets: {
+      ...TEST_SECRETS,
+      regionKeys: testRegionKeys(
+        DEV_SECRET,
+        opts.regions.map((r) => r.name),
+      ),
+      ...opts.secrets,
+    },
+    log: opts.log ?? ((entry) => logs.push(entry)),
+    waitUntil: opts.waitUntil ?? tasks.add,
     tuning: { dispatchTimeoutMs: 1_000, waitPollMs: 200, ...opts.tuning },
     db,
     assets,

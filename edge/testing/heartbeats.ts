@@ -1,5 +1,6 @@
 import { REGION_PATHS, type Heartbeat } from "../../contracts/region-protocol.ts";
 import { signRequest } from "../../contracts/signing.ts";
+import { testRegionKey } from "./region-keys.ts";
 
 type Requester = { request(path: string, init?: RequestInit): Response | Promise<Response> };
 
@@ -30,12 +31,17 @@ export function idleHeartbeat(
 /** Posts a region's signed heartbeat straight into an app (what a region does over HTTP). */
 export async function deliverHeartbeat(
   app: Requester,
+  /** The development secret (TEST_SECRETS.regionSigning): signed with the region's derived key. */
   secret: string,
   heartbeat: Heartbeat,
 ): Promise<Response> {
   const path = REGION_PATHS.heartbeat(heartbeat.region);
   const body = JSON.stringify(heartbeat);
-  const headers = await signRequest(secret, { method: "POST", path, body });
+  const headers = await signRequest(testRegionKey(secret, heartbeat.region), {
+    method: "POST",
+    path,
+    body,
+  });
   return app.request(path, {
     method: "POST",
     body,

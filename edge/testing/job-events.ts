@@ -1,6 +1,7 @@
 import type { JobEvent, RegionJob } from "../../contracts/region-protocol.ts";
 import { REGION_PATHS } from "../../contracts/region-protocol.ts";
 import { signRequest } from "../../contracts/signing.ts";
+import { testRegionKey } from "./region-keys.ts";
 import { storedObjectOf } from "./region-stand-in.ts";
 
 type Requester = { request(path: string, init?: RequestInit): Response | Promise<Response> };
@@ -8,12 +9,17 @@ type Requester = { request(path: string, init?: RequestInit): Response | Promise
 /** Posts a region's signed event straight into an app (what a region does over HTTP). */
 export async function deliverEvent(
   app: Requester,
+  /** The development secret (TEST_SECRETS.regionSigning): signed with the region's derived key. */
   secret: string,
   event: JobEvent,
 ): Promise<Response> {
   const path = REGION_PATHS.events(event.region);
   const body = JSON.stringify(event);
-  const headers = await signRequest(secret, { method: "POST", path, body });
+  const headers = await signRequest(testRegionKey(secret, event.region), {
+    method: "POST",
+    path,
+    body,
+  });
   return app.request(path, {
     method: "POST",
     body,

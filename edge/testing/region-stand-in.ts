@@ -8,7 +8,9 @@ import {
   type RegionConfig,
   type StoredObject,
 } from "../../contracts/region-protocol.ts";
+import { keySetLookup } from "../../contracts/region-keys.ts";
 import { signRequest, verifyRequest } from "../../contracts/signing.ts";
+import { testRegionKeySet } from "./region-keys.ts";
 
 // A tiny real HTTP server standing in for a regional node in edge tests: it checks the edge's
 // signatures like a region does, answers as told, and posts signed events back.
@@ -47,6 +49,7 @@ export interface StandInOptions {
   name: string;
   lat: number;
   lon: number;
+  /** The development secret its region key derives from (region-keys.ts), as the edge's does. */
   secret: string;
   mode?: StandInMode;
 }
@@ -76,11 +79,12 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
   const objects = new Map<string, { bytes: Uint8Array; contentType: string }>();
   let unsigned = 0;
   const hanging = new Set<ServerResponse>();
+  const keys = testRegionKeySet(opts.secret, opts.name);
 
   async function postEvent(job: RegionJob, event: JobEvent): Promise<Response> {
     const url = new URL(job.callback_url);
     const body = JSON.stringify(event);
-    const headers = await signRequest(opts.secret, { method: "POST", path: url.pathname, body });
+    const headers = await signRequest(keys.current, { method: "POST", path: url.pathname, body });
     return fetch(url, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
@@ -117,7 +121,7 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
     const body = await readBody(req);
     const url = new URL(req.url ?? "/", "http://stand-in");
     const verdict = await verifyRequest(
-      opts.secret,
+      keySetLookup(keys),
       { method: req.method ?? "GET", path: url.pathname, body },
       { get: (name) => req.headers[name.toLowerCase()] as string | undefined },
     );

@@ -3,7 +3,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNodeWebhookFetch, publicOnlyLookup } from "./node-webhook-fetch.ts";
+import {
+  createNodeWebhookFetch,
+  publicOnlyLookup,
+  UNUSABLE_HOST_MESSAGE,
+} from "./node-webhook-fetch.ts";
+import { shortError } from "./send-webhook.ts";
 
 // A resolver with fixed answers stands in for DNS (the machine has no network): the guard itself
 // runs as in production.
@@ -43,8 +48,19 @@ describe("publicOnlyLookup", () => {
   it("refuses names with any private or loopback answer", async () => {
     for (const host of ["loopback.example", "rebind.example"]) {
       const { err } = await lookup(host, false);
-      expect(err?.message).toMatch(/non-public address/);
+      expect(err?.message).toBe(UNUSABLE_HOST_MESSAGE);
     }
+  });
+
+  it("answers an unknown name and a private one alike (no resolver oracle)", async () => {
+    const unknown = await lookup("nxdomain.example", false);
+    const private_ = await lookup("loopback.example", false);
+    expect(unknown.err?.message).toBe(private_.err?.message);
+    expect((unknown.err as NodeJS.ErrnoException).code).toBe(
+      (private_.err as NodeJS.ErrnoException).code,
+    );
+    expect(private_.err?.message).not.toContain("127.0.0.1");
+    expect(private_.err?.message).not.toContain("loopback.example");
   });
 });
 
@@ -64,8 +80,18 @@ describe("createNodeWebhookFetch", () => {
 
   it("never connects to a name that resolves to loopback", async () => {
     const guarded = createNodeWebhookFetch({ resolve: resolver });
-    await expect(guarded(`http://loopback.example:${port}/`, { method: "POST" })).rejects.toThrow();
+    const refused = await guarded(`http://loopback.example:${port}/`, { method: "POST" }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(Error);
     expect(hits).toBe(0);
+    // What a delivery records (and the caller reads) names no address the resolver gave.
+    expect(shortError(refused)).toContain(UNUSABLE_HOST_MESSAGE);
+    expect(shortError(new Error("connect ECONNREFUSED 10.1.2.3:443"))).toBe(
+      "connect ECONNREFUSED <address>",
+    );
+    expect(shortError(new Error("connect ECONNREFUSED [fd00::1]:443"))).not.toContain("fd00");
     // The same resolver without the guard does reach the server: the guard is what stops it.
     const unguarded = new Agent({ connect: { lookup: resolver as never } });
     const res = await undiciFetch(`http://loopback.example:${port}/`, { dispatcher: unguarded });

@@ -14,18 +14,26 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
+/**
+ * The one error for a name that cannot be used: whether it did not resolve or resolved to a
+ * private address, the message is the same, so a delivery's recorded error (which the caller
+ * reads in webhook_deliveries) tells nothing about what this edge's resolver sees.
+ */
+export const UNUSABLE_HOST_MESSAGE = "webhook host does not resolve to a public address";
+
+function unusableHost(): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(UNUSABLE_HOST_MESSAGE);
+  e.code = "ENOTFOUND";
+  return e;
+}
+
 /** A `lookup` for net.connect that fails for names resolving to any non-public address. */
 export function publicOnlyLookup(resolve: Lookup = dnsLookup) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     resolve(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, []);
-      const refused = addresses.find((a) => !isPublicAddress(a.address));
-      if (refused || addresses.length === 0) {
-        const e: NodeJS.ErrnoException = new Error(
-          `webhook host ${hostname} resolves to a non-public address`,
-        );
-        e.code = "ENOTFOUND";
-        return callback(e, []);
+      if (err || addresses.length === 0) return callback(unusableHost(), []);
+      if (addresses.some((a) => !isPublicAddress(a.address))) {
+        return callback(unusableHost(), []);
       }
       if (options.all) return callback(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);

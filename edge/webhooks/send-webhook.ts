@@ -76,12 +76,19 @@ export async function sendWebhook(
   }
 }
 
-/** What the receiver's owner may see: the error and its cause, no stack. */
-function shortError(err: unknown): string {
+// IPv4 dotted quads and IPv6 groups (with an optional port) inside error messages.
+const ADDRESS =
+  /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\[?\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\]?(?::\d+)?/gi;
+
+/**
+ * What the receiver's owner may see: the error and its cause, no stack, and no address (what this
+ * edge's resolver answered for the host is not the caller's to learn).
+ */
+export function shortError(err: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 3; depth++) {
     parts.push(e instanceof Error ? e.message : String(e));
     e = e instanceof Error ? e.cause : undefined;
   }
-  return parts.join(": ").slice(0, MAX_ERROR_CHARS);
+  return parts.join(": ").replace(ADDRESS, "<address>").slice(0, MAX_ERROR_CHARS);
 }

@@ -1,13 +1,11 @@
 // Standard Webhooks signatures (symmetric, `v1`): base64 HMAC-SHA256 of `${id}.${timestamp}.${body}`
 // under the secret's bytes. Web Crypto only, so it runs on Workers, Deno and Node alike.
 //
-// Each account's secret is derived, not stored: HMAC-SHA256(edge signing key, label + account id),
-// shown as `whsec_<base64 of 32 bytes>`. Nothing to provision or leak from the database; rotating
-// the edge key rotates every account's secret, and while both keys are configured each message
-// carries a signature under each (the spec's zero-downtime rotation).
+// Each account's secret is random (`whsec_<base64 of 32 bytes>`), stored sealed
+// (secret-box.ts) and rotated through the API; while a rotated-out secret is still in its
+// overlap, each message carries a signature under each (the spec's zero-downtime rotation).
 
 const encoder = new TextEncoder();
-const DERIVATION_LABEL = "genart webhook signing secret v1\u0000";
 export const SECRET_PREFIX = "whsec_";
 
 function toBase64(bytes: Uint8Array): string {
@@ -35,10 +33,9 @@ async function hmac(key: Uint8Array, message: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(message)));
 }
 
-/** The `whsec_` secret of one account under the edge's signing key. */
-export async function accountWebhookSecret(signingKey: string, accountId: string): Promise<string> {
-  const bytes = await hmac(encoder.encode(signingKey), DERIVATION_LABEL + accountId);
-  return SECRET_PREFIX + toBase64(bytes);
+/** A new random `whsec_` secret (32 bytes). */
+export function newWebhookSecret(): string {
+  return SECRET_PREFIX + toBase64(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 /** `v1,<base64>`: the signature of one message attempt under a `whsec_` secret. */
@@ -66,17 +63,4 @@ export async function webhookHeaders(
     "webhook-timestamp": String(timestampS),
     "webhook-signature": signatures.join(" "),
   };
-}
-
-/**
- * The key webhook secrets derive from: `webhookSigning` when configured, else one derived from the
- * region signing secret (a separate label keeps the two uses apart).
- */
-export function webhookSigningKeyOf(secrets: {
-  regionSigning: string;
-  webhookSigning?: string;
-}): string {
-  return (
-    secrets.webhookSigning ?? `webhook-signing-key-from-region-secret:${secrets.regionSigning}`
-  );
 }

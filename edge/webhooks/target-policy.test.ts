@@ -55,6 +55,18 @@ describe("isPublicAddress", () => {
     ["fc00::1", false],
     ["ff02::1", false],
     ["2001:db8::1", false],
+    // Missing from the hand-written table this replaced: Teredo and site-local.
+    ["2001::1", false],
+    ["2001:0:4136:e378:8000:63bf:3fff:fdd2", false],
+    ["fec0::1", false],
+    ["fedc:1::1", false],
+    ["2002:0808:0808::1", true],
+    ["2002:0a00:0001::1", false],
+    ["64:ff9b::808:808", true],
+    ["100::1", false],
+    ["192.0.0.8", false],
+    ["198.18.0.1", false],
+    ["240.0.0.1", false],
     ["not an address", false],
   ])("%s -> %s", (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);

@@ -4,6 +4,8 @@
 // after DNS resolution where the runtime allows (node-webhook-fetch.ts). Development allows all of
 // it, so tests and local stacks can use receivers on 127.0.0.1.
 
+import ipaddr from "ipaddr.js";
+
 export type Environment = "development" | "production";
 
 const LOCAL_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa", ".lan", ".intranet"];
@@ -34,99 +36,45 @@ export function refusedTarget(url: string, environment: Environment): string | n
   return null;
 }
 
-/** True for a unicast address on the public internet (IPv4 dotted or IPv6 text form). */
+/**
+ * Ranges ipaddr.js classes as `unicast` that are not public either: site-local fec0::/10
+ * (deprecated by RFC 3879, still routed inside some networks).
+ */
+const EXTRA_SPECIAL_V6 = [ipaddr.parseCIDR("fec0::/10")] as [ipaddr.IPv6, number][];
+
+/** IPv6 forms that carry an IPv4 address: judged by the IPv4 inside. */
+function embeddedIPv4(address: ipaddr.IPv6, range: string): ipaddr.IPv4 | null {
+  const parts = address.parts;
+  switch (range) {
+    case "ipv4Mapped": // ::ffff:a.b.c.d
+    case "rfc6052": // NAT64 64:ff9b::a.b.c.d
+      return ipaddr.IPv4.parse(
+        `${parts[6]! >> 8}.${parts[6]! & 255}.${parts[7]! >> 8}.${parts[7]! & 255}`,
+      );
+    case "6to4": // 2002:AABB:CCDD::
+      return ipaddr.IPv4.parse(
+        `${parts[1]! >> 8}.${parts[1]! & 255}.${parts[2]! >> 8}.${parts[2]! & 255}`,
+      );
+    default:
+      return null;
+  }
+}
+
+/**
+ * True for a unicast address on the public internet (IPv4 dotted or IPv6 text form). The special
+ * ranges are ipaddr.js's (RFC 6890 and its IANA registries, Teredo 2001::/32 included), plus
+ * fec0::/10.
+ */
 export function isPublicAddress(address: string): boolean {
-  const v4 = parseIPv4(address);
-  if (v4 !== null) return isPublicIPv4(v4);
-  const v6 = parseIPv6(address);
-  return v6 !== null && isPublicIPv6(v6);
-}
-
-// [network, prefix length] of IPv4 ranges that are not public unicast (RFC 6890 and friends).
-const IPV4_SPECIAL: [number, number][] = [
-  [0x00000000, 8], // "this network"
-  [0x0a000000, 8], // private
-  [0x64400000, 10], // carrier-grade NAT
-  [0x7f000000, 8], // loopback
-  [0xa9fe0000, 16], // link-local (cloud metadata at 169.254.169.254)
-  [0xac100000, 12], // private
-  [0xc0000000, 24], // IETF protocol assignments
-  [0xc0000200, 24], // documentation
-  [0xc0586300, 24], // 6to4 relay anycast
-  [0xc0a80000, 16], // private
-  [0xc6120000, 15], // benchmarking
-  [0xc6336400, 24], // documentation
-  [0xcb007100, 24], // documentation
-  [0xe0000000, 4], // multicast
-  [0xf0000000, 4], // reserved, broadcast
-];
-
-function parseIPv4(text: string): number | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return null;
-    value = value * 256 + Number(part);
-  }
-  return value;
-}
-
-function inRange(value: number, network: number, bits: number): boolean {
-  const size = 2 ** (32 - bits);
-  return value >= network && value < network + size;
-}
-
-function isPublicIPv4(value: number): boolean {
-  return !IPV4_SPECIAL.some(([network, bits]) => inRange(value, network, bits));
-}
-
-/** Eight 16-bit groups, or null. Accepts `::` and a trailing dotted IPv4. */
-function parseIPv6(text: string): number[] | null {
-  let s = text.toLowerCase();
-  const zone = s.indexOf("%");
-  if (zone >= 0) s = s.slice(0, zone);
-  let tail: number[] = [];
-  if (s.includes(".")) {
-    const lastColon = s.lastIndexOf(":");
-    const v4 = lastColon < 0 ? null : parseIPv4(s.slice(lastColon + 1));
-    if (v4 === null) return null;
-    tail = [Math.floor(v4 / 65536), v4 % 65536];
-    s = s.slice(0, lastColon + 1);
-    // Drop the colon before the IPv4 part unless it is half of a "::".
-    if (!s.endsWith("::")) s = s.slice(0, -1);
-  }
-  const halves = s.split("::");
-  if (halves.length > 2) return null;
-  const parse = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = parse(halves[0]!);
-  const rest = halves.length === 2 ? parse(halves[1]!) : [];
-  const groups = [...head, ...rest];
-  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
-  const count = groups.length + tail.length;
-  if (halves.length === 1 ? count !== 8 : count > 7) return null;
-  const fill = new Array<number>(8 - count).fill(0);
-  const toNum = (g: string) => parseInt(g, 16);
-  return [...head.map(toNum), ...fill, ...rest.map(toNum), ...tail];
-}
-
-function isPublicIPv6(g: number[]): boolean {
-  const allZeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
-  if (allZeroUpTo(8) || (allZeroUpTo(7) && g[7] === 1)) return false; // :: and ::1
-  // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible and NAT64 (64:ff9b::/96): judge the IPv4 inside.
-  if (
-    (allZeroUpTo(5) && g[5] === 0xffff) ||
-    allZeroUpTo(6) ||
-    (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
-  ) {
-    return isPublicIPv4(g[6]! * 65536 + g[7]!);
-  }
-  const first = g[0]!;
-  if ((first & 0xfe00) === 0xfc00) return false; // unique local fc00::/7
-  if ((first & 0xffc0) === 0xfe80) return false; // link-local fe80::/10
-  if ((first & 0xff00) === 0xff00) return false; // multicast
-  if (first === 0x2001 && g[1] === 0x0db8) return false; // documentation
-  if (first === 0x0100 && g.slice(1, 4).every((x) => x === 0)) return false; // discard-only
-  if (first === 0x2002) return isPublicIPv4(g[1]! * 65536 + g[2]!); // 6to4 embeds an IPv4
-  return true;
+  const text = address.replace(/%.*$/, "");
+  // Only the canonical forms: ipaddr.parse also reads "0x7f.1" and "2130706433" as IPv4.
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) return false;
+  const parsed = ipaddr.parse(text);
+  const range = parsed.range();
+  if (parsed.kind() === "ipv4") return range === "unicast";
+  const v6 = parsed as ipaddr.IPv6;
+  const inner = embeddedIPv4(v6, range);
+  if (inner) return inner.range() === "unicast";
+  if (range !== "unicast") return false;
+  return ipaddr.subnetMatch(v6, { special: EXTRA_SPECIAL_V6 }, "public") === "public";
 }

@@ -7,6 +7,13 @@ import {
   recordWebhookAttempt,
 } from "../../db/queries/webhook-deliveries.ts";
 import type { GenerationRow, GenerationWebhook } from "../../db/schema/generations.ts";
+import {
+  insertCurrentWebhookSecret,
+  listSigningWebhookSecrets,
+  rotateWebhookSecret,
+  updateWebhookSecretSeal,
+} from "../../db/queries/webhook-secrets.ts";
+import type { WebhookSecretRow } from "../../db/schema/webhook-secrets.ts";
 import type { EdgeTuning, Log } from "../deps.ts";
 import { invalidRequest } from "../errors/index.ts";
 import { toGeneration } from "../generations/serialize.ts";
@@ -15,16 +22,16 @@ import type { AccountWebhooks } from "../limits/budgets.ts";
 import type { GenerationWebhooks } from "./generation-webhooks.ts";
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from "./retry-policy.ts";
 import { sendWebhook } from "./send-webhook.ts";
-import { accountWebhookSecret } from "./signing.ts";
+import { WebhookSecretBox, type SecretsKeySet } from "./secret-box.ts";
+import { newWebhookSecret } from "./signing.ts";
 import { refusedTarget, type Environment } from "./target-policy.ts";
 
 export interface WebhookDispatcherOptions {
   db: Database;
   /** Used for deliveries only; Node passes one that re-checks resolved addresses (SSRF). */
   fetch: typeof fetch;
-  /** Key the accounts' `whsec_` secrets derive from; `previous` signs too during a rotation. */
-  signingKey: string;
-  previousSigningKey?: string;
+  /** The keys the accounts' `whsec_` secrets are stored under (secret-box.ts). */
+  secretsKeys: SecretsKeySet;
   /** For the output URL inside the payload. */
   assetUrlSecret: string;
   assetUrlTtlS?: number;
@@ -81,6 +88,7 @@ export class WebhookDispatcher implements GenerationWebhooks, AccountWebhooks {
   readonly #timeoutMs: number;
   readonly #clock: () => number;
   readonly #random: () => number;
+  readonly #box: WebhookSecretBox;
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   #scanTimer: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
@@ -91,6 +99,7 @@ export class WebhookDispatcher implements GenerationWebhooks, AccountWebhooks {
     this.#timeoutMs = opts.timeoutMs ?? 15_000;
     this.#clock = opts.clock ?? Date.now;
     this.#random = opts.random ?? Math.random;
+    this.#box = new WebhookSecretBox(opts.secretsKeys);
   }
 
   checkTarget(webhook: GenerationWebhook | undefined): void {
@@ -100,9 +109,66 @@ export class WebhookDispatcher implements GenerationWebhooks, AccountWebhooks {
       throw invalidRequest("invalid_webhook_url", `webhook.url refused: ${reason}`, "webhook.url");
   }
 
-  /** The `whsec_` secret an account verifies its webhooks with. */
-  secretFor(accountId: string): Promise<string> {
-    return accountWebhookSecret(this.#o.signingKey, accountId);
+  /**
+   * The account's current `whsec_` secret (made on first use), and until when the one it
+   * replaced still signs (null: none does).
+   */
+  async secretFor(
+    accountId: string,
+  ): Promise<{ secret: string; createdAt: Date; previousExpiresAt: Date | null }> {
+    const now = new Date(this.#clock());
+    let rows = await listSigningWebhookSecrets(this.#o.db, accountId, now);
+    if (!rows.some((r) => r.expiresAt === null)) {
+      const sealed = await this.#box.seal(newWebhookSecret(), accountId);
+      await insertCurrentWebhookSecret(this.#o.db, { accountId, ...sealed, createdAt: now });
+      rows = await listSigningWebhookSecrets(this.#o.db, accountId, now);
+    }
+    return this.#describe(accountId, rows);
+  }
+
+  /**
+   * A new current secret for the account; the old one keeps signing (both signatures on every
+   * message) for `overlapMs`, so receivers can switch without losing a message.
+   */
+  async rotateSecret(
+    accountId: string,
+    overlapMs: number,
+  ): Promise<{ secret: string; createdAt: Date; previousExpiresAt: Date | null }> {
+    const now = this.#clock();
+    const sealed = await this.#box.seal(newWebhookSecret(), accountId);
+    await rotateWebhookSecret(
+      this.#o.db,
+      { accountId, ...sealed, createdAt: new Date(now) },
+      new Date(now + overlapMs),
+      new Date(now),
+    );
+    return this.#describe(
+      accountId,
+      await listSigningWebhookSecrets(this.#o.db, accountId, new Date(now)),
+    );
+  }
+
+  /**
+   * The plaintext of a row; one sealed under the previous WEBHOOK_SECRETS_KEY is resealed under
+   * the current one as it is read, so a rotation of that key completes as accounts are used.
+   */
+  async #open(row: WebhookSecretRow, accountId: string): Promise<string> {
+    const plain = await this.#box.open(row, accountId);
+    if (row.keyId !== this.#box.currentKeyId) {
+      const resealed = await this.#box.seal(plain, accountId);
+      await updateWebhookSecretSeal(this.#o.db, row.id, resealed);
+    }
+    return plain;
+  }
+
+  async #describe(accountId: string, rows: WebhookSecretRow[]) {
+    const current = rows.find((r) => r.expiresAt === null)!;
+    const previous = rows.filter((r) => r.expiresAt !== null).at(-1);
+    return {
+      secret: await this.#open(current, accountId),
+      createdAt: current.createdAt,
+      previousExpiresAt: previous?.expiresAt ?? null,
+    };
   }
 
   async record(
@@ -250,9 +316,15 @@ export class WebhookDispatcher implements GenerationWebhooks, AccountWebhooks {
     if (nextAttemptAt) this.#schedule(id, nextAttemptAt.getTime());
   }
 
+  /** The secrets that sign now: the current one (made on first use) and one in its overlap. */
   async #secrets(accountId: string): Promise<string[]> {
-    const keys = [this.#o.signingKey, this.#o.previousSigningKey].filter((k): k is string => !!k);
-    return Promise.all(keys.map((k) => accountWebhookSecret(k, accountId)));
+    const now = new Date(this.#clock());
+    let rows = await listSigningWebhookSecrets(this.#o.db, accountId, now);
+    if (!rows.some((r) => r.expiresAt === null)) {
+      await this.secretFor(accountId);
+      rows = await listSigningWebhookSecrets(this.#o.db, accountId, now);
+    }
+    return Promise.all(rows.map((r) => this.#open(r, accountId)));
   }
 
   #schedule(id: string, at: number): void {

@@ -5,6 +5,8 @@ import { Generation } from "../../contracts/api.ts";
 import { WebhookDeliveryList, WebhookPayload, WebhookSecret } from "../../contracts/webhooks.ts";
 import { generations } from "../../db/schema/generations.ts";
 import { webhookDeliveries } from "../../db/schema/webhook-deliveries.ts";
+import { webhookSecrets } from "../../db/schema/webhook-secrets.ts";
+import { createApp } from "../app.ts";
 import {
   createEdgeFixture,
   expectError,
@@ -12,9 +14,10 @@ import {
   type EdgeFixture,
 } from "../testing/edge-fixture.ts";
 import { deliverEvent, failedEvent, succeededEvent } from "../testing/job-events.ts";
+import { testRegionKeys } from "../testing/region-keys.ts";
+import { ROOMY_TEST_PLAN, seedAccount } from "../testing/seed.ts";
 import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../testing/webhook-receiver.ts";
-import { webhookSigningKeyOf } from "./signing.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 
 const PARIS = { "x-client-lat": "48.85", "x-client-lon": "2.35" };
@@ -212,7 +215,7 @@ describe("webhooks (Standard Webhooks)", () => {
       new WebhookDispatcher({
         db: f.db,
         fetch,
-        signingKey: webhookSigningKeyOf(TEST_SECRETS),
+        secretsKeys: TEST_SECRETS.webhookSecretsKeys,
         assetUrlSecret: TEST_SECRETS.assetUrl,
         environment: "development",
         log: () => {},
@@ -275,7 +278,7 @@ describe("webhooks (Standard Webhooks)", () => {
     const early = new WebhookDispatcher({
       db: f.db,
       fetch,
-      signingKey: webhookSigningKeyOf(TEST_SECRETS),
+      secretsKeys: TEST_SECRETS.webhookSecretsKeys,
       assetUrlSecret: TEST_SECRETS.assetUrl,
       environment: "development",
       log: () => {},
@@ -339,5 +342,144 @@ describe("webhook targets in production", () => {
     });
     const error = await expectError(res, 400, "invalid_request_error", "invalid_webhook_url");
     expect(error.param).toBe("webhook.url");
+  });
+});
+
+describe("webhook secrets per account", () => {
+  const secretOf = async (key?: string) =>
+    WebhookSecret.parse(await (await f.call("/v1/webhooks/secret", key ? { key } : {})).json());
+
+  it("are random per account, stored sealed, and owe nothing to the region keys", async () => {
+    const mine = await secretOf();
+    expect((await secretOf()).secret).toBe(mine.secret);
+    const other = await seedAccount(f.db);
+    expect((await secretOf(other.key)).secret).not.toBe(mine.secret);
+    const [row] = await f.db
+      .select()
+      .from(webhookSecrets)
+      .where(eq(webhookSecrets.accountId, f.owner.account.id));
+    expect(row!.keyId).toBe(TEST_SECRETS.webhookSecretsKeys.current.id);
+    expect(row!.ciphertext).not.toContain(mine.secret.slice(6));
+    // Another edge over the same database, whose regions hold other keys, signs the same way.
+    const elsewhere = createApp({
+      db: f.db,
+      assets: f.assets,
+      regions: [region.config],
+      secrets: {
+        ...TEST_SECRETS,
+        regionKeys: testRegionKeys("another-dev-secret-0123456789", ["eu-west"]),
+      },
+      publicUrl: "http://localhost",
+      environment: "development",
+      log: () => {},
+    });
+    const res = await elsewhere.request("/v1/webhooks/secret", {
+      headers: { authorization: `Bearer ${f.owner.key}` },
+    });
+    expect(WebhookSecret.parse(await res.json()).secret).toBe(mine.secret);
+  });
+
+  it("rotate through the API: both signatures during the overlap, the new one alone after", async () => {
+    const account = await seedAccount(f.db, { plan: ROOMY_TEST_PLAN.id });
+    const before = await secretOf(account.key);
+    expect(before.previous_expires_at).toBeNull();
+    const rotated = WebhookSecret.parse(
+      await (
+        await f.call("/v1/webhooks/secret/rotate", {
+          method: "POST",
+          key: account.key,
+          json: { overlap_s: 3600 },
+        })
+      ).json(),
+    );
+    expect(rotated.secret).not.toBe(before.secret);
+    expect(Date.parse(rotated.previous_expires_at!) - Date.now()).toBeGreaterThan(3_500_000);
+    expect((await secretOf(account.key)).secret).toBe(rotated.secret);
+
+    const send = async (prompt: string) => {
+      const res = await f.call("/v1/generations", {
+        method: "POST",
+        key: account.key,
+        json: { prompt, cache: false, webhook: { url: receiver.url() } },
+        headers: PARIS,
+      });
+      const gen = Generation.parse(await res.json());
+      await deliverEvent(
+        f.app,
+        TEST_SECRETS.regionSigning,
+        failedEvent(
+          region.jobs.find((j) => j.job_id === gen.id)!,
+          "eu-west",
+          false,
+          "oom",
+        ),
+      );
+      const [message] = await receiver.waitFor(1);
+      receiver.received.length = 0;
+      return message!;
+    };
+    const during = await send("overlap");
+    expect(String(during.headers["webhook-signature"]).split(" ")).toHaveLength(2);
+    for (const secret of [before.secret, rotated.secret]) {
+      expect(() =>
+        new Webhook(secret).verify(during.body, during.headers as Record<string, string>),
+      ).not.toThrow();
+    }
+
+    // No overlap: the secret just replaced stops at once (and the one before it too).
+    const again = WebhookSecret.parse(
+      await (
+        await f.call("/v1/webhooks/secret/rotate", {
+          method: "POST",
+          key: account.key,
+          json: { overlap_s: 0 },
+        })
+      ).json(),
+    );
+    const after = await send("after");
+    expect(String(after.headers["webhook-signature"]).split(" ")).toHaveLength(1);
+    expect(() =>
+      new Webhook(again.secret).verify(after.body, after.headers as Record<string, string>),
+    ).not.toThrow();
+    expect(() =>
+      new Webhook(rotated.secret).verify(after.body, after.headers as Record<string, string>),
+    ).toThrow();
+  });
+
+  it("open under the previous storage key during its rotation, and are resealed as they are read", async () => {
+    const account = await seedAccount(f.db, { plan: ROOMY_TEST_PLAN.id });
+    const before = await secretOf(account.key);
+    const next = { id: "test-2", key: btoa("the-next-webhook-secrets-key-012") };
+    const rotated = createApp({
+      db: f.db,
+      assets: f.assets,
+      regions: [region.config],
+      secrets: {
+        ...TEST_SECRETS,
+        webhookSecretsKeys: { current: next, previous: TEST_SECRETS.webhookSecretsKeys.current },
+      },
+      publicUrl: "http://localhost",
+      environment: "development",
+      log: () => {},
+    });
+    const res = await rotated.request("/v1/webhooks/secret", {
+      headers: { authorization: `Bearer ${account.key}` },
+    });
+    expect(WebhookSecret.parse(await res.json()).secret).toBe(before.secret);
+    const [row] = await f.db
+      .select()
+      .from(webhookSecrets)
+      .where(eq(webhookSecrets.accountId, account.account.id));
+    expect(row!.keyId).toBe("test-2");
+  });
+
+  it("refuses an overlap past 7 days or an unknown field", async () => {
+    for (const json of [{ overlap_s: 8 * 86_400 }, { overlap: 1 }]) {
+      await expectError(
+        await f.call("/v1/webhooks/secret/rotate", { method: "POST", json }),
+        400,
+        "invalid_request_error",
+      );
+    }
   });
 });

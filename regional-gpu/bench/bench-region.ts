@@ -1,3 +1,4 @@
+import { testKey } from "../testing/signed-client.ts";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -107,7 +108,7 @@ async function withNode<T>(
     {
       regionName: REGION,
       port: 0,
-      signingSecret: SECRET,
+      signingKey: testKey(SECRET),
       modelDir: model.modelsDir,
       warmModels: [model.ref],
       objectStore: { kind: "file", dir: join(scratch, `objects-${Date.now()}`) },

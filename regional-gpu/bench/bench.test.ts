@@ -1,3 +1,4 @@
+import { testKey } from "../testing/signed-client.ts";
 import { join } from "node:path";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -51,7 +52,7 @@ beforeAll(async () => {
     {
       regionName: REGION,
       port: 0,
-      signingSecret: SECRET,
+      signingKey: testKey(SECRET),
       modelDir: model.modelsDir,
       warmModels: [model.ref],
       objectStore: { kind: "file", dir: join(scratch, "objects") },

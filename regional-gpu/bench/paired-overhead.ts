@@ -1,5 +1,6 @@
 import { REGION_PATHS, type RegionJob } from "../../contracts/region-protocol.ts";
 import { signRequest } from "../../contracts/signing.ts";
+import { testKey } from "../testing/signed-client.ts";
 import { encodePng } from "../output/png.ts";
 import type { Pipeline } from "../pipelines/pipeline.ts";
 import type { CallbackReceiver } from "./callback-receiver.ts";
@@ -86,7 +87,7 @@ export async function pairedOverhead(opts: PairedOverheadOptions): Promise<Paire
     const body = JSON.stringify(job);
     const t1 = performance.now();
     const done = opts.receiver.wait(job.job_id);
-    const headers = await signRequest(opts.secret, {
+    const headers = await signRequest(testKey(opts.secret), {
       method: "POST",
       path: REGION_PATHS.jobs,
       body,

@@ -1,6 +1,7 @@
 import type { Priority } from "../../contracts/api.ts";
 import { REGION_PATHS, type RegionJob } from "../../contracts/region-protocol.ts";
 import { signRequest } from "../../contracts/signing.ts";
+import { testKey } from "../testing/signed-client.ts";
 import type { CallbackReceiver } from "./callback-receiver.ts";
 import { processCpuMs, summarise, type Summary } from "./stats.ts";
 
@@ -66,7 +67,7 @@ export async function servedLoad(opts: ServedLoadOptions): Promise<ServedLoadRes
 
   const submit = async (job: RegionJob) => {
     const body = JSON.stringify(job);
-    const headers = await signRequest(opts.secret, {
+    const headers = await signRequest(testKey(opts.secret), {
       method: "POST",
       path: REGION_PATHS.jobs,
       body,

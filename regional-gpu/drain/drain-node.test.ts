@@ -1,3 +1,4 @@
+import { testKey } from "../testing/signed-client.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,7 +66,7 @@ describe("drainNode with a releasing queue backend", () => {
       {
         regionName: REGION,
         port: 0,
-        signingSecret: SECRET,
+        signingKey: testKey(SECRET),
         modelDir: model.modelsDir,
         warmModels: [model.ref],
         objectStore: { kind: "file", dir: join(dir, "objects") },

@@ -15,7 +15,7 @@ import { signedFetch } from "../testing/signed-client.ts";
 // receiving its signed events and heartbeats.
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-const SECRET = "drain-test-signing-secret";
+const SECRET = "drain-test-signing-secret-0123456789";
 const REGION = "us-east";
 
 let model: TestModel;
@@ -41,8 +41,9 @@ async function launch(env: Record<string, string>) {
     env: {
       PATH: process.env.PATH ?? "",
       REGION_NAME: REGION,
-      REGION_SIGNING_SECRET: SECRET,
+      REGION_SIGNING_KEY: `test:${SECRET}`,
       PORT: "0",
+      OPS_PORT: "0",
       EDGE_URL: edge.url,
       MODEL_DIR: model.modelsDir,
       WARM_MODELS: model.ref,

@@ -1,3 +1,4 @@
+import { testKey } from "../testing/signed-client.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { REGION_PATHS, type JobEvent } from "../../contracts/region-protocol.ts";
 import { createLogger } from "../log.ts";
@@ -33,7 +34,7 @@ afterEach(async () => {
 
 describe("EventSender", () => {
   it("delivers signed events with the job's request id", async () => {
-    const sender = new EventSender({ secret: SECRET, logger: logger() });
+    const sender = new EventSender({ signingKey: testKey(SECRET), logger: logger() });
     const url = `${edge.url}${REGION_PATHS.events("eu-west")}`;
     expect(await sender.send(url, running("job_a"))).toBe(true);
     expect(edge.received).toHaveLength(1);
@@ -43,9 +44,30 @@ describe("EventSender", () => {
     );
   });
 
+  it("posts to its configured edge only, whatever callback a job names", async () => {
+    const elsewhere = await startEdgeStub(SECRET);
+    try {
+      const sender = new EventSender({
+        signingKey: testKey(SECRET),
+        logger: logger(),
+        edge: { url: edge.url, region: "eu-west" },
+      });
+      const chosenByCaller = `${elsewhere.url}${REGION_PATHS.events("eu-west")}`;
+      expect(await sender.send(chosenByCaller, running("job_x"))).toBe(true);
+      expect(elsewhere.attempts).toHaveLength(0);
+      expect(edge.received.map((r) => r.path)).toEqual([REGION_PATHS.events("eu-west")]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it("retries through a briefly failing edge and keeps each job's events in order", async () => {
     edge.respond = (_req, i) => (i < 3 ? 503 : 204);
-    const sender = new EventSender({ secret: SECRET, logger: logger(), baseDelayMs: 5 });
+    const sender = new EventSender({
+      signingKey: testKey(SECRET),
+      logger: logger(),
+      baseDelayMs: 5,
+    });
     const url = `${edge.url}${REGION_PATHS.events("eu-west")}`;
     const deliveries = [sender.send(url, running("job_b")), sender.send(url, failed("job_b"))];
     expect(await Promise.all(deliveries)).toEqual([true, true]);
@@ -59,7 +81,7 @@ describe("EventSender", () => {
   it("retries when nothing listens, and gives up after maxAttempts with a log line", async () => {
     await edge.close();
     const sender = new EventSender({
-      secret: SECRET,
+      signingKey: testKey(SECRET),
       logger: logger(),
       baseDelayMs: 1,
       maxAttempts: 3,
@@ -74,7 +96,11 @@ describe("EventSender", () => {
 
   it("does not retry an event the edge refuses", async () => {
     edge.respond = () => 422;
-    const sender = new EventSender({ secret: SECRET, logger: logger(), baseDelayMs: 1 });
+    const sender = new EventSender({
+      signingKey: testKey(SECRET),
+      logger: logger(),
+      baseDelayMs: 1,
+    });
     expect(await sender.send(`${edge.url}/internal/regions/x/events`, running("job_d"))).toBe(
       false,
     );
@@ -83,7 +109,11 @@ describe("EventSender", () => {
 
   it("close waits for pending deliveries, then abandons what is left", async () => {
     edge.respond = () => 503;
-    const sender = new EventSender({ secret: SECRET, logger: logger(), baseDelayMs: 50 });
+    const sender = new EventSender({
+      signingKey: testKey(SECRET),
+      logger: logger(),
+      baseDelayMs: 50,
+    });
     const delivery = sender.send(`${edge.url}/internal/regions/x/events`, running("job_e"));
     const started = Date.now();
     await sender.close(120);

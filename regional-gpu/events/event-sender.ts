@@ -1,13 +1,21 @@
-import type { JobEvent } from "../../contracts/region-protocol.ts";
+import { REGION_PATHS, type JobEvent } from "../../contracts/region-protocol.ts";
+import type { SigningKey } from "../../contracts/signing.ts";
 import type { Logger } from "../log.ts";
 import { signedPost, type Fetch } from "./signed-post.ts";
 
-// Delivers JobEvents to the edge's callback URL: signed, in order per job, retried with exponential
+// Delivers JobEvents to the edge (the configured EDGE_URL; a job's callback_url only where none is
+// configured, in-process tests): signed, in order per job, retried with exponential
 // backoff and jitter on network errors, timeouts, 408, 429 and 5xx, so an edge that is briefly
 // unreachable loses nothing. Delivery never throws; what could not be delivered is logged.
 
 export interface EventSenderOptions {
-  secret: string;
+  /** This region's key (the previous one during a rotation: contracts/region-keys.ts). */
+  signingKey: SigningKey;
+  /**
+   * The edge this region reports to, and the region's name: events go to its events route and
+   * nowhere else, whatever callback a job names (a job cannot point a region at another host).
+   */
+  edge?: { url: string; region: string };
   logger: Logger;
   fetch?: Fetch;
   maxAttempts?: number;
@@ -20,7 +28,10 @@ export interface EventSenderOptions {
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
 
 export class EventSender {
-  private readonly opts: Required<Omit<EventSenderOptions, "fetch">> & { fetch: Fetch };
+  private readonly opts: Required<Omit<EventSenderOptions, "fetch" | "edge">> & {
+    fetch: Fetch;
+  };
+  private readonly target: string | null;
   /** The tail of each job's delivery chain, so its events arrive in the order they were sent. */
   private readonly chains = new Map<string, Promise<boolean>>();
   private readonly stop = new AbortController();
@@ -35,12 +46,16 @@ export class EventSender {
       random: Math.random,
       ...opts,
     };
+    this.target = opts.edge
+      ? new URL(REGION_PATHS.events(opts.edge.region), opts.edge.url).toString()
+      : null;
   }
 
   /** Queues the event behind earlier events of its job; resolves true once delivered. */
   send(callbackUrl: string, event: JobEvent): Promise<boolean> {
     const previous = this.chains.get(event.job_id) ?? Promise.resolve(true);
-    const delivery = previous.then(() => this.deliver(callbackUrl, event));
+    const url = this.target ?? callbackUrl;
+    const delivery = previous.then(() => this.deliver(url, event));
     this.chains.set(event.job_id, delivery);
     void delivery.then(() => {
       if (this.chains.get(event.job_id) === delivery) this.chains.delete(event.job_id);
@@ -73,7 +88,7 @@ export class EventSender {
     for (let attempt = 1; attempt <= this.opts.maxAttempts; attempt++) {
       if (this.stop.signal.aborted) break;
       try {
-        const { status } = await signedPost(this.opts.fetch, this.opts.secret, url, event, {
+        const { status } = await signedPost(this.opts.fetch, this.opts.signingKey, url, event, {
           timeoutMs: this.opts.timeoutMs,
           requestId: event.request_id,
           signal: this.stop.signal,

@@ -1,4 +1,5 @@
 import { Heartbeat, REGION_PATHS } from "../../contracts/region-protocol.ts";
+import type { SigningKey } from "../../contracts/signing.ts";
 import type { Logger } from "../log.ts";
 import { signedPost, type Fetch } from "./signed-post.ts";
 
@@ -9,7 +10,8 @@ import { signedPost, type Fetch } from "./signed-post.ts";
 export interface HeartbeatOptions {
   edgeUrl: string;
   region: string;
-  secret: string;
+  /** This region's key (the previous one during a rotation: contracts/region-keys.ts). */
+  signingKey: SigningKey;
   intervalMs: number;
   snapshot: () => Promise<Heartbeat>;
   logger: Logger;
@@ -60,7 +62,7 @@ export class HeartbeatSender {
       const beat = Heartbeat.parse(await this.opts.snapshot());
       const { status } = await signedPost(
         this.opts.fetch ?? ((input, init) => fetch(input, init)),
-        this.opts.secret,
+        this.opts.signingKey,
         this.url,
         beat,
         { timeoutMs: Math.max(1_000, Math.min(this.opts.intervalMs, 5_000)) },

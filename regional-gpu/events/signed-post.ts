@@ -1,4 +1,4 @@
-import { signRequest } from "../../contracts/signing.ts";
+import { signRequest, type SigningKey } from "../../contracts/signing.ts";
 
 // One signed JSON POST from the region to the edge. The signed path is the URL's path and query, as the
 // receiving server sees it.
@@ -11,14 +11,14 @@ export interface SignedPostResult {
 
 export async function signedPost(
   fetchImpl: Fetch,
-  secret: string,
+  key: SigningKey,
   url: string,
   payload: unknown,
   opts: { timeoutMs: number; requestId?: string; signal?: AbortSignal },
 ): Promise<SignedPostResult> {
   const body = JSON.stringify(payload);
   const { pathname, search } = new URL(url);
-  const headers = await signRequest(secret, { method: "POST", path: pathname + search, body });
+  const headers = await signRequest(key, { method: "POST", path: pathname + search, body });
   const res = await fetchImpl(url, {
     method: "POST",
     headers: {

@@ -1,3 +1,4 @@
+import { testKey } from "../testing/signed-client.ts";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ import { ThroughputMeter } from "../metrics/throughput.ts";
 import { LocalModelStore } from "../models/model-store.ts";
 import { InProcessQueueBackend } from "../queue/in-process-backend.ts";
 import { JobQueue } from "../queue/job-queue.ts";
-import { createRegionApp } from "./app.ts";
+import { createRegionApp, createRegionOpsApp } from "./app.ts";
 
 // The HTTP surface on real parts (queue, on-disk model catalog and object store), with no scheduler
 // draining the queue, so queue states are exact. app.request drives it without a server.
@@ -71,7 +72,7 @@ const job = (over: Partial<RegionJob> = {}): RegionJob => ({
 
 async function post(body: string, opts: { now?: number; sign?: string } = {}) {
   const headers = await signRequest(
-    SECRET,
+    testKey(SECRET),
     { method: "POST", path: REGION_PATHS.jobs, body: opts.sign ?? body },
     opts.now,
   );
@@ -83,7 +84,7 @@ async function post(body: string, opts: { now?: number; sign?: string } = {}) {
 }
 
 async function get(path: string, headers: Record<string, string> = {}, method = "GET") {
-  const signed = await signRequest(SECRET, { method, path, body: "" });
+  const signed = await signRequest(testKey(SECRET), { method, path, body: "" });
   return app.request(path, { method, headers: { ...signed, ...headers } });
 }
 
@@ -126,7 +127,7 @@ function build(lc: NodeLifecycle): void {
   app = createRegionApp({
     region: "eu-west",
     nodeId: "node-1",
-    secret: SECRET,
+    keys: { current: testKey(SECRET) },
     intake,
     store,
     lifecycle,
@@ -246,7 +247,7 @@ describe("POST /v1/jobs", () => {
 describe("POST /v1/jobs/:id/cancel", () => {
   const cancel = async (jobId: string, body = "") => {
     const path = REGION_PATHS.jobCancel(jobId);
-    const headers = await signRequest(SECRET, { method: "POST", path, body });
+    const headers = await signRequest(testKey(SECRET), { method: "POST", path, body });
     return app.request(path, { method: "POST", headers, ...(body && { body }) });
   };
 
@@ -308,7 +309,7 @@ describe("POST /v1/jobs/:id/cancel", () => {
     const path = REGION_PATHS.jobCancel(a.job_id);
     await expectError(await app.request(path, { method: "POST" }), 401, "signature_missing");
     // A signature for another job's cancel does not cancel this one.
-    const other = await signRequest(SECRET, {
+    const other = await signRequest(testKey(SECRET), {
       method: "POST",
       path: REGION_PATHS.jobCancel("gen_other"),
       body: "",
@@ -317,7 +318,7 @@ describe("POST /v1/jobs/:id/cancel", () => {
     await expectError(forged, 401, "signature_mismatch");
     expect((await queue.depth()).standard).toBe(1);
 
-    const headers = await signRequest(SECRET, { method: "POST", path, body: "" });
+    const headers = await signRequest(testKey(SECRET), { method: "POST", path, body: "" });
     expect((await app.request(path, { method: "POST", headers })).status).toBe(200);
     const replayed = await app.request(path, { method: "POST", headers });
     await expectError(replayed, 401, "signature_replayed");
@@ -371,14 +372,35 @@ describe("GET /v1/objects/:key", () => {
 });
 
 describe("probes", () => {
-  it("healthz answers while readyz follows the lifecycle", async () => {
-    expect((await app.request("/healthz")).status).toBe(200);
+  it("healthz answers while readyz follows the lifecycle, telling nothing else", async () => {
+    const health = await app.request("/healthz");
+    expect(await health.json()).toEqual({ status: "ok" });
     const ready = await app.request("/readyz");
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({
+    expect(await ready.json()).toEqual({ status: "ready" });
+    expect((await app.request("/nope")).status).toBe(404);
+  });
+
+  it("serves no metrics or status on the public port: those are on the ops app only", async () => {
+    expect((await app.request("/metrics")).status).toBe(404);
+    expect((await app.request("/status")).status).toBe(404);
+    const ops = createRegionOpsApp({
+      region: "eu-west",
+      nodeId: "n1",
+      lifecycle,
+      logger: createLogger({ level: "silent" }),
+      status: () => ({ warmModels: ["cppn-glove@v1"], executionProvider: "cpu" }),
+      metrics: {
+        render: async () => ({ contentType: "text/plain", body: "genart_up 1\n" }),
+        intakeAnswered: () => {},
+        jobCanceled: () => {},
+      },
+    });
+    expect(await (await ops.request("/metrics")).text()).toBe("genart_up 1\n");
+    expect(await (await ops.request("/status")).json()).toMatchObject({
+      status: "ready",
       warm_models: ["cppn-glove@v1"],
       execution_provider: "cpu",
     });
-    expect((await app.request("/nope")).status).toBe(404);
   });
 });

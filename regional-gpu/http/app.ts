@@ -21,17 +21,21 @@ import { countIntake, metricsHandler, type MetricsSource } from "./metrics-route
 import { ModelStoreUnreachableError } from "../models/model-errors.ts";
 import { storeUnreachableResponse, warmModelRoute, type ModelWarmer } from "./models-warm-route.ts";
 import { rangeNotSatisfiable, serveObject } from "./objects-route.ts";
+import { keySetLookup, type RegionKeySet } from "../../contracts/region-keys.ts";
 import { ReplayGuard } from "../../contracts/replay-guard.ts";
 import { verifySignature } from "./verify-signature.ts";
 
-// The regional node's HTTP surface: the signed edge API under /v1 (job intake and cancel, stored
-// objects, model warm-up) and the probes. Errors are thrown as RegionHttpError and answered in the
-// one onError below.
+// The regional node's HTTP surfaces. The public one (behind the region's load balancer, which
+// forwards every path): the signed edge API under /v1 (job intake and cancel, stored objects,
+// model warm-up) and the bare probes (/healthz liveness, /readyz 200 or 503, no details). The
+// operational one (createRegionOpsApp, its own port inside the region's network): /metrics and
+// /status. Errors are thrown as RegionHttpError and answered in the one onError below.
 
 export interface RegionAppDeps {
   region: string;
   nodeId: string;
-  secret: string;
+  /** This region's key, and the previous one during a rotation. */
+  keys: RegionKeySet;
   intake: JobIntake;
   /** Loads models ahead of traffic (POST /v1/models/warm); absent: the route is not served. */
   models?: ModelWarmer;
@@ -43,9 +47,14 @@ export interface RegionAppDeps {
   /** Added to every /v1 response, to stand in for distance when all regions run on one machine. */
   simulatedRttMs?: number;
   now?: () => number;
-  /** Prometheus metrics: served at GET /metrics, and told every job submission's answer. */
+  /** Prometheus metrics: told every job submission's answer (served by the ops app). */
   metrics?: MetricsSource;
 }
+
+export type RegionOpsDeps = Pick<RegionAppDeps, "region" | "nodeId" | "lifecycle" | "status"> & {
+  /** Served at GET /metrics. */
+  metrics?: MetricsSource;
+};
 
 type Env = { Variables: { requestId: string } };
 
@@ -87,8 +96,8 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
     }),
   );
   const now = deps.now && { now: deps.now };
-  const replayGuard = new ReplayGuard({ clock: deps.now });
-  app.use("/v1/*", verifySignature({ secret: deps.secret, replayGuard, ...now }));
+  const nonces = new ReplayGuard({ clock: deps.now });
+  app.use("/v1/*", verifySignature({ keys: keySetLookup(deps.keys), nonces, ...now }));
 
   app.post(REGION_PATHS.jobs, async (c) => {
     let json: unknown;
@@ -143,26 +152,54 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
     app.post(REGION_PATHS.modelsWarm, warmModelRoute(warm));
   }
 
-  if (deps.metrics) app.get("/metrics", metricsHandler(deps.metrics));
-
-  app.get("/healthz", (c) => c.json({ status: "ok", region: deps.region, node_id: deps.nodeId }));
-
+  // Liveness and readiness for the load balancer: nothing about the node beyond up and ready.
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
-    const { lifecycle } = deps;
-    if (!lifecycle.ready) {
-      const code = lifecycle.draining ? "region_draining" : "region_not_ready";
-      throw new RegionHttpError("overloaded_error", code, `region node is ${lifecycle.phase}`);
-    }
-    const { warmModels, executionProvider } = deps.status();
-    return c.json({
-      status: "ready",
-      region: deps.region,
-      node_id: deps.nodeId,
-      warm_models: warmModels,
-      execution_provider: executionProvider,
-    });
+    throwUnlessReady(deps.lifecycle);
+    return c.json({ status: "ready" });
   });
 
+  handleErrors(app, deps.logger);
+  return app;
+}
+
+function throwUnlessReady(lifecycle: NodeLifecycle): void {
+  if (lifecycle.ready) return;
+  const code = lifecycle.draining ? "region_draining" : "region_not_ready";
+  throw new RegionHttpError("overloaded_error", code, `region node is ${lifecycle.phase}`);
+}
+
+/**
+ * The node's operational endpoints, on OPS_PORT (never behind the public load balancer): GET
+ * /metrics (Prometheus) and GET /status (readiness with the warm models, execution provider and
+ * lifecycle phase), plus the same /healthz and /readyz as the public port.
+ */
+export function createRegionOpsApp(deps: RegionOpsDeps & { logger: Logger }): Hono<Env> {
+  const app = new Hono<Env>();
+  if (deps.metrics) app.get("/metrics", metricsHandler(deps.metrics));
+  app.get("/healthz", (c) => c.json({ status: "ok", region: deps.region, node_id: deps.nodeId }));
+  app.get("/readyz", (c) => {
+    throwUnlessReady(deps.lifecycle);
+    return c.json({ status: "ready" });
+  });
+  app.get("/status", (c) => {
+    const { warmModels, executionProvider } = deps.status();
+    return c.json(
+      {
+        status: deps.lifecycle.ready ? "ready" : deps.lifecycle.phase,
+        region: deps.region,
+        node_id: deps.nodeId,
+        warm_models: warmModels,
+        execution_provider: executionProvider,
+      },
+      deps.lifecycle.ready ? 200 : 503,
+    );
+  });
+  handleErrors(app, deps.logger);
+  return app;
+}
+
+function handleErrors(app: Hono<Env>, logger: Logger): void {
   app.notFound((c) =>
     errorResponse(c, new RegionHttpError("not_found_error", "route_not_found", "no such route")),
   );
@@ -178,11 +215,9 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
       const known = new InvalidRequestError("invalid_object_key", err.message, { param: "key" });
       return errorResponse(c, known);
     }
-    deps.logger.error("unhandled error", { request_id: c.get("requestId"), path: c.req.path, err });
+    logger.error("unhandled error", { request_id: c.get("requestId"), path: c.req.path, err });
     return errorResponse(c, new RegionHttpError("api_error", "internal_error", "internal error"));
   });
-
-  return app;
 }
 
 function errorResponse(c: Context<Env>, err: RegionHttpError): Response {

@@ -1,30 +1,31 @@
 import type { MiddlewareHandler } from "hono";
-import { SIGNATURE_HEADER, verifyRequest } from "../../contracts/signing.ts";
+import type { NonceStore } from "../../contracts/replay-guard.ts";
+import { verifyRequest, type KeyLookup } from "../../contracts/signing.ts";
 import { SignatureError } from "../errors.ts";
-import type { ReplayGuard } from "../../contracts/replay-guard.ts";
 
 // Every /v1 call comes from the edge, signed over method, raw path (with query) and raw body. The body
 // is read here once; Hono caches it for the handler. A valid signature seen before is a replay.
 
 export interface VerifySignatureOptions {
-  secret: string;
+  /** This region's current and previous key (contracts/region-keys.ts keySetLookup). */
+  keys: KeyLookup;
   now?: () => number;
-  replayGuard?: Pick<ReplayGuard, "firstSighting">;
+  nonces?: NonceStore;
 }
 
 export const verifySignature = (opts: VerifySignatureOptions): MiddlewareHandler => {
-  const { secret, now, replayGuard } = opts;
+  const { keys, now, nonces } = opts;
   return async function verifySignature(c, next) {
     const { pathname, search } = new URL(c.req.url);
     const body = c.req.method === "GET" || c.req.method === "HEAD" ? "" : await c.req.text();
     const result = await verifyRequest(
-      secret,
+      keys,
       { method: c.req.method, path: pathname + search, body },
       c.req.raw.headers,
       now ? { now: now() } : {},
     );
     if (!result.ok) throw new SignatureError(result.reason);
-    if (replayGuard && !replayGuard.firstSighting(c.req.header(SIGNATURE_HEADER)!)) {
+    if (nonces && !(await nonces.firstSighting("edge", result.mac, result.signedAt))) {
       throw new SignatureError("replayed");
     }
     await next();

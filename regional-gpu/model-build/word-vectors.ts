@@ -21,6 +21,8 @@ export interface WordVectors {
 export interface ReadWordVectorsOptions {
   /** Stop after this many accepted words. */
   limit: number;
+  /** Return what there is when the source has fewer accepted words than `limit` (else: throw). */
+  allowFewer?: boolean;
   /** Which words to keep (the rest are skipped but still counted in ranks). */
   accept: (word: string) => boolean;
   path?: string;
@@ -65,6 +67,7 @@ export async function readWordVectors(options: ReadWordVectorsOptions): Promise<
   let buffer = "";
   let inVectors = false;
   let seen = 0;
+  let exhausted = false;
   const words: string[] = [];
   const ranks: number[] = [];
   let vectors = new Float32Array(0);
@@ -88,8 +91,13 @@ export async function readWordVectors(options: ReadWordVectorsOptions): Promise<
       let pos = 0;
       while (words.length < options.limit) {
         if (buffer[pos] === ",") pos++;
-        if (buffer[pos] === "}")
-          throw new Error("word vectors: source has fewer words than the limit");
+        if (buffer[pos] === "}") {
+          if (!options.allowFewer) {
+            throw new Error("word vectors: source has fewer words than the limit");
+          }
+          exhausted = true;
+          break;
+        }
         const keyEnd = stringEnd(buffer, pos);
         if (keyEnd < 0) break;
         const valueEnd = buffer.indexOf("]", keyEnd);
@@ -114,12 +122,12 @@ export async function readWordVectors(options: ReadWordVectorsOptions): Promise<
         }
       }
       buffer = buffer.slice(pos);
-      if (words.length >= options.limit) break;
+      if (words.length >= options.limit || exhausted) break;
     }
   } finally {
     stream.destroy();
   }
-  if (!header || words.length < options.limit) {
+  if (!header || (words.length < options.limit && !exhausted)) {
     throw new Error(`word vectors: found ${words.length} of ${options.limit} words in ${path}`);
   }
   return {
@@ -127,6 +135,6 @@ export async function readWordVectors(options: ReadWordVectorsOptions): Promise<
     words,
     ranks: Uint32Array.from(ranks),
     sourceSize: header.size,
-    vectors,
+    vectors: exhausted ? vectors.slice(0, words.length * header.dimensions) : vectors,
   };
 }

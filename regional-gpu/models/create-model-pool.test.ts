@@ -14,7 +14,11 @@ import { ProcessMemoryProbe } from "./memory-probe.ts";
 import { LocalModelStore } from "./model-store.ts";
 import { TieredModelRepository } from "./tiered-model-repository.ts";
 
-const base = { REGION_NAME: "eu-west", REGION_SIGNING_SECRET: "0123456789abcdef" };
+const base = {
+  REGION_NAME: "eu-west",
+  REGION_SIGNING_KEY: "test:0123456789abcdefxxxxxxxxxxxxxxxx",
+  EDGE_URL: "http://127.0.0.1:8787",
+};
 const logger = createLogger({ level: "silent" });
 let dir: string;
 

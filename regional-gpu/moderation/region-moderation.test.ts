@@ -1,3 +1,4 @@
+import { testKey } from "../testing/signed-client.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,7 +55,7 @@ async function boot() {
   const region = await startRegion({
     regionName: REGION,
     port: 0,
-    signingSecret: SECRET,
+    signingKey: testKey(SECRET),
     edgeUrl: edge.url,
     modelDir: model.modelsDir,
     warmModels: [model.ref],

@@ -1,3 +1,4 @@
+import { testKey } from "../testing/signed-client.ts";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -69,7 +70,7 @@ async function node(
     lockMs: over.lockMs ?? 5_000,
     stalledIntervalMs: Math.max(100, Math.floor((over.lockMs ?? 5_000) / 2)),
     maxStalledCount: over.maxStalledCount ?? 1,
-    events: new EventSender({ secret: SECRET, logger: logger(), baseDelayMs: 10 }),
+    events: new EventSender({ signingKey: testKey(SECRET), logger: logger(), baseDelayMs: 10 }),
     logger: logger().child({ node_id: nodeId }),
   });
   open.push(q);
@@ -256,7 +257,7 @@ describe.skipIf(!installed)("SharedQueueBackend (real redis-server)", () => {
     const client = new Redis(redis.url);
     const lateReporter = new OutcomeReporter({
       ledger: ledgerOf(client, "a"),
-      events: new EventSender({ secret: SECRET, logger: logger() }),
+      events: new EventSender({ signingKey: testKey(SECRET), logger: logger() }),
       logger: logger(),
     });
     const late = { ...succeeded(e.job), gpu_ms: 999 };

@@ -22,7 +22,7 @@ import { signedFetch } from "../testing/signed-client.ts";
 // succeed exactly once at the stub edge (one `succeeded` event per job, no `failed`), with its image
 // in the region's object store.
 
-const SECRET = "failover-test-signing-secret";
+const SECRET = "failover-test-signing-secret-0123456789";
 const REGION = "eu-west";
 const JOBS = 40;
 const installed = redisServerInstalled();
@@ -55,9 +55,11 @@ describe.skipIf(!installed)("shared queue: kill -9 one of two nodes under load",
     const objects = join(dir, "objects");
     const env = (nodeId: string) => ({
       REGION_NAME: REGION,
-      REGION_SIGNING_SECRET: SECRET,
+      REGION_SIGNING_KEY: `test:${SECRET}`,
+      EDGE_URL: edge.url,
       NODE_ID: nodeId,
       PORT: "0",
+      OPS_PORT: "0",
       MODEL_DIR: model.modelsDir,
       WARM_MODELS: model.ref,
       OBJECT_STORE: `file://${objects}`,

@@ -6,7 +6,11 @@ import { redactRedisUrl, startSharedQueue } from "./shared-queue.ts";
 
 // Configuring the shared queue, and starting it against a Redis that is not there.
 
-const base = { REGION_NAME: "eu-west", REGION_SIGNING_SECRET: "shared-queue-config-secret" };
+const base = {
+  REGION_NAME: "eu-west",
+  REGION_SIGNING_KEY: "test:shared-queue-config-secretxxxxxx",
+  EDGE_URL: "http://127.0.0.1:8787",
+};
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function deadPort(): Promise<number> {

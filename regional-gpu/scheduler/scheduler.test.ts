@@ -1,3 +1,4 @@
+import { testKey } from "../testing/signed-client.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -86,7 +87,7 @@ function setUp(opts: {
     jobFailed: () => {},
   };
   const logger = createLogger({ level: "silent" });
-  const events = new EventSender({ secret: SECRET, logger, baseDelayMs: 10 });
+  const events = new EventSender({ signingKey: testKey(SECRET), logger, baseDelayMs: 10 });
   const scheduler = new Scheduler({
     region: REGION,
     queue,

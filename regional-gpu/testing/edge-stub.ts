@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Heartbeat, JobEvent } from "../../contracts/region-protocol.ts";
 import { verifyRequest } from "../../contracts/signing.ts";
+import { TEST_KEY_ID } from "./signed-client.ts";
 
 // A real HTTP server on 127.0.0.1 standing in for the edge's region endpoints: it verifies each
 // request's signature, records what it received, and answers with the status `respond` picks.
@@ -70,7 +71,7 @@ export async function startEdgeStub(secret: string): Promise<EdgeStub> {
         if (typeof v === "string") headers.set(k, v);
       const path = req.url ?? "/";
       const verdict = await verifyRequest(
-        secret,
+        (id) => (id === TEST_KEY_ID ? secret : null),
         { method: req.method ?? "", path, body },
         headers,
       );

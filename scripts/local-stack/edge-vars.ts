@@ -21,9 +21,12 @@ export function edgeVars(input: {
     PUBLIC_URL: input.publicUrl,
     REGIONS: JSON.stringify(input.regions),
     DATABASE_URL: input.databaseUrl,
+    // Development only: the edge derives each region's key from it, as the stack does for the
+    // regions (contracts/region-keys.ts).
     REGION_SIGNING_SECRET: input.secrets.regionSigning,
     ASSET_URL_SECRET: input.secrets.assetUrl,
     API_KEY_PEPPER: input.secrets.apiKeyPepper,
+    WEBHOOK_SECRETS_KEY: input.secrets.webhookSecretsKey,
   };
 }
 

@@ -14,7 +14,7 @@ export interface RegionProcess {
 export function spawnRegion(
   region: LocalRegion,
   config: StackConfig,
-  shared: { edgeUrl: string; signingSecret: string },
+  shared: { edgeUrl: string; signingKey: string },
 ): RegionProcess {
   const child = spawn(process.execPath, [REGION_MAIN], {
     env: {
@@ -22,7 +22,9 @@ export function spawnRegion(
       REGION_NAME: region.config.name,
       HOST: "127.0.0.1",
       PORT: String(region.port),
-      REGION_SIGNING_SECRET: shared.signingSecret,
+      // Metrics and status on any free port: three nodes share this machine.
+      OPS_PORT: "0",
+      REGION_SIGNING_KEY: shared.signingKey,
       EDGE_URL: shared.edgeUrl,
       MODEL_DIR: config.modelDir,
       OBJECT_STORE: `file://${config.dataDir}/regions/${region.config.name}/objects`,

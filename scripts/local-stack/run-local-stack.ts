@@ -1,3 +1,4 @@
+import { deriveRegionKeys, keyText } from "../../contracts/region-keys.ts";
 import { mkdir } from "node:fs/promises";
 import type { Database, DatabaseHandle } from "../../db/client/index.ts";
 import { ensureReferenceModel } from "../../regional-gpu/model-build/build-reference-model.ts";
@@ -94,8 +95,17 @@ export async function runLocalStack(launchEdge: EdgeLauncher): Promise<void> {
   let edge: LocalEdge;
   let admin: AdminServer;
   try {
+    // One key per region, derived from the stack's secret (contracts/region-keys.ts): each region
+    // process is given its own only; the edge derives all of them the same way.
+    const regionKeys = await deriveRegionKeys(
+      secrets.regionSigning,
+      regions.map((r) => r.config.name),
+    );
     started.regions = regions.map((r) =>
-      spawnRegion(r, config, { edgeUrl, signingSecret: secrets.regionSigning }),
+      spawnRegion(r, config, {
+        edgeUrl,
+        signingKey: keyText(regionKeys[r.config.name]!.current),
+      }),
     );
     started.edge = launchEdge({
       config,

@@ -43,6 +43,9 @@ export function wranglerDevArgs(opts: WranglerDevOptions): string[] {
     "dev",
     "--config",
     `${ROOT}wrangler.toml`,
+    // The only development Worker in wrangler.toml (the top level deploys nothing).
+    "--env",
+    "dev",
     "--local",
     "--ip",
     opts.host,

@@ -16,6 +16,7 @@ const secrets = {
   regionSigning: "r".repeat(64),
   assetUrl: "a".repeat(64),
   apiKeyPepper: "p".repeat(64),
+  webhookSecretsKey: `local:${btoa("w".repeat(32))}`,
 };
 const regions = [{ name: "us-east", endpoint: "http://127.0.0.1:8801", lat: 38.9, lon: -77 }];
 
@@ -35,6 +36,7 @@ describe("the Worker's development variables", () => {
       REGION_SIGNING_SECRET: secrets.regionSigning,
       ASSET_URL_SECRET: secrets.assetUrl,
       API_KEY_PEPPER: secrets.apiKeyPepper,
+      WEBHOOK_SECRETS_KEY: secrets.webhookSecretsKey,
     });
   });
 
@@ -72,6 +74,8 @@ describe("wrangler dev's command line and environment", () => {
   it("runs locally on the stack's port, with the variables file, the proxy var and the state folder", () => {
     const args = wranglerDevArgs(opts);
     expect(args[0]).toBe("dev");
+    // The development Worker is [env.dev]: a bare `wrangler dev` has no entry point.
+    expect(args[args.indexOf("--env") + 1]).toBe("dev");
     const value = (flag: string) => args[args.indexOf(flag) + 1];
     expect(args).toContain("--local");
     expect(value("--config")).toMatch(/\/wrangler\.toml$/);

@@ -47,6 +47,7 @@ beforeAll(async () => {
     regions: [region.config],
     assetsDir: dir,
     secrets: TEST_SECRETS,
+    environment: "development",
     log: () => {},
     env: {},
   });

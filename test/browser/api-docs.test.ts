@@ -56,7 +56,12 @@ describe.skipIf(!executablePath)("/docs in Chromium", () => {
     await page.route("**/*", (route) => {
       const url = route.request().url();
       if (url === SCALAR_CDN) {
-        return route.fulfill({ body: bundle, contentType: "text/javascript" });
+        // The page loads it with crossorigin="anonymous" (subresource integrity): CORS as jsDelivr sends.
+        return route.fulfill({
+          body: bundle,
+          contentType: "text/javascript",
+          headers: { "access-control-allow-origin": "*" },
+        });
       }
       // Only this edge and the pinned bundle: fonts and anything else stay offline here.
       return url.startsWith(origin) ? route.continue() : route.abort();

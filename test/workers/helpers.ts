@@ -8,6 +8,7 @@ import {
   type RegionJob,
   type StoredObject,
 } from "../../contracts/region-protocol.ts";
+import { deriveRegionKeySet } from "../../contracts/region-keys.ts";
 import { signRequest } from "../../contracts/signing.ts";
 
 // Requests go through the Worker's real default export (the entry under test), inside workerd.
@@ -72,14 +73,18 @@ export async function jobFor(
   throw new Error(`${region} received no matching job in ${timeoutMs} ms`);
 }
 
-/** Posts a JobEvent to the Worker the way a region does: signed with the shared secret. */
+/**
+ * Posts a JobEvent to the Worker the way a region does: signed with the event's region's key (each
+ * derived from the run's development secret, as the Worker derives them).
+ */
 export async function postRegionEvent(
   event: JobEvent,
   secret = env.REGION_SIGNING_SECRET,
 ): Promise<Response> {
   const path = REGION_PATHS.events(event.region);
   const body = JSON.stringify(event);
-  const signature = await signRequest(secret, { method: "POST", path, body });
+  const key = (await deriveRegionKeySet(secret, event.region)).current;
+  const signature = await signRequest(key, { method: "POST", path, body });
   return edge(path, {
     method: "POST",
     headers: { ...signature, "content-type": "application/json" },

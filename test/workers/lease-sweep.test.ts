@@ -6,6 +6,7 @@ import {
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { REGION_PATHS } from "../../contracts/region-protocol.ts";
+import { deriveRegionKeySet } from "../../contracts/region-keys.ts";
 import { signRequest } from "../../contracts/signing.ts";
 import worker from "../../edge/entry/worker.ts";
 import { idleHeartbeat } from "../../edge/testing/heartbeats.ts";
@@ -20,7 +21,8 @@ async function heartbeat(region: string): Promise<void> {
   const beat = idleHeartbeat(region, []);
   const path = REGION_PATHS.heartbeat(region);
   const body = JSON.stringify(beat);
-  const headers = await signRequest(env.REGION_SIGNING_SECRET, { method: "POST", path, body });
+  const key = (await deriveRegionKeySet(env.REGION_SIGNING_SECRET, region)).current;
+  const headers = await signRequest(key, { method: "POST", path, body });
   const res = await edge(path, { method: "POST", headers, body });
   expect(res.status).toBe(200);
 }

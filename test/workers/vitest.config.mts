@@ -11,7 +11,7 @@ export default defineConfig({
   cacheDir: `${import.meta.dirname}/../../node_modules/.vite/workers`,
   plugins: [
     cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: `${import.meta.dirname}/../../wrangler.toml` },
+      wrangler: { configPath: `${import.meta.dirname}/../../wrangler.toml`, environment: "dev" },
       miniflare: { bindings: inject("workerBindings") },
     })),
   ],

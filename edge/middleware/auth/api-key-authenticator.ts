@@ -20,14 +20,19 @@ export interface ApiKeyAuthenticatorOptions {
    * working here for at most this long after revocation.
    */
   cacheTtlMs?: number;
-  /** Bound on cached lookups; the oldest entry goes first. */
+  /** Bound on cached keys that exist (valid or revoked); the least recently used goes first. */
   cacheMaxEntries?: number;
+  /**
+   * Bound on cached unknown keys, kept apart: a flood of made-up keys fills this cache only and
+   * can never push a valid key out of the other.
+   */
+  unknownCacheMaxEntries?: number;
   /** Runs background work (last_used_at writes) without holding the response. */
   waitUntil?: (work: Promise<unknown>) => void;
 }
 
 interface Entry {
-  lookup: Promise<ApiKeyLookup | null>;
+  lookup: ApiKeyLookup;
   expiresAt: number;
 }
 
@@ -41,8 +46,14 @@ export class ApiKeyAuthenticator {
   readonly #clock: () => number;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
+  readonly #maxUnknown: number;
   readonly #waitUntil: (work: Promise<unknown>) => void;
-  readonly #cache = new Map<string, Entry>();
+  /** Keys that exist, by hash. */
+  readonly #found = new Map<string, Entry>();
+  /** Hashes no key has: when each stops being trusted. */
+  readonly #unknown = new Map<string, number>();
+  /** Lookups under way (single flight). */
+  readonly #inflight = new Map<string, Promise<ApiKeyLookup | null>>();
 
   constructor(opts: ApiKeyAuthenticatorOptions) {
     this.#db = opts.db;
@@ -50,6 +61,7 @@ export class ApiKeyAuthenticator {
     this.#clock = opts.clock ?? Date.now;
     this.#ttlMs = opts.cacheTtlMs ?? 30_000;
     this.#maxEntries = opts.cacheMaxEntries ?? 10_000;
+    this.#maxUnknown = opts.unknownCacheMaxEntries ?? 10_000;
     this.#waitUntil = opts.waitUntil ?? ((work) => void work.catch(() => {}));
   }
 
@@ -61,14 +73,13 @@ export class ApiKeyAuthenticator {
         "no API key: send 'Authorization: Bearer gk_live_...'",
       );
     }
-    const m = /^Bearer +(\S+)\s*$/i.exec(authorization.trim());
-    if (!m || !API_KEY_PATTERN.test(m[1]!)) {
+    const hash = await this.#hashOf(authorization);
+    if (hash === null) {
       throw unauthenticated(
         "malformed_api_key",
         "the Authorization header must be 'Bearer gk_live_<key>' or 'Bearer gk_test_<key>'",
       );
     }
-    const hash = await hashApiKey(m[1]!, this.#pepper);
     const lookup = await this.#lookup(hash);
     if (!lookup) throw unauthenticated("invalid_api_key", "the API key is not valid");
     const { revokedAt } = lookup.apiKey;
@@ -78,27 +89,53 @@ export class ApiKeyAuthenticator {
     return lookup;
   }
 
-  #lookup(hash: string): Promise<ApiKeyLookup | null> {
+  /** Whether the header's key is one this isolate has already found (valid or revoked). */
+  async knows(authorization: string | undefined): Promise<boolean> {
+    const hash = authorization ? await this.#hashOf(authorization) : null;
+    const entry = hash === null ? undefined : this.#found.get(hash);
+    return entry !== undefined && entry.expiresAt > this.#clock();
+  }
+
+  async #hashOf(authorization: string): Promise<string | null> {
+    const m = /^Bearer +(\S+)\s*$/i.exec(authorization.trim());
+    if (!m || !API_KEY_PATTERN.test(m[1]!)) return null;
+    return hashApiKey(m[1]!, this.#pepper);
+  }
+
+  async #lookup(hash: string): Promise<ApiKeyLookup | null> {
     const now = this.#clock();
-    const cached = this.#cache.get(hash);
-    if (cached && cached.expiresAt > now) return cached.lookup;
-    this.#cache.delete(hash);
+    const found = this.#found.get(hash);
+    if (found && found.expiresAt > now) return found.lookup;
+    const unknownUntil = this.#unknown.get(hash);
+    if (unknownUntil !== undefined && unknownUntil > now) return null;
+    const pending = this.#inflight.get(hash);
+    if (pending) return pending;
     const lookup = findApiKeyByHash(this.#db, hash);
-    this.#cache.set(hash, { lookup, expiresAt: now + this.#ttlMs });
-    // A failed lookup (database down) must not be remembered.
-    lookup.then(
-      (found) => {
-        if (found && found.apiKey.revokedAt === null) {
-          this.#waitUntil(touchApiKey(this.#db, found.apiKey.id, { at: new Date(this.#clock()) }));
-        }
-      },
-      () => this.#cache.delete(hash),
-    );
-    while (this.#cache.size > this.#maxEntries) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.#cache.delete(oldest);
+    this.#inflight.set(hash, lookup);
+    try {
+      const result = await lookup;
+      this.#remember(hash, result, now + this.#ttlMs);
+      if (result && result.apiKey.revokedAt === null) {
+        this.#waitUntil(touchApiKey(this.#db, result.apiKey.id, { at: new Date(this.#clock()) }));
+      }
+      return result;
+    } finally {
+      // A failed lookup (database down) is not remembered.
+      this.#inflight.delete(hash);
     }
-    return lookup;
+  }
+
+  #remember(hash: string, result: ApiKeyLookup | null, expiresAt: number): void {
+    const cache: Map<string, unknown> = result ? this.#found : this.#unknown;
+    const max = result ? this.#maxEntries : this.#maxUnknown;
+    this.#found.delete(hash);
+    this.#unknown.delete(hash);
+    if (result) this.#found.set(hash, { lookup: result, expiresAt });
+    else this.#unknown.set(hash, expiresAt);
+    while (cache.size > max) {
+      const oldest = cache.keys().next().value;
+      if (oldest === undefined) break;
+      cache.delete(oldest);
+    }
   }
 }

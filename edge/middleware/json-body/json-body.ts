@@ -10,6 +10,8 @@ import {
 export interface JsonBodyOptions<S extends z.ZodType> {
   schema: S;
   maxBytes?: number;
+  /** An empty body reads as `{}` (a body whose every field is optional). */
+  emptyIsObject?: boolean;
 }
 
 export type JsonBodyEnv<S extends z.ZodType> = {
@@ -27,7 +29,8 @@ export const jsonBody = <S extends z.ZodType>(
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
   return async function jsonBody(c, next) {
     const text = await readBodyText(c.req.raw, maxBytes);
-    c.set("body", parseOrThrow(schema, parseJson(text)));
+    const empty = opts.emptyIsObject && text.trim() === "";
+    c.set("body", parseOrThrow(schema, empty ? {} : parseJson(text)));
     await next();
   };
 };

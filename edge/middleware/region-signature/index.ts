@@ -1,1 +1,6 @@
-export { regionSignature, type RegionSignatureOptions } from "./region-signature.ts";
+export {
+  regionSignature,
+  type RegionKeyLookup,
+  type RegionSignatureOptions,
+  type RegionSigner,
+} from "./region-signature.ts";

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { Scope, SCOPES } from "../../../contracts/keys.ts";
 import { ALL_SCOPES } from "../../../db/queries/api-keys.ts";
 import { ApiError } from "../../errors/index.ts";
-import { auth, type ApiKeyAuthenticator, type Caller } from "../auth/index.ts";
+import { auth, type AuthOptions, type Caller } from "../auth/index.ts";
 
 /** The scopes a stored key grants: `*` (keys made before scopes, or by the CLI) grants them all. */
 export function grantedScopes(stored: readonly string[]): Scope[] {
@@ -49,8 +49,8 @@ export const requireScope = (
  * The guard of a router's keyed routes, built once: `guard(route)` is the route's middleware that
  * authenticates the key, then enforces the scope the route's `security` declares.
  */
-export function keyedRoutes(authenticator: ApiKeyAuthenticator) {
-  const requireKey = auth({ authenticator });
+export function keyedRoutes(access: AuthOptions) {
+  const requireKey = auth(access);
   return (route: { security?: Security }): [CallerMiddleware, CallerMiddleware] => [
     requireKey,
     routeScope(route),

@@ -52,8 +52,17 @@ locals {
   burst_capacity = { max_size = 12, spot_percentage = 70 }
   warm_pool      = { pool_state = "Stopped", min_size = 2 }
   scaling        = { backlog_per_instance_target = 4 }
-  secrets        = { REGION_SIGNING_SECRET = var.signing_secret_parameter }
-  redis          = { node_type = "cache.r7g.large", num_cache_clusters = 2 }
+  # Each region its own key (`<key id>:<secret>`, also in the edge's REGION_SIGNING_KEYS), and the
+  # one it retires while a rotation is under way (docs/operations.md).
+  secrets = {
+    for region in keys(local.locations) : region => merge(
+      { REGION_SIGNING_KEY = "${var.signing_key_parameter_prefix}/${region}/region-signing-key" },
+      contains(var.rotating_signing_keys, region) ? {
+        REGION_SIGNING_KEY_PREVIOUS = "${var.signing_key_parameter_prefix}/${region}/region-signing-key-previous"
+      } : {},
+    )
+  }
+  redis = { node_type = "cache.r7g.large", num_cache_clusters = 2 }
 }
 
 module "us_east" {
@@ -81,7 +90,7 @@ module "us_east" {
   release_sha256    = var.release_sha256
   edge_url          = var.edge_url
   warm_models       = var.warm_models
-  secret_parameters = local.secrets
+  secret_parameters = local.secrets["us-east"]
   tags              = local.tags
 }
 
@@ -110,7 +119,7 @@ module "eu_west" {
   release_sha256    = var.release_sha256
   edge_url          = var.edge_url
   warm_models       = var.warm_models
-  secret_parameters = local.secrets
+  secret_parameters = local.secrets["eu-west"]
   tags              = local.tags
 }
 
@@ -139,6 +148,6 @@ module "ap_southeast" {
   release_sha256    = var.release_sha256
   edge_url          = var.edge_url
   warm_models       = var.warm_models
-  secret_parameters = local.secrets
+  secret_parameters = local.secrets["ap-southeast"]
   tags              = local.tags
 }

@@ -45,8 +45,14 @@ variable "warm_models" {
   default     = ["cppn-glove@2026-11-27.1"]
 }
 
-variable "signing_secret_parameter" {
-  description = "Name of the SSM SecureString holding REGION_SIGNING_SECRET, the same in every region (and equal to the edge's secret)."
+variable "signing_key_parameter_prefix" {
+  description = "SSM path under which each region's SecureStrings live: <prefix>/<region>/region-signing-key (`<key id>:<secret>`) and, while it rotates, <prefix>/<region>/region-signing-key-previous."
   type        = string
-  default     = "/genart/production/region-signing-secret"
+  default     = "/genart/production"
+}
+
+variable "rotating_signing_keys" {
+  description = "Regions whose signing key is being rotated: their nodes also get REGION_SIGNING_KEY_PREVIOUS (docs/operations.md)."
+  type        = list(string)
+  default     = []
 }

@@ -52,8 +52,17 @@ locals {
   burst_capacity = { max_size = 2, spot_percentage = 100 }
   warm_pool      = { pool_state = "Stopped", min_size = 1 }
   scaling        = { backlog_per_instance_target = 4 }
-  secrets        = { REGION_SIGNING_SECRET = var.signing_secret_parameter }
-  redis          = { node_type = "cache.t4g.small", num_cache_clusters = 1, snapshot_retention_limit = 0 }
+  # Each region its own key (`<key id>:<secret>`, also in the edge's REGION_SIGNING_KEYS), and the
+  # one it retires while a rotation is under way (docs/operations.md).
+  secrets = {
+    for region in keys(local.locations) : region => merge(
+      { REGION_SIGNING_KEY = "${var.signing_key_parameter_prefix}/${region}/region-signing-key" },
+      contains(var.rotating_signing_keys, region) ? {
+        REGION_SIGNING_KEY_PREVIOUS = "${var.signing_key_parameter_prefix}/${region}/region-signing-key-previous"
+      } : {},
+    )
+  }
+  redis = { node_type = "cache.t4g.small", num_cache_clusters = 1, snapshot_retention_limit = 0 }
 
   # Throwaway data: staging can be destroyed and rebuilt without emptying buckets by hand.
   disposable = true
@@ -84,7 +93,7 @@ module "us_east" {
   release_sha256    = var.release_sha256
   edge_url          = var.edge_url
   warm_models       = var.warm_models
-  secret_parameters = local.secrets
+  secret_parameters = local.secrets["us-east"]
   tags              = local.tags
 
   force_destroy_buckets             = local.disposable
@@ -116,7 +125,7 @@ module "eu_west" {
   release_sha256    = var.release_sha256
   edge_url          = var.edge_url
   warm_models       = var.warm_models
-  secret_parameters = local.secrets
+  secret_parameters = local.secrets["eu-west"]
   tags              = local.tags
 
   force_destroy_buckets             = local.disposable
@@ -148,7 +157,7 @@ module "ap_southeast" {
   release_sha256    = var.release_sha256
   edge_url          = var.edge_url
   warm_models       = var.warm_models
-  secret_parameters = local.secrets
+  secret_parameters = local.secrets["ap-southeast"]
   tags              = local.tags
 
   force_destroy_buckets             = local.disposable

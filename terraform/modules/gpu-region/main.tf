@@ -69,6 +69,8 @@ locals {
     REGION_NAME = var.region_name
     HOST        = "0.0.0.0"
     PORT        = tostring(var.app.port)
+    OPS_HOST    = "0.0.0.0"
+    OPS_PORT    = tostring(var.app.ops_port)
     EDGE_URL    = var.edge_url
     # Ends before systemd's stop timeout (and the termination hook), so the node exits on its own.
     DRAIN_TIMEOUT_MS = tostring((var.drain_timeout_seconds - 10) * 1000)

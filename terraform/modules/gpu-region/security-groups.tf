@@ -51,6 +51,19 @@ resource "aws_vpc_security_group_ingress_rule" "node_from_load_balancer" {
   to_port                      = var.app.port
 }
 
+# The operational port (/metrics, /status) from the scrapers only; the load balancer has no
+# listener or target group for it, so it is never reachable from the internet.
+resource "aws_vpc_security_group_ingress_rule" "node_ops_from_scrapers" {
+  for_each = toset(var.metrics_cidr_blocks)
+
+  security_group_id = aws_security_group.node.id
+  description       = "Metrics and status from the region's scrapers"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = var.app.ops_port
+  to_port           = var.app.ops_port
+}
+
 # S3, SSM, CloudWatch, the edge, the npm registry and nodejs.org are all HTTPS.
 resource "aws_vpc_security_group_egress_rule" "node_https" {
   security_group_id = aws_security_group.node.id

@@ -362,16 +362,17 @@ variable "nodejs" {
 }
 
 variable "app" {
-  description = "How the release runs: the node's entry point and arguments (relative to the release root) and its port."
+  description = "How the release runs: the node's entry point and arguments (relative to the release root), its port (behind the load balancer) and its operational port (/metrics and /status: never behind the load balancer)."
   type = object({
     start_command = optional(list(string), ["regional-gpu/main.ts"])
     port          = optional(number, 8080)
+    ops_port      = optional(number, 9464)
   })
   default = {}
 
   validation {
-    condition     = length(var.app.start_command) > 0 && alltrue([for a in var.app.start_command : can(regex("^[A-Za-z0-9@%+=:,./_-]+$", a))]) && var.app.port >= 1024 && var.app.port <= 65535
-    error_message = "app.start_command needs at least one word, each without spaces or shell characters, and app.port must be unprivileged (1024-65535)."
+    condition     = length(var.app.start_command) > 0 && alltrue([for a in var.app.start_command : can(regex("^[A-Za-z0-9@%+=:,./_-]+$", a))]) && var.app.port >= 1024 && var.app.port <= 65535 && var.app.ops_port >= 1024 && var.app.ops_port <= 65535 && var.app.ops_port != var.app.port
+    error_message = "app.start_command needs at least one word, each without spaces or shell characters, and app.port and app.ops_port must be different unprivileged ports (1024-65535)."
   }
 }
 
@@ -408,12 +409,12 @@ variable "model_store_prefix" {
 }
 
 variable "secret_parameters" {
-  description = "Environment variables filled at each service start from SSM Parameter Store SecureStrings: variable name => parameter name. Must include REGION_SIGNING_SECRET (the HMAC key shared with the edge)."
+  description = "Environment variables filled at each service start from SSM Parameter Store SecureStrings: variable name => parameter name. Must include REGION_SIGNING_KEY (this region's own `<key id>:<secret>`, also in the edge's REGION_SIGNING_KEYS; during a rotation REGION_SIGNING_KEY_PREVIOUS too)."
   type        = map(string)
 
   validation {
-    condition     = contains(keys(var.secret_parameters), "REGION_SIGNING_SECRET")
-    error_message = "secret_parameters must map REGION_SIGNING_SECRET to its SSM parameter."
+    condition     = contains(keys(var.secret_parameters), "REGION_SIGNING_KEY") && !contains(keys(var.secret_parameters), "REGION_SIGNING_SECRET")
+    error_message = "secret_parameters must map REGION_SIGNING_KEY (this region's own key) to its SSM parameter; the shared REGION_SIGNING_SECRET is no longer read."
   }
 
   validation {
@@ -587,5 +588,16 @@ variable "alarm_thresholds" {
   validation {
     condition     = var.alarm_thresholds.oldest_job_age_seconds > 0 && var.alarm_thresholds.target_5xx_per_minute > 0 && var.alarm_thresholds.redis_memory_percent > 0 && var.alarm_thresholds.redis_memory_percent <= 100 && var.alarm_thresholds.redis_engine_cpu_percent > 0 && var.alarm_thresholds.redis_engine_cpu_percent <= 100
     error_message = "alarm_thresholds must be positive and percentages at most 100."
+  }
+}
+
+variable "metrics_cidr_blocks" {
+  description = "CIDR blocks (inside the VPC: the Prometheus scrapers) allowed to the nodes' operational port (/metrics, /status). Empty: none; the load balancer never forwards that port."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.metrics_cidr_blocks : can(cidrhost(c, 0)) && c != "0.0.0.0/0"])
+    error_message = "metrics_cidr_blocks must be IPv4 CIDR blocks, and not 0.0.0.0/0."
   }
 }

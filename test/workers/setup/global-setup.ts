@@ -94,6 +94,7 @@ async function startAll(
   return {
     ...secrets,
     ENVIRONMENT: "development",
+    // The base of callbacks and output URLs: what the tests' requests are addressed to.
     PUBLIC_URL: "https://edge.test",
     DATABASE_URL: gateway.neon.url,
     NEON_WS_PROXY: gateway.neon.webSocketProxy,

@@ -43,7 +43,7 @@ run "least_privilege" {
   }
 
   assert {
-    condition     = one([for s in jsondecode(aws_iam_role_policy.node.policy).Statement : s.Resource if s.Sid == "ReadSecrets"]) == ["arn:aws:ssm:us-east-1:123456789012:parameter/genart/test/region-signing-secret"]
+    condition     = one([for s in jsondecode(aws_iam_role_policy.node.policy).Statement : s.Resource if s.Sid == "ReadSecrets"]) == ["arn:aws:ssm:us-east-1:123456789012:parameter/genart/test/us-east/region-signing-key"]
     error_message = "Only the listed secret parameters may be read."
   }
 

@@ -63,6 +63,24 @@ run "listener_and_security_groups" {
     condition     = alltrue([for t in values(aws_launch_template.this) : t.vpc_security_group_ids == toset([aws_security_group.node.id]) && t.metadata_options[0].http_tokens == "required"])
     error_message = "Nodes carry the node security group only and require IMDSv2."
   }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.node_ops_from_scrapers) == 0 && aws_lb_target_group.this.port != var.app.ops_port
+    error_message = "The operational port (/metrics, /status) is closed by default and never behind the load balancer."
+  }
+}
+
+run "metrics_from_the_scrapers_only" {
+  command = apply
+
+  variables {
+    metrics_cidr_blocks = ["10.20.0.0/16"]
+  }
+
+  assert {
+    condition     = keys(aws_vpc_security_group_ingress_rule.node_ops_from_scrapers) == ["10.20.0.0/16"] && aws_vpc_security_group_ingress_rule.node_ops_from_scrapers["10.20.0.0/16"].from_port == 9464 && aws_vpc_security_group_ingress_rule.node_ops_from_scrapers["10.20.0.0/16"].to_port == 9464
+    error_message = "The operational port opens to metrics_cidr_blocks only."
+  }
 }
 
 run "requested_certificate_and_dns" {

@@ -12,4 +12,4 @@ burst_capacity     = { max_size = 8, spot_percentage = 80 }
 release_url        = "s3://genart-releases/regional-gpu/1.2.3.tar.gz"
 edge_url           = "https://api.genart.example"
 warm_models        = ["cppn-glove@2026-11-27.1"]
-secret_parameters  = { REGION_SIGNING_SECRET = "/genart/test/region-signing-secret" }
+secret_parameters  = { REGION_SIGNING_KEY = "/genart/test/us-east/region-signing-key" }

@@ -11,8 +11,8 @@ run "bootstrap" {
   variables {
     extra_environment = { LOG_LEVEL = "debug", ORT_EP = "cpu" }
     secret_parameters = {
-      REGION_SIGNING_SECRET = "/genart/test/region-signing-secret"
-      DATABASE_URL          = "/genart/test/database-url"
+      REGION_SIGNING_KEY = "/genart/test/us-east/region-signing-key"
+      DATABASE_URL       = "/genart/test/database-url"
     }
   }
 
@@ -67,6 +67,8 @@ run "bootstrap" {
         "REDIS_URL=\"rediss://master.genart-queue.abc123.use1.cache.amazonaws.com:6379\"",
         "ORT_EP=\"cuda\"",
         "HOST=\"0.0.0.0\"",
+        "OPS_HOST=\"0.0.0.0\"",
+        "OPS_PORT=\"9464\"",
         "MODEL_CACHE_DIR=\"/var/lib/genart/models\"",
         "MODEL_CACHE_MAX_BYTES=\"193273528320\"",
         "DRAIN_TIMEOUT_MS=\"290000\"",
@@ -80,7 +82,7 @@ run "bootstrap" {
   }
 
   assert {
-    condition     = local.secrets_list == "DATABASE_URL=/genart/test/database-url\nREGION_SIGNING_SECRET=/genart/test/region-signing-secret" && !strcontains(local.environment_file, "SECRET")
+    condition     = local.secrets_list == "DATABASE_URL=/genart/test/database-url\nREGION_SIGNING_KEY=/genart/test/us-east/region-signing-key" && !strcontains(local.environment_file, "SECRET")
     error_message = "Secrets are named by SSM parameter and fetched at start, never written into the environment file."
   }
 }

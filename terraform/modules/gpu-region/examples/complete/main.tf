@@ -146,7 +146,7 @@ module "gpu_region" {
   release_url       = var.release_url
   edge_url          = var.edge_url
   warm_models       = ["cppn-glove@2026-11-27.1"]
-  secret_parameters = { REGION_SIGNING_SECRET = var.signing_secret_parameter }
+  secret_parameters = { REGION_SIGNING_KEY = var.signing_key_parameter }
 
   redis = { node_type = "cache.t4g.medium" }
 

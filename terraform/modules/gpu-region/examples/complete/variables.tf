@@ -24,8 +24,8 @@ variable "edge_url" {
   type        = string
 }
 
-variable "signing_secret_parameter" {
-  description = "SSM SecureString holding REGION_SIGNING_SECRET (created out of band, so the value never enters Terraform state)."
+variable "signing_key_parameter" {
+  description = "SSM SecureString holding this region's REGION_SIGNING_KEY, `<key id>:<secret>` (created out of band, so the value never enters Terraform state)."
   type        = string
-  default     = "/genart/example/region-signing-secret"
+  default     = "/genart/example/eu-west/region-signing-key"
 }
