@@ -53,7 +53,17 @@ describe.skipIf(!executablePath)("the playground and the dashboard in Chromium",
       secret: TEST_SECRETS.regionSigning,
       mode: { kind: "complete", bytes: new Uint8Array(png) },
     });
-    edge = await createEdgeFixture({ regions: [region.config] });
+    // The region posts its events to the edge's configured base: the address the server gets.
+    let handle: (req: Request) => Response | Promise<Response> = () =>
+      new Response(null, { status: 503 });
+    server = await new Promise<Server>((resolve) => {
+      const s = serve({ fetch: (req) => handle(req), port: 0, hostname: "127.0.0.1" }, () =>
+        resolve(s as Server),
+      ) as Server;
+    });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    edge = await createEdgeFixture({ regions: [region.config], publicUrl: origin });
+    handle = (req) => edge.app.fetch(req);
     await createProject(edge.db, { accountId: edge.owner.account.id, name: "Harbours" });
     // A month's budget the run's spend crosses half of: its bar and thresholds show.
     await upsertBudget(edge.db, {
@@ -63,12 +73,6 @@ describe.skipIf(!executablePath)("the playground and the dashboard in Chromium",
       rule: "relax",
       webhookUrl: null,
     });
-    server = await new Promise<Server>((resolve) => {
-      const s = serve({ fetch: edge.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
-        resolve(s as Server),
-      ) as Server;
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
     await mkdir(shots, { recursive: true });
   }, 60_000);
