@@ -1,3 +1,4 @@
+import type { Priority } from "../../contracts/api.ts";
 import {
   JobAccepted,
   REGION_PATHS,
@@ -41,6 +42,35 @@ export type DispatchResult =
       attempts: DispatchAttempt[];
     };
 
+/**
+ * What one attempt's outcome does to the directory: an acceptance clears the region's failure count
+ * and counts the job against its queue until a heartbeat shows it; an unreachable region or a 5xx
+ * counts toward its breaker; push-back (429/503) is the region working as designed and leaves the
+ * breaker alone. Answers whether the job may be offered to the next candidate.
+ */
+export function noteAttempt(
+  directory: RegionDirectory,
+  region: string,
+  lane: Priority,
+  outcome: AttemptOutcome,
+  status?: number,
+): boolean {
+  switch (outcome) {
+    case "accepted":
+      directory.recordSuccess(region);
+      directory.recordAccepted(region, lane);
+      return false;
+    case "unreachable":
+      directory.recordFailure(region);
+      return true;
+    case "busy":
+      return true;
+    case "rejected":
+      if (status !== undefined && status >= 500) directory.recordFailure(region);
+      return false;
+  }
+}
+
 // Used when every region was unreachable and none said when to come back.
 const DEFAULT_RETRY_AFTER_S = 5;
 const DETAIL_CHARS = 300;
@@ -74,7 +104,7 @@ export async function dispatchJob(
         deps,
       );
     } catch (err) {
-      deps.directory.recordFailure(region.name);
+      noteAttempt(deps.directory, region.name, draft.priority, "unreachable");
       const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       attempts.push({ region: region.name, outcome: "unreachable", detail });
       deps.log({
@@ -89,8 +119,7 @@ export async function dispatchJob(
     }
     const elapsedMs = performance.now() - sentAt;
     if (res.ok) {
-      deps.directory.recordSuccess(region.name);
-      deps.directory.recordAccepted(region.name, draft.priority);
+      noteAttempt(deps.directory, region.name, draft.priority, "accepted");
       const accepted = JobAccepted.safeParse(await res.json().catch(() => null));
       attempts.push({ region: region.name, outcome: "accepted", status: res.status, elapsedMs });
       // The region took the job even if its answer is odd; keep it rather than run the job twice.
@@ -121,7 +150,7 @@ export async function dispatchJob(
       });
       continue;
     }
-    if (res.status >= 500) deps.directory.recordFailure(region.name);
+    noteAttempt(deps.directory, region.name, draft.priority, "rejected", res.status);
     attempts.push({
       region: region.name,
       outcome: "rejected",

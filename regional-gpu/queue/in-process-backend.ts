@@ -1,3 +1,4 @@
+import type { Priority } from "../../contracts/api.ts";
 import type { HeldJobs } from "../../contracts/region-protocol.ts";
 import {
   LANES,
@@ -22,6 +23,13 @@ interface Ranked {
   seq: number;
 }
 
+/**
+ * A job's place in service order, fixed on arrival: lanes fast > standard > relax, FIFO within a
+ * lane, and a job that has waited `agingMs` longer than another outranks it by one lane.
+ */
+export const laneRank = (lane: Priority, enqueuedAt: number, agingMs: number) =>
+  enqueuedAt + LANES.indexOf(lane) * agingMs;
+
 const before = (a: Ranked, b: Ranked) => a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq);
 
 export class InProcessQueueBackend implements QueueBackend {
@@ -43,7 +51,7 @@ export class InProcessQueueBackend implements QueueBackend {
     }
     const ranked: Ranked = {
       entry,
-      rank: entry.enqueuedAt + LANES.indexOf(entry.job.priority) * this.agingMs,
+      rank: laneRank(entry.job.priority, entry.enqueuedAt, this.agingMs),
       seq: this.seq++,
     };
     // Binary search for the first element ranked after the new one; arrivals mostly land at the end.

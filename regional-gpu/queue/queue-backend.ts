@@ -66,5 +66,5 @@ export interface QueueBackend {
 
 export const LANES: readonly Priority[] = ["fast", "standard", "relax"];
 
-export const batchKeyOf = (job: RegionJob) =>
+export const batchKeyOf = (job: Pick<RegionJob, "model" | "model_version" | "width" | "height">) =>
   `${job.model}@${job.model_version}:${job.width}x${job.height}`;

@@ -17,6 +17,13 @@ export interface BatchLimits {
   readonly maxBatchDelayMs: number;
 }
 
+/**
+ * Until when a batch whose first job was accepted at `firstEnqueuedAt` waits for batch-mates: a
+ * job that already waited that long behind other work waits no longer.
+ */
+export const batchWaitsUntil = (firstEnqueuedAt: number, limits: BatchLimits) =>
+  firstEnqueuedAt + limits.maxBatchDelayMs;
+
 export const BATCH_DEFAULTS = {
   cpu: { maxBatch: 4, maxBatchDelayMs: 0 },
   cuda: { maxBatch: 8, maxBatchDelayMs: 10 },

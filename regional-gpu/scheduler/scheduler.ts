@@ -14,7 +14,7 @@ import {
 import { PipelineInputError, type ImageRequest } from "../pipelines/pipeline.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import type { QueueEntry } from "../queue/queue-backend.ts";
-import type { BatchLimits } from "./batch-policy.ts";
+import { batchWaitsUntil, type BatchLimits } from "./batch-policy.ts";
 import type { SchedulerObserver } from "./scheduler-observer.ts";
 
 // The worker loop: take the next job and others of its model version and shape (up to maxBatch, the
@@ -176,9 +176,9 @@ export class Scheduler {
    */
   private async fill(batch: QueueEntry[]): Promise<void> {
     const { queue } = this.opts;
-    const { maxBatch, maxBatchDelayMs } = this.opts.batching;
+    const { maxBatch } = this.opts.batching;
     const key = batch[0]!.batchKey;
-    const deadline = batch[0]!.enqueuedAt + maxBatchDelayMs;
+    const deadline = batchWaitsUntil(batch[0]!.enqueuedAt, this.opts.batching);
     while (batch.length < maxBatch && !this.stopping.signal.aborted) {
       const more = await queue.take(maxBatch - batch.length, key);
       batch.push(...more);
