@@ -104,12 +104,19 @@ describe("NodeStatusSource and heartbeatOf", () => {
     });
   });
 
-  it("divides the backlog by the nodes sharing a queue", async () => {
+  it("divides the backlog, and the wait behind it, by the nodes sharing a queue", async () => {
     const shared = new InProcessQueueBackend({ agingMs: 10_000 }) as QueueBackend;
     shared.activeNodes = async () => 3;
-    const { clock, source, add } = parts(shared);
+    const { clock, meter, source, add } = parts(shared);
     for (const id of ["a", "b", "c", "d", "e", "f"]) await add(id, "standard", clock.now());
-    expect(await source.read()).toMatchObject({ queued: 6, activeNodes: 3, backlogPerInstance: 2 });
+    meter.record(1, 0, 100); // 100 ms per image on this node
+    // Three nodes serve the 6 jobs ahead: 2 rounds each, after this node's 2 running jobs.
+    expect(await source.read()).toMatchObject({
+      queued: 6,
+      activeNodes: 3,
+      backlogPerInstance: 2,
+      estimatedWaitMs: { fast: 200, standard: 400, relax: 400 },
+    });
   });
 
   it("reuses a reading for cacheMs, and reads again after", async () => {

@@ -97,7 +97,8 @@ export class NodeStatusSource {
       backlogPerInstance: queued / Math.max(1, activeNodes),
       throughputPerS: meter.perSecond(),
       serviceMsPerImage: msPerImage,
-      estimatedWaitMs: msPerImage === null ? null : laneWaitsMs(depth, inFlight, msPerImage),
+      estimatedWaitMs:
+        msPerImage === null ? null : laneWaitsMs(depth, inFlight, msPerImage, activeNodes),
       failureRate: meter.failureRate(),
       recentJobs: meter.recentJobs(),
       recentFailures: meter.recentFailures(),
