@@ -37,7 +37,7 @@ export type ModelStoreConfig = z.infer<typeof ModelStoreConfig>;
 
 const ms = (max: number) => z.number().int().min(0).max(max);
 
-export const RegionNodeConfig = z.strictObject({
+const RegionNodeFields = z.strictObject({
   regionName: RegionName,
   nodeId: z
     .string()
@@ -109,6 +109,32 @@ export const RegionNodeConfig = z.strictObject({
   eventMaxAttempts: z.number().int().min(1).max(50).default(10),
   eventRetryBaseMs: z.number().int().min(1).default(250),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** CloudWatch namespace of the scaling signals (set by Terraform); absent: not published. */
+  metricsNamespace: z
+    .string()
+    .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, "must be a CloudWatch namespace")
+    .refine((ns) => !ns.startsWith("AWS/"), "must be a custom namespace, not AWS/...")
+    .optional(),
+  /** Auto Scaling groups the signals are published for (dimension AutoScalingGroupName). */
+  scalingGroupNames: z.array(z.string().min(1).max(255)).optional(),
+  /** How often the signals are sampled; each 60-s policy period carries its samples. */
+  metricsSampleMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(60_000)
+    .refine((ms) => 60_000 % ms === 0, "must divide 60000 (the scaling policies' period)")
+    .default(15_000),
+});
+
+export const RegionNodeConfig = RegionNodeFields.superRefine((config, ctx) => {
+  if (config.metricsNamespace && !config.scalingGroupNames?.length) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["scalingGroupNames"],
+      message: "is required when METRICS_NAMESPACE is set",
+    });
+  }
 });
 export type RegionNodeConfig = z.infer<typeof RegionNodeConfig>;
 export type RegionNodeConfigInput = z.input<typeof RegionNodeConfig>;
@@ -154,6 +180,9 @@ const ENV_NAME_OF = {
   eventMaxAttempts: "EVENT_MAX_ATTEMPTS",
   eventRetryBaseMs: "EVENT_RETRY_BASE_MS",
   logLevel: "LOG_LEVEL",
+  metricsNamespace: "METRICS_NAMESPACE",
+  scalingGroupNames: "SCALING_GROUP_NAMES",
+  metricsSampleMs: "METRICS_SAMPLE_MS",
 } as const satisfies Record<keyof RegionNodeConfig, string>;
 
 const NUMERIC = new Set<string>([
@@ -175,6 +204,7 @@ const NUMERIC = new Set<string>([
   "moderationWorkers",
   "eventMaxAttempts",
   "eventRetryBaseMs",
+  "metricsSampleMs",
 ]);
 
 /** OPS_PORT when unset: Prometheus exporters' customary range. */
@@ -213,11 +243,14 @@ export function configFromEnv(env: Record<string, string | undefined>): RegionNo
     if (value === undefined || value === "") continue;
     input[field] = NUMERIC.has(field) ? (/^\d+$/.test(value) ? Number(value) : value) : value;
   }
-  if (typeof input.warmModels === "string") {
-    input.warmModels = input.warmModels
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
+  for (const list of ["warmModels", "scalingGroupNames"] as const) {
+    const value = input[list];
+    if (typeof value === "string") {
+      input[list] = value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    }
   }
   if (typeof input.objectStore === "string") {
     const store = parseObjectStore(input.objectStore, env);
@@ -270,8 +303,8 @@ export function configFromEnv(env: Record<string, string | undefined>): RegionNo
       // Already named above.
       if (field === "signingKey" || field === "previousSigningKey") continue;
       const name = ENV_NAME_OF[field as keyof typeof ENV_NAME_OF] ?? String(field);
-      const where =
-        rest.length > 0 && name !== "WARM_MODELS" ? `${name} (${rest.join(".")})` : name;
+      const list = name === "WARM_MODELS" || name === "SCALING_GROUP_NAMES";
+      const where = rest.length > 0 && !list ? `${name} (${rest.join(".")})` : name;
       const message =
         issue.code === "invalid_type" && input[String(field)] === undefined
           ? "is required"

@@ -1,6 +1,7 @@
 import { signingKeyOf } from "../contracts/region-keys.ts";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { serve } from "@hono/node-server";
 import { z } from "zod";
 import { MAX_HELD_JOBS } from "../contracts/region-protocol.ts";
@@ -23,6 +24,7 @@ import { JobIntake } from "./intake/job-intake.ts";
 import { NodeLifecycle } from "./lifecycle.ts";
 import { WorkerSessionFactory } from "./inference/worker-sessions.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { scalingPublisherFor } from "./metrics/cloudwatch-publisher.ts";
 import { NodeMetrics } from "./metrics/node-metrics.ts";
 import { heartbeatOf, NodeStatusSource, type NodeStatus } from "./metrics/node-status.ts";
 import { ThroughputMeter } from "./metrics/throughput.ts";
@@ -53,6 +55,8 @@ export interface RegionOverrides {
   fetch?: Fetch;
   /** Replaces the output moderator this process's nodes share (classifier worker threads). */
   moderator?: OutputModerator;
+  /** Where scaling metrics go when METRICS_NAMESPACE is set (default: the AWS SDK's chains). */
+  cloudWatch?: Pick<CloudWatchClient, "send">;
 }
 
 export interface RunningRegion {
@@ -205,6 +209,14 @@ export async function startRegion(
     metrics,
   });
 
+  const publisher = scalingPublisherFor({
+    config,
+    status: () => nodeStatus.read(),
+    shared,
+    logger,
+    ...(overrides.cloudWatch && { client: overrides.cloudWatch }),
+  });
+
   const node = { region: config.regionName, nodeId: config.nodeId };
   // Every heartbeat renews the edge's leases on the jobs this node (or its region's queue) holds.
   const snapshot = async () => ({
@@ -279,6 +291,7 @@ export async function startRegion(
   lifecycle.markReady();
   scheduler.start();
   heartbeat?.start();
+  publisher?.start();
   logger.info("region node ready", {
     url,
     ops_url: opsUrl,
@@ -291,6 +304,8 @@ export async function startRegion(
 
   let closing: Promise<DrainReport> | null = null;
   const drain = async () => {
+    // A draining node stops sending scaling figures at once (and hands the region's over).
+    await publisher?.stop();
     const report = await drainNode({
       lifecycle,
       queue,

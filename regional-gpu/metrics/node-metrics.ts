@@ -3,6 +3,7 @@ import type { ModelPoolEvents } from "../models/model-pool-events.ts";
 import type { SchedulerObserver } from "../scheduler/scheduler-observer.ts";
 import type { NodeStatus } from "./node-status.ts";
 import { processRegistry } from "./process-registry.ts";
+import { SCALING_SIGNALS } from "./scaling-signals.ts";
 
 // The node's Prometheus metrics, served at GET /metrics. Gauges of the node's state (queue, backlog,
 // readiness) are read from NodeStatus at scrape time; histograms and counters are fed as batches and
@@ -219,16 +220,8 @@ export class NodeMetrics implements SchedulerObserver {
       },
     });
     gauge("genart_jobs_in_flight", "Jobs in the batch running now", (s) => s.inFlight);
-    gauge(
-      "genart_backlog_per_instance",
-      "Queued jobs per node taking from the queue",
-      (s) => s.backlogPerInstance,
-    );
-    gauge(
-      "genart_oldest_job_age_seconds",
-      "Age of the oldest queued job",
-      (s) => s.oldestJobAgeMs / 1000,
-    );
+    // The autoscaling signals, as the node also publishes them to CloudWatch.
+    for (const signal of SCALING_SIGNALS) gauge(signal.prometheusName, signal.help, signal.read);
     gauge("genart_queue_nodes", "Nodes taking jobs from this node's queue", (s) => s.activeNodes);
     gauge("genart_node_ready", "1 while the node accepts jobs", (s) => (s.ready ? 1 : 0));
     gauge("genart_node_draining", "1 while the node drains", (s) => (s.draining ? 1 : 0));

@@ -414,9 +414,25 @@ describe.skipIf(!installed)("SharedQueueBackend (real redis-server)", () => {
     await a.backend.add(entry("new", "fast", {}, 2_000_000));
     await a.backend.add(entry("old", "relax", {}, 1_000_000));
     expect(await a.backend.oldestEnqueuedAt()).toBe(1_000_000);
-    expect(await a.backend.activeNodes()).toBe(1);
-    await node("b");
-    expect(await a.backend.activeNodes()).toBe(2);
+  });
+
+  it("counts the nodes taking jobs: from their first take until they drain, or die", async () => {
+    const a = await node("a", { lockMs: 400 });
+    const b = await node("b", { lockMs: 400 });
+    const c = await node("c", { lockMs: 400 });
+    const nodes = () => a.backend.activeNodes();
+    // Started (models loading) but not taking yet: not capacity. Never reported below 1.
+    expect(await nodes()).toBe(1);
+    await a.backend.take(1);
+    await b.backend.take(1);
+    await c.backend.take(1);
+    expect(await nodes()).toBe(3);
+    // A draining node stops counting at once.
+    await b.backend.removeQueued();
+    await expect.poll(nodes, { timeout: 2_000 }).toBe(2);
+    // A node that died (no more renewals, no goodbye) drops out after its lock time.
+    c.redis.disconnect();
+    await expect.poll(nodes, { timeout: 3_000, interval: 100 }).toBe(1);
   });
 
   it("lists the region's jobs for the edge's leases, the same from every node, until acknowledged", async () => {

@@ -103,6 +103,8 @@ export class SharedQueueBackend implements QueueBackend {
   private renewTimer: NodeJS.Timeout | undefined;
   /** Set at drain: no more jobs are fetched. */
   private released = false;
+  /** Set at the first take: from then until the drain this node counts in activeNodes(). */
+  private taking = false;
   private renewFailing = false;
   private renewing = false;
   private closing: Promise<void> | null = null;
@@ -212,6 +214,11 @@ export class SharedQueueBackend implements QueueBackend {
 
   async take(max: number, batchKey?: string): Promise<QueueEntry[]> {
     if (max < 1 || this.released) return [];
+    if (!this.taking) {
+      this.taking = true;
+      // Counted from now; if Redis did not answer, the next lock renewal says it again.
+      await this.seen().catch(() => {});
+    }
     await this.dropCanceledStaged();
     const staged = [...this.held.values()].filter((h) => h.state === "staged");
     let key = batchKey ?? staged[0]?.entry.batchKey;
@@ -307,6 +314,7 @@ export class SharedQueueBackend implements QueueBackend {
   /** Stops fetching (the node drains) and answers the jobs fetched but not started. */
   async removeQueued(): Promise<QueueEntry[]> {
     this.released = true;
+    this.track(this.seen().catch(() => {}));
     return [...this.held.values()].filter((h) => h.state === "staged").map((h) => h.entry);
   }
 
@@ -526,15 +534,19 @@ export class SharedQueueBackend implements QueueBackend {
     void work.finally(() => this.acks.delete(work));
   }
 
-  /** Records that this node is alive (for activeNodes). */
+  /**
+   * Says whether this node takes jobs (for activeNodes): from its first take until it drains. A
+   * node loading its models is not capacity yet, and a draining one no longer is; a node that
+   * died stops saying so and drops out after lockMs.
+   */
   private async seen(): Promise<void> {
+    const { redis, keys, nodeId } = this.opts;
     const now = Date.now();
+    const tx = redis.multi();
+    if (this.taking && !this.released) tx.zadd(keys.nodes, now, nodeId);
+    else tx.zrem(keys.nodes, nodeId);
     // Node ids change with every restart: forget those not seen for an hour.
-    await this.opts.redis
-      .multi()
-      .zadd(this.opts.keys.nodes, now, this.opts.nodeId)
-      .zremrangebyscore(this.opts.keys.nodes, "-inf", now - 3_600_000)
-      .exec();
+    await tx.zremrangebyscore(keys.nodes, "-inf", now - 3_600_000).exec();
   }
 
   /** Extends the locks of every held job; a job whose lock was lost is dropped if not started. */

@@ -11,8 +11,10 @@ export interface SharedQueueKeys {
   outcome: string;
   /** Held by the node sweeping lane aging. */
   agingLock: string;
-  /** Sorted set of node ids by when each last renewed its locks. */
+  /** Sorted set of node ids taking jobs, by when each last said so (activeNodes). */
   nodes: string;
+  /** Held by the node sending the region's scaling metrics (metrics/publisher-lease.ts). */
+  metricsPublisher: string;
 }
 
 export function sharedQueueKeys(region: string): SharedQueueKeys {
@@ -24,6 +26,7 @@ export function sharedQueueKeys(region: string): SharedQueueKeys {
     outcome: `${prefix}:outcome:`,
     agingLock: `${prefix}:aging-lock`,
     nodes: `${prefix}:nodes`,
+    metricsPublisher: `${prefix}:metrics-publisher`,
   };
 }
 

@@ -4,7 +4,7 @@ import type { Logger } from "../log.ts";
 import { OutcomeLedger } from "./outcome-ledger.ts";
 import { OutcomeReporter, type JobEventSink } from "./outcome-reporter.ts";
 import { SharedQueueBackend } from "./shared-queue-backend.ts";
-import { sharedQueueKeys } from "./shared-queue-keys.ts";
+import { sharedQueueKeys, type SharedQueueKeys } from "./shared-queue-keys.ts";
 
 // Builds a node's side of its region's shared queue (REDIS_URL set): the BullMQ backend, and the event
 // sink the scheduler must send job events through so that each job has one outcome.
@@ -28,6 +28,9 @@ export interface SharedQueue {
   backend: SharedQueueBackend;
   /** Use in place of the EventSender for job events. */
   events: OutcomeReporter;
+  /** The node's own connection (closed by backend.close()), for region-wide roles. */
+  redis: Redis;
+  keys: SharedQueueKeys;
 }
 
 /** Markers live a day: far longer than a job waits, and than the edge retries a dispatch. */
@@ -106,7 +109,7 @@ export async function startSharedQueue(config: SharedQueueConfig): Promise<Share
     redis: redactRedisUrl(config.redisUrl),
     queue: `${keys.prefix}:${keys.queueName}`,
   });
-  return { backend, events };
+  return { backend, events, redis, keys };
 }
 
 /** The node's shared queue when REDIS_URL is configured, else null (the in-process queue serves). */

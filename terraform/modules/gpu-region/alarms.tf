@@ -74,6 +74,8 @@ locals {
       }
     },
     # A region that should always serve has no healthy node: the edge has stopped routing there.
+    # Nor does any node publish the backlog: queue-depth scaling is blind (no lease holder, no
+    # PutMetricData permission, a wrong namespace).
     {
       for k, v in {
         no-healthy-nodes = {
@@ -87,7 +89,35 @@ locals {
           periods     = 3
           missing     = "breaching"
         }
+        scaling-signals-missing = {
+          description = "No node of ${var.region_name} publishes BacklogPerInstance: the groups cannot scale on the queue."
+          namespace   = var.metrics_namespace
+          metric      = "BacklogPerInstance"
+          dimensions  = { AutoScalingGroupName = local.groups.base.name }
+          statistic   = "SampleCount"
+          comparison  = "LessThanThreshold"
+          threshold   = 1
+          periods     = 5
+          missing     = "breaching"
+        }
       } : k => v if var.base_capacity.min_size > 0
+    },
+    # Every node publishes how many model versions it holds hot; the least of them below the warm
+    # set means a node serves cold loads on the request path.
+    {
+      for k, v in {
+        warm-models = {
+          description = "A node of ${var.region_name} serves without all of warm_models loaded."
+          namespace   = var.metrics_namespace
+          metric      = "WarmModels"
+          dimensions  = { AutoScalingGroupName = local.groups.base.name }
+          statistic   = "Minimum"
+          comparison  = "LessThanThreshold"
+          threshold   = length(var.warm_models)
+          periods     = 5
+          missing     = "notBreaching"
+        }
+      } : k => v if length(var.warm_models) > 0
     },
   )
 }
