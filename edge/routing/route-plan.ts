@@ -74,17 +74,18 @@ const TIER: Record<RegionHealth, number> = {
 };
 const tierOf = (state: RegionHealth) => TIER[state];
 
-/** Orders scored regions: by tier, then expected completion, then round trip, then configuration. */
+/**
+ * Orders scored regions: by tier, then expected completion, then round trip, then configuration
+ * (the order of `scored`, which the stable sort keeps among equals). Runs for every request.
+ */
 export function orderPlan(scored: readonly ScoredRegion[]): RoutePlan {
-  const order = new Map(scored.map((s, i) => [s, i]));
   const candidates = scored
     .filter((s) => s.eligible)
     .sort(
       (a, b) =>
         tierOf(a.state) - tierOf(b.state) ||
         a.expectedMs - b.expectedMs ||
-        (a.rttMs ?? 0) - (b.rttMs ?? 0) ||
-        order.get(a)! - order.get(b)!,
+        (a.rttMs ?? 0) - (b.rttMs ?? 0),
     );
   return { candidates, skipped: scored.filter((s) => !s.eligible) };
 }
