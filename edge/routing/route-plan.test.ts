@@ -215,3 +215,13 @@ describe("routing by expected completion", () => {
     ]);
   });
 });
+
+describe("orderPlan", () => {
+  it("keeps the configuration order among regions that score the same", () => {
+    // Without a client location, every region is equally far: the configured order decides.
+    const d = directory();
+    expect(order(d, request(null))).toEqual(WORLD.map((r) => r.name));
+    const reversed = directory([...WORLD].reverse());
+    expect(order(reversed, request(null))).toEqual([...WORLD].reverse().map((r) => r.name));
+  });
+});
