@@ -245,7 +245,7 @@ export const Heartbeat = z.object({
   execution_provider: z.string(),
   /** Age of the oldest queued job (0 when none). */
   oldest_job_age_ms: z.number().min(0).optional(),
-  /** Queued jobs per node taking from the queue: the signal the fleet autoscales on. */
+  /** Jobs queued or running per node taking from the queue: the signal the fleet autoscales on. */
   backlog_per_instance: z.number().min(0).optional(),
   /** Measured service time per image (EWMA over batches); null before the first batch. */
   service_ms_per_image: z.number().min(0).nullable().optional(),

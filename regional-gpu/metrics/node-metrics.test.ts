@@ -16,6 +16,7 @@ const status: NodeStatus = {
   inFlight: 4,
   oldestJobAgeMs: 2_500,
   activeNodes: 2,
+  activeJobs: 2,
   backlogPerInstance: 4,
   throughputPerS: 12.5,
   serviceMsPerImage: 80,

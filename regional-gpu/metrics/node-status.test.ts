@@ -119,6 +119,24 @@ describe("NodeStatusSource and heartbeatOf", () => {
     });
   });
 
+  it("counts the jobs taken and not finished in the backlog, wherever they run", async () => {
+    const shared = new InProcessQueueBackend({ agingMs: 10_000 }) as QueueBackend;
+    shared.activeNodes = async () => 2;
+    // Running on this node and the other one, as the shared queue reports them.
+    shared.activeJobs = async () => 5;
+    const { clock, source, add } = parts(shared);
+    for (const id of ["a", "b", "c"]) await add(id, "standard", clock.now());
+    // The fleet keeps up when nothing waits, yet both nodes are busy: (3 + 5) / 2.
+    expect(await source.read()).toMatchObject({ queued: 3, activeJobs: 5, backlogPerInstance: 4 });
+  });
+
+  it("counts this node's running jobs on a node-local queue", async () => {
+    const { clock, queue, source, add } = parts();
+    for (const id of ["a", "b", "c", "d"]) await add(id, "standard", clock.now());
+    await queue.take(3);
+    expect(await source.read()).toMatchObject({ queued: 1, activeJobs: 3, backlogPerInstance: 4 });
+  });
+
   it("reuses a reading for cacheMs, and reads again after", async () => {
     const backend = new InProcessQueueBackend({ agingMs: 10_000 });
     let reads = 0;

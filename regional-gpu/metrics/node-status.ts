@@ -23,7 +23,13 @@ export interface NodeStatus {
   oldestJobAgeMs: number;
   /** Nodes taking from this node's queue (1 for the node-local queue). */
   activeNodes: number;
-  /** Queued jobs per node taking from the queue: the signal the fleet scales on. */
+  /** Jobs taken from the queue and not finished, by every node taking from it. */
+  activeJobs: number;
+  /**
+   * Jobs queued or running per node taking from the queue: the signal the fleet scales on. Running
+   * jobs count: a backlog of queued jobs alone is 0 whenever the fleet keeps up, so a policy that
+   * tracks it scales in until a queue forms again (scripts/fleet-sim shows the oscillation).
+   */
   backlogPerInstance: number;
   throughputPerS: number;
   serviceMsPerImage: number | null;
@@ -76,10 +82,11 @@ export class NodeStatusSource {
 
   private async readNow(now: number): Promise<NodeStatus> {
     const { lifecycle, queue, meter, batching } = this.parts;
-    const [depth, oldest, activeNodes] = await Promise.all([
+    const [depth, oldest, activeNodes, activeJobs] = await Promise.all([
       queue.depth(),
       queue.oldestEnqueuedAt(),
       queue.activeNodes(),
+      queue.activeJobs(),
     ]);
     const queued = totalDepth(depth);
     const inFlight = this.parts.inFlight();
@@ -94,7 +101,8 @@ export class NodeStatusSource {
       inFlight,
       oldestJobAgeMs: oldest === null ? 0 : Math.max(0, now - oldest),
       activeNodes,
-      backlogPerInstance: queued / Math.max(1, activeNodes),
+      activeJobs,
+      backlogPerInstance: (queued + activeJobs) / Math.max(1, activeNodes),
       throughputPerS: meter.perSecond(),
       serviceMsPerImage: msPerImage,
       estimatedWaitMs:

@@ -2,8 +2,8 @@ import type { NodeStatus } from "./node-status.ts";
 
 // The figures the GPU fleet scales on, defined once for both places they are read: CloudWatch (the
 // Auto Scaling policies and alarms of terraform/modules/gpu-region) and /metrics (Prometheus, KEDA).
-// - region: the same on every node of a region that shares one queue (queued jobs over the nodes
-//   taking from it; the oldest waiting job), so one node per region publishes them;
+// - region: the same on every node of a region that shares one queue (jobs queued or running over
+//   the nodes taking from it; the oldest waiting job), so one node per region publishes them;
 // - node: this node's own state, published by every node (CloudWatch's Minimum across them is the
 //   least ready node).
 
@@ -26,7 +26,7 @@ export const SCALING_SIGNALS: readonly ScalingSignal[] = [
     unit: "Count",
     scope: "region",
     prometheusName: "genart_backlog_per_instance",
-    help: "Queued jobs per node taking from the queue",
+    help: "Jobs queued or running per node taking jobs from the queue",
     read: (s) => s.backlogPerInstance,
   },
   {

@@ -133,6 +133,11 @@ export class JobQueue {
     return (await this.backend.oldestEnqueuedAt?.()) ?? null;
   }
 
+  /** Jobs taken from this queue and not finished, on every node taking from it. */
+  async activeJobs(): Promise<number> {
+    return (await this.backend.activeJobs?.()) ?? (await this.backend.running());
+  }
+
   /** Nodes taking from this queue: 1 for a node-local queue. */
   async activeNodes(): Promise<number> {
     return (await this.backend.activeNodes?.()) ?? 1;

@@ -58,6 +58,11 @@ export interface QueueBackend {
   oldestEnqueuedAt?(): Promise<number | null>;
   /** Nodes currently taking jobs from this queue (this one included); absent = this node only. */
   activeNodes?(): Promise<number>;
+  /**
+   * Jobs taken from this queue and not finished yet, by every node taking from it (running, or
+   * fetched for a batch); absent = this node's running().
+   */
+  activeJobs?(): Promise<number>;
   /** Shared backends: calls `listener` when jobs may be waiting that this node did not enqueue. */
   onJobsAvailable?(listener: () => void): void;
   /** Releases connections and timers; called last, when the node stops. */

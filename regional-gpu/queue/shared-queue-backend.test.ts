@@ -416,6 +416,17 @@ describe.skipIf(!installed)("SharedQueueBackend (real redis-server)", () => {
     expect(await a.backend.oldestEnqueuedAt()).toBe(1_000_000);
   });
 
+  it("counts the jobs every node has taken and not finished", async () => {
+    const a = await node("a");
+    const b = await node("b");
+    for (const id of ["j1", "j2", "j3", "j4"]) await a.backend.add(entry(id, "standard"));
+    await a.backend.take(2);
+    await b.backend.take(1);
+    expect(await a.backend.activeJobs()).toBe(3);
+    expect(await b.backend.activeJobs()).toBe(3);
+    expect((await a.backend.depth()).standard).toBe(1);
+  });
+
   it("counts the nodes taking jobs: from their first take until they drain, or die", async () => {
     const a = await node("a", { lockMs: 400 });
     const b = await node("b", { lockMs: 400 });

@@ -396,6 +396,11 @@ export class SharedQueueBackend implements QueueBackend {
     return typeof oldest === "number" ? oldest : null;
   }
 
+  /** BullMQ's active jobs: fetched by some node (staged or running) and not yet acknowledged. */
+  async activeJobs(): Promise<number> {
+    return this.queue.getActiveCount();
+  }
+
   async activeNodes(): Promise<number> {
     const since = Date.now() - this.opts.lockMs;
     return Math.max(1, await this.opts.redis.zcount(this.opts.keys.nodes, since, "+inf"));

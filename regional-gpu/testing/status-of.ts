@@ -11,6 +11,7 @@ export function statusOf(over: Partial<NodeStatus>): NodeStatus {
     inFlight: 0,
     oldestJobAgeMs: 0,
     activeNodes: 1,
+    activeJobs: 0,
     backlogPerInstance: 0,
     throughputPerS: 0,
     serviceMsPerImage: null,
