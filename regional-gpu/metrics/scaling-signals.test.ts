@@ -94,9 +94,11 @@ describe("scaling signals: the nodes publish what Terraform scales on", () => {
   });
 
   it("samples within the policies' period and sends one datum set per period", () => {
-    expect(Number(attr(ageAlarm, "period"))).toBe(SCALING_PERIOD_MS / 1000);
+    const period = "local.metric_period_seconds";
+    expect(Number(attr(scaling, "metric_period_seconds"))).toBe(SCALING_PERIOD_MS / 1000);
+    expect(attr(ageAlarm, "period")).toBe(period);
     expect(attr(block(alarms, /resource "aws_cloudwatch_metric_alarm" "this" \{/), "period")).toBe(
-      String(SCALING_PERIOD_MS / 1000),
+      period,
     );
     const env = { REGION_NAME: "eu-west", REGION_SIGNING_SECRET: "x".repeat(32) };
     const { metricsSampleMs } = configFromEnv(env);

@@ -51,7 +51,7 @@ locals {
   base_capacity  = { min_size = 2, max_size = 6 }
   burst_capacity = { max_size = 12, spot_percentage = 70 }
   warm_pool      = { pool_state = "Stopped", min_size = 2 }
-  scaling        = { backlog_per_instance_target = 4 }
+  scaling        = { backlog_per_instance_target = 1.25 }
   # Each region its own key (`<key id>:<secret>`, also in the edge's REGION_SIGNING_KEYS), and the
   # one it retires while a rotation is under way (docs/operations.md).
   secrets = {

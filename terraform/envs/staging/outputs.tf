@@ -20,3 +20,8 @@ output "regions" {
     }
   }
 }
+
+output "scaling_policy" {
+  description = "Each region's scaling as configured (the module's scaling_policy): what the fleet simulator (npm run simulate) replays. tests/fixtures/scaling_policy.json is proven equal to it."
+  value       = { for m in [module.us_east, module.eu_west, module.ap_southeast] : m.region_entry.name => m.scaling_policy }
+}

@@ -131,7 +131,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   metric_name         = each.value.metric
   dimensions          = each.value.dimensions
   statistic           = each.value.statistic
-  period              = 60
+  period              = local.metric_period_seconds
   evaluation_periods  = each.value.periods
   threshold           = each.value.threshold
   comparison_operator = each.value.comparison

@@ -97,3 +97,33 @@ output "load_balancer_security_group_id" {
   description = "Security group of the load balancer."
   value       = aws_security_group.load_balancer.id
 }
+
+output "scaling_policy" {
+  description = "The region's scaling as configured: instance types, group sizes and backlog targets, the burst group's spot mix, the warm pool, the oldest-job-age steps, the instance warm-up and the metrics they read. The fleet simulator (npm run simulate) replays exactly this."
+  value = {
+    metrics_namespace       = var.metrics_namespace
+    period_seconds          = local.metric_period_seconds
+    instance_types          = var.instance_types
+    instance_warmup_seconds = var.instance_warmup_seconds
+    groups = {
+      for k, g in local.groups : k => {
+        name           = g.name
+        min_size       = g.min_size
+        max_size       = g.max_size
+        backlog_target = g.target
+      }
+    }
+    burst_mix = {
+      on_demand_base_capacity  = var.burst_capacity.on_demand_base_capacity
+      spot_percentage          = var.burst_capacity.spot_percentage
+      spot_allocation_strategy = var.burst_capacity.spot_allocation_strategy
+    }
+    warm_pool = {
+      pool_state                  = var.warm_pool.pool_state
+      min_size                    = var.warm_pool.min_size
+      max_group_prepared_capacity = coalesce(var.warm_pool.max_group_prepared_capacity, var.base_capacity.max_size)
+      reuse_on_scale_in           = var.warm_pool.reuse_on_scale_in
+    }
+    oldest_job_age_steps = var.scaling.oldest_job_age_steps
+  }
+}

@@ -56,7 +56,7 @@ resource "aws_cloudwatch_metric_alarm" "oldest_job_age" {
   metric_name         = "OldestJobAgeSeconds"
   dimensions          = { AutoScalingGroupName = each.value.name }
   statistic           = "Maximum"
-  period              = 60
+  period              = local.metric_period_seconds
   evaluation_periods  = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   threshold           = local.age_threshold
@@ -66,6 +66,9 @@ resource "aws_cloudwatch_metric_alarm" "oldest_job_age" {
 }
 
 locals {
+  # One period for every alarm on the nodes' metrics; the nodes send one datum set per period.
+  metric_period_seconds = 60
+
   age_steps_input = var.scaling.oldest_job_age_steps
   age_threshold   = local.age_steps_input[0].age_seconds
 

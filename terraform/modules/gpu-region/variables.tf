@@ -298,10 +298,10 @@ variable "metrics_namespace" {
 }
 
 variable "scaling" {
-  description = "Queue-depth scaling. Target tracking holds queued jobs per instance at the target; the burst group tracks target x burst_target_ratio so the warm base group absorbs load first. The step policy adds instances when the oldest queued job is older than each threshold."
+  description = "Queue-depth scaling. Target tracking holds BacklogPerInstance (jobs queued or running per node taking jobs) at the target; the burst group tracks target x burst_target_ratio (above 1: the warm base group absorbs load first). The step policy adds instances when the oldest queued job is older than each threshold. Defaults from the fleet simulator (npm run simulate, docs/benchmarks.md)."
   type = object({
-    backlog_per_instance_target = optional(number, 4)
-    burst_target_ratio          = optional(number, 1.5)
+    backlog_per_instance_target = optional(number, 1.25)
+    burst_target_ratio          = optional(number, 1)
     oldest_job_age_steps = optional(list(object({
       age_seconds   = number
       add_instances = number

@@ -23,6 +23,11 @@ run "regions" {
   command = plan
 
   assert {
+    condition     = jsonencode(output.scaling_policy) == jsonencode(jsondecode(file("${path.module}/tests/fixtures/scaling_policy.json")))
+    error_message = "scaling_policy must equal tests/fixtures/scaling_policy.json, which the fleet simulator replays (npm run simulate): update the fixture with the change and rerun the simulator."
+  }
+
+  assert {
     condition     = output.region_map == jsondecode(file("${path.module}/tests/fixtures/region_map.json"))
     error_message = "region_map must equal tests/fixtures/region_map.json, the value the staging edge is deployed with."
   }

@@ -112,8 +112,13 @@ run "capacity_and_scaling" {
   }
 
   assert {
-    condition     = aws_autoscaling_policy.backlog["base"].target_tracking_configuration[0].target_value == 4 && aws_autoscaling_policy.backlog["burst"].target_tracking_configuration[0].target_value == 6
-    error_message = "The burst group tracks a higher backlog target than the warm base group."
+    condition     = aws_autoscaling_policy.backlog["base"].target_tracking_configuration[0].target_value == 1.25 && aws_autoscaling_policy.backlog["burst"].target_tracking_configuration[0].target_value == 1.25
+    error_message = "Both groups track 1.25 jobs queued or running per node by default (burst_target_ratio 1: the fleet simulator's choice)."
+  }
+
+  assert {
+    condition     = output.scaling_policy.groups.burst.backlog_target == aws_autoscaling_policy.backlog["burst"].target_tracking_configuration[0].target_value && output.scaling_policy.warm_pool.max_group_prepared_capacity == 4 && output.scaling_policy.period_seconds == aws_cloudwatch_metric_alarm.oldest_job_age["base"].period
+    error_message = "scaling_policy must report what the policies and the warm pool are configured with."
   }
 
   assert {
@@ -128,6 +133,19 @@ run "capacity_and_scaling" {
       for s in aws_autoscaling_policy.oldest_job_age["base"].step_adjustment : "${s.metric_interval_lower_bound}..${coalesce(s.metric_interval_upper_bound, "inf")}:+${s.scaling_adjustment}"
     ]) == toset(["0..90:+1", "90..inf:+3"])
     error_message = "Steps must be offsets from the threshold: +1 from 30 s, +3 from 120 s."
+  }
+}
+
+run "burst_target_ratio" {
+  command = plan
+
+  variables {
+    scaling = { backlog_per_instance_target = 2, burst_target_ratio = 1.5 }
+  }
+
+  assert {
+    condition     = aws_autoscaling_policy.backlog["base"].target_tracking_configuration[0].target_value == 2 && aws_autoscaling_policy.backlog["burst"].target_tracking_configuration[0].target_value == 3
+    error_message = "The burst group tracks target x burst_target_ratio."
   }
 }
 
