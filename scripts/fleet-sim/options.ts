@@ -21,11 +21,12 @@ export interface CliOptions {
   json: string | null;
   plotDir: string | null;
   workers: number;
+  uncapped: boolean;
 }
 
 export const USAGE = `npm run simulate -- [options]
   --quick                   90 simulated minutes per workload at 400k/day (CI); default: a full day at 1M/day
-  --workloads a,b           diurnal, flash-crowd, region-loss, trace (default: all)
+  --workloads a,b           diurnal, flash-crowd, region-loss, trace (default: all); peak-hour (capacity planning)
   --policies a,b            cpu, backlog, ours, fixed (default: all)
   --requests-per-day N      default 1000000 (quick: 400000)
   --seed N                  default 42
@@ -36,7 +37,10 @@ export const USAGE = `npm run simulate -- [options]
   --trace-speedup N         replay the trace N times faster
   --json FILE               default bench-results/fleet-sim.json (quick: none)
   --plot-dir DIR            PNG per workload (default docs/images; quick: none)
-  --workers N               worker threads (default: min(4, cores))`;
+  --workers N               worker threads (default: min(4, cores))
+  --uncapped                lift the groups' max sizes 1000x: what the load needs (with peak-hour)`;
+
+const DEFAULT_WORKLOADS = ["diurnal", "flash-crowd", "region-loss", "trace"];
 
 const DEFAULT_TRACE = new URL("./data/azure-functions-2021-sample.csv", import.meta.url).pathname;
 
@@ -57,6 +61,7 @@ export function parseOptions(argv: string[]): CliOptions {
       json: { type: "string" },
       "plot-dir": { type: "string" },
       workers: { type: "string" },
+      uncapped: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -89,12 +94,9 @@ export function parseOptions(argv: string[]): CliOptions {
       : number("trace-speedup", values["trace-speedup"], 1, 1e-6);
   return {
     quick,
-    workloads: list("workloads", values.workloads, [
-      "diurnal",
-      "flash-crowd",
-      "region-loss",
-      "trace",
-    ]),
+    workloads: list("workloads", values.workloads, [...DEFAULT_WORKLOADS, "peak-hour"]).filter(
+      (w) => values.workloads !== undefined || DEFAULT_WORKLOADS.includes(w),
+    ),
     policies: list("policies", values.policies, ["cpu", "backlog", "ours", "fixed"]),
     requestsPerDay: number(
       "requests-per-day",
@@ -111,6 +113,7 @@ export function parseOptions(argv: string[]): CliOptions {
     json: values.json ?? (quick ? null : "bench-results/fleet-sim.json"),
     plotDir: values["plot-dir"] ?? (quick ? null : "docs/images"),
     workers: number("workers", values.workers, Math.min(4, availableParallelism()), 1),
+    uncapped: values.uncapped!,
   };
 }
 
@@ -126,5 +129,6 @@ export function inputsFrom(options: CliOptions): ComparisonInputs {
     types: options.instanceTypes ? loadInstanceTypes(options.instanceTypes) : loadInstanceTypes(),
     requestsPerDay: options.requestsPerDay,
     seed: options.seed,
+    uncapped: options.uncapped,
   };
 }

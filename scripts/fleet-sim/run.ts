@@ -115,6 +115,21 @@ export function workloads(opts: WorkloadOptions): WorkloadSpec[] {
       focus: focus(quick ? "the outage" : "the outage and the 30 minutes after it"),
     },
     {
+      // For capacity planning (--workloads peak-hour --uncapped): the busiest hour of the world's
+      // day in this traffic model (Asia's evening and Europe's afternoon).
+      name: "peak-hour",
+      label: `peak hour (14:00-15:00 UTC), ${perDay}`,
+      durationMs: 90 * MINUTE,
+      warmupMs: 30 * MINUTE,
+      arrivals: async () =>
+        new DiurnalArrivals({
+          requestsPerDay,
+          durationMs: 90 * MINUTE,
+          seed,
+          startOfDayMs: 13.5 * HOUR,
+        }),
+    },
+    {
       name: "trace",
       label: `(d) Azure Functions 2021 trace`,
       durationMs: traceMs,
@@ -132,6 +147,8 @@ export function workloads(opts: WorkloadOptions): WorkloadSpec[] {
 
 export interface ComparisonInputs {
   tf: RegionScalingPolicy;
+  /** Lift the groups' max sizes, so the fleet shows what the load needs (capacity planning). */
+  uncapped?: boolean;
   profile: ServiceProfile;
   types: InstanceTypes;
   requestsPerDay: number;
@@ -139,7 +156,8 @@ export interface ComparisonInputs {
 }
 
 /** The four policies, with the fixed fleet sized for the diurnal day at this rate. */
-export function policiesFor(inputs: ComparisonInputs): PolicySpec[] {
+export function policiesFor(given: ComparisonInputs): PolicySpec[] {
+  const inputs = given.uncapped ? { ...given, tf: uncap(given.tf) } : given;
   const service = new ServiceTimes(inputs.profile, inputs.types, SHAPES, NODE.batching.maxBatch);
   const sizing = new DiurnalArrivals({
     requestsPerDay: inputs.requestsPerDay,
@@ -159,6 +177,14 @@ export function policiesFor(inputs: ComparisonInputs): PolicySpec[] {
     fixedSizes,
     maxQueueDepth: NODE_DEFAULTS.maxQueueDepth,
   });
+}
+
+function uncap(tf: RegionScalingPolicy): RegionScalingPolicy {
+  const lift = (g: RegionScalingPolicy["groups"]["base"]) => ({
+    ...g,
+    max_size: g.max_size * 1000,
+  });
+  return { ...tf, groups: { base: lift(tf.groups.base), burst: lift(tf.groups.burst) } };
 }
 
 export async function runOne(
