@@ -1,4 +1,5 @@
 import { DEFAULT_TUNING } from "../../edge/deps.ts";
+import { DEFAULT_LEASE_TUNING } from "../../edge/generations/leases.ts";
 import { RegionNodeConfig } from "../../regional-gpu/config.ts";
 import { BATCH_DEFAULTS } from "../../regional-gpu/scheduler/batch-policy.ts";
 import type { InstanceTypes, ServiceProfile } from "./inputs/profiles.ts";
@@ -33,9 +34,8 @@ export const EDGE: EdgeParams = {
   breakerThreshold: DEFAULT_TUNING.breakerThreshold,
   breakerCooldownMs: DEFAULT_TUNING.breakerCooldownMs,
   maxDispatchAttempts: DEFAULT_TUNING.maxDispatchAttempts,
-  // ARCHITECTURE 10a: a job's lease is renewed by its region's heartbeats; a silent region's jobs
-  // are redispatched by the sweep once it runs out.
-  leaseMs: 2 * DEFAULT_TUNING.heartbeatTtlMs,
+  // The lease sweep takes back the jobs of a region silent for the heartbeat TTL, at its next pass.
+  leaseMs: DEFAULT_TUNING.heartbeatTtlMs + DEFAULT_LEASE_TUNING.sweepIntervalMs,
 };
 
 export const NODE: NodeParams = {

@@ -35,7 +35,7 @@ export interface EdgeParams {
   breakerThreshold: number;
   breakerCooldownMs: number;
   maxDispatchAttempts: number;
-  /** A dispatched job's lease: after its region goes silent this long, it is redispatched. */
+  /** After its region goes silent this long, a dispatched job is redispatched (the lease sweep). */
   leaseMs: number;
 }
 
