@@ -36,9 +36,9 @@ function niceMax(v: number): number {
 
 function panel(p: Panel, y0: number, minutes: number): string {
   const plotW = W - LEFT - RIGHT;
-  const max = niceMax(
-    Math.min(p.cap ?? Infinity, Math.max(1e-9, ...p.lines.flatMap((l) => l.points))),
-  );
+  const highest = Math.max(1e-9, ...p.lines.flatMap((l) => l.points));
+  const max = niceMax(Math.min(p.cap ?? Infinity, highest));
+  const clipped = highest > max;
   const y = (v: number) => y0 + PANEL_H - (Math.min(v, max) / max) * PANEL_H;
   const x = (minute: number) => LEFT + (minute / minutes) * plotW;
   const parts: string[] = [
@@ -49,7 +49,7 @@ function panel(p: Panel, y0: number, minutes: number): string {
     const v = (max * i) / 4;
     parts.push(
       `<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`,
-      `<text x="${LEFT - 8}" y="${y(v) + 4}" font-size="12" text-anchor="end">${+v.toFixed(2)}${i === 4 && p.cap !== undefined ? "+" : ""}</text>`,
+      `<text x="${LEFT - 8}" y="${y(v) + 4}" font-size="12" text-anchor="end">${+v.toFixed(2)}${i === 4 && clipped ? "+" : ""}</text>`,
     );
   }
   parts.push(
