@@ -171,12 +171,24 @@ export function policiesFor(given: ComparisonInputs): PolicySpec[] {
     gpuSecondsPerImage: gpuSecondsPerImage(service, inputs.tf.instance_types[0]!),
     minSize: inputs.tf.groups.base.min_size,
   });
-  return buildPolicies({
+  const policies = buildPolicies({
     ...inputs,
     service,
     fixedSizes,
     maxQueueDepth: NODE_DEFAULTS.maxQueueDepth,
   });
+  if (!given.uncapped) return policies;
+  // Capacity planning: start the scaled groups near what the traffic needs rather than at their
+  // minimum, so the run measures the fleet the load settles to, not a start-up overshoot.
+  const base = inputs.tf.groups.base.min_size;
+  return policies.map((p) => ({
+    ...p,
+    groups: p.groups.map((g) =>
+      g.role === "burst" || g.role === "fleet"
+        ? { ...g, initialSizes: fixedSizes.map((n) => (g.role === "burst" ? n - base : n)) }
+        : g,
+    ),
+  }));
 }
 
 function uncap(tf: RegionScalingPolicy): RegionScalingPolicy {

@@ -36,6 +36,8 @@ export interface GroupSpec {
   ageSteps: readonly AgeStep[];
   /** A fixed size per region (by index) instead of scaling. */
   fixedSizes?: readonly number[];
+  /** Desired capacity per region at the start of the run (default: minSize). */
+  initialSizes?: readonly number[];
 }
 
 export class SimNode {
@@ -142,7 +144,9 @@ export class SimGroup {
     this.types = types;
     this.hooks = hooks;
     this.scaler = new GroupScaler(spec.targetTracking, spec.ageSteps);
-    this.desired = spec.fixedSizes?.[regionIdx] ?? spec.minSize;
+    this.desired =
+      spec.fixedSizes?.[regionIdx] ??
+      Math.min(spec.maxSize, Math.max(spec.minSize, spec.initialSizes?.[regionIdx] ?? 0));
     const priced = spec.instanceTypes.map((t) => {
       const type = types.types[t];
       if (!type) throw new Error(`instance type ${t} has no price in instance-types.json`);
