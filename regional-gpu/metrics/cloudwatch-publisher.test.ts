@@ -172,15 +172,8 @@ describe.skipIf(!installed)("one publisher of region-wide figures per region", (
     clients.push(client);
     return client;
   };
-  const lease = (nodeId: string) => {
-    const client = connect();
-    return new RedisPublisherLease({
-      redis: client,
-      key: "{genart:eu-west}:metrics-publisher",
-      nodeId,
-      ttlMs: 45_000,
-    });
-  };
+  const lease = (nodeId: string, key = "{genart:eu-west}:metrics-publisher", ttlMs = 45_000) =>
+    new RedisPublisherLease({ redis: connect(), key, nodeId, ttlMs });
 
   const regionWideSenders = () =>
     recorder.calls.filter((c) =>
@@ -219,19 +212,9 @@ describe.skipIf(!installed)("one publisher of region-wide figures per region", (
   });
 
   it("is taken over when its holder dies without a goodbye, once the lease expires", async () => {
-    const dead = new RedisPublisherLease({
-      redis: connect(),
-      key: "{genart:ap-southeast}:metrics-publisher",
-      nodeId: "dead",
-      ttlMs: 300,
-    });
+    const dead = lease("dead", "{genart:ap-southeast}:metrics-publisher", 300);
     expect(await dead.hold()).toBe(true);
-    const live = new RedisPublisherLease({
-      redis: connect(),
-      key: "{genart:ap-southeast}:metrics-publisher",
-      nodeId: "live",
-      ttlMs: 300,
-    });
+    const live = lease("live", "{genart:ap-southeast}:metrics-publisher", 300);
     expect(await live.hold()).toBe(false);
     await expect.poll(() => live.hold(), { timeout: 2_000, interval: 50 }).toBe(true);
     // The old holder's renewal no longer takes it back.

@@ -5,28 +5,10 @@ import { SeededRandom } from "../../../regional-gpu/pipelines/seeded-random.ts";
 import { InProcessQueueBackend } from "../../../regional-gpu/queue/in-process-backend.ts";
 import { LANES } from "../../../regional-gpu/queue/queue-backend.ts";
 import { RegionQueue } from "./region-queue.ts";
-import type { SimJob } from "./sim-job.ts";
+import { newSimJob } from "./sim-job.ts";
 
 // The simulator's queue must serve jobs in exactly the order the node's own queue does: the same
 // random arrivals and takes, fed to both, give the same batches.
-
-function simJob(id: number, lane: Priority, shape: number): SimJob {
-  return {
-    id,
-    arrivedAt: 0,
-    metro: 0,
-    lane,
-    laneIndex: LANES.indexOf(lane),
-    shape,
-    region: 0,
-    enqueuedAt: 0,
-    rank: 0,
-    rttMs: 0,
-    delayMs: 0,
-    attempts: 1,
-    exclude: null,
-  };
-}
 
 describe("RegionQueue", () => {
   it("serves batches in the node queue's order (lanes, aging, batch keys)", async () => {
@@ -41,7 +23,7 @@ describe("RegionQueue", () => {
       if (random.nextFloat() < 0.6) {
         const lane = LANES[Math.floor(random.nextFloat() * 3)]!;
         const shape = Math.floor(random.nextFloat() * 3);
-        const job = simJob(id++, lane, shape);
+        const job = newSimJob(id++, { at: now, metro: 0, lane, shape });
         sim.push(job, now);
         const regionJob = { job_id: String(job.id), priority: lane } as RegionJob;
         await real.add({ job: regionJob, batchKey: String(shape), enqueuedAt: now });

@@ -1,4 +1,5 @@
 import type { Priority } from "../../../contracts/api.ts";
+import { LANES } from "../../../regional-gpu/queue/queue-backend.ts";
 
 /** One generation request as it travels through the simulated platform. */
 export interface SimJob {
@@ -22,4 +23,26 @@ export interface SimJob {
   attempts: number;
   /** Regions that lost it (not tried again). */
   exclude: Set<string> | null;
+}
+
+/** A request as the edge first sees it: not yet dispatched anywhere. */
+export function newSimJob(
+  id: number,
+  arrival: { at: number; metro: number; lane: Priority; shape: number },
+): SimJob {
+  return {
+    id,
+    arrivedAt: arrival.at,
+    metro: arrival.metro,
+    lane: arrival.lane,
+    laneIndex: LANES.indexOf(arrival.lane),
+    shape: arrival.shape,
+    region: -1,
+    enqueuedAt: 0,
+    rank: 0,
+    rttMs: 0,
+    delayMs: 0,
+    attempts: 1,
+    exclude: null,
+  };
 }

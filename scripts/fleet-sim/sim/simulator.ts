@@ -2,7 +2,6 @@ import { noteAttempt } from "../../../edge/routing/dispatch.ts";
 import type { GeoPoint } from "../../../edge/routing/geo.ts";
 import { distanceRttMs } from "../../../edge/routing/network-rtt.ts";
 import { RegionDirectory } from "../../../edge/routing/region-directory.ts";
-import { LANES } from "../../../regional-gpu/queue/queue-backend.ts";
 import { batchWaitsUntil, type BatchLimits } from "../../../regional-gpu/scheduler/batch-policy.ts";
 import type { InstanceTypes, ServiceProfile } from "../inputs/profiles.ts";
 import { SHAPES, MINUTE_MS, type Arrival, type ArrivalSource } from "../workload/arrivals.ts";
@@ -13,7 +12,7 @@ import { heartbeatFor } from "./node-heartbeat.ts";
 import { RegionQueue } from "./region-queue.ts";
 import { MinuteSeries, Outcome, RequestLog } from "./results.ts";
 import { ServiceTimes } from "./service-time.ts";
-import type { SimJob } from "./sim-job.ts";
+import { newSimJob, type SimJob } from "./sim-job.ts";
 
 // One policy, one workload, one deterministic run. The edge is the real RegionDirectory (its clock
 // is the simulated one), fed with real heartbeats (heartbeatOf of the node's status) and told every
@@ -389,22 +388,7 @@ export class Simulation {
 
   private arrive(arrival: Arrival): void {
     this.minuteArrivals++;
-    const laneIndex = LANES.indexOf(arrival.lane);
-    const job: SimJob = {
-      id: this.log.add(arrival.at),
-      arrivedAt: arrival.at,
-      metro: arrival.metro,
-      lane: arrival.lane,
-      laneIndex,
-      shape: arrival.shape,
-      region: -1,
-      enqueuedAt: 0,
-      rank: 0,
-      rttMs: 0,
-      delayMs: 0,
-      attempts: 1,
-      exclude: null,
-    };
+    const job = newSimJob(this.log.add(arrival.at), arrival);
     this.dispatch(job);
   }
 
