@@ -266,12 +266,9 @@ export class Simulation {
       if (batch === null && this.now >= cfg.durationMs && this.idleEverywhere()) break;
     }
     this.advance(Math.max(this.now, cfg.durationMs));
-    for (const region of this.regions) {
-      for (const job of region.queue.clear()) this.log.end(job.id, Outcome.Failed);
-      for (const group of region.groups) {
-        for (const node of group.nodes)
-          for (const job of node.batch ?? []) this.log.end(job.id, Outcome.Failed);
-      }
+    // Whatever is still waiting when the drain time is up never finished.
+    for (let i = 0; i < this.log.count; i++) {
+      if (this.log.outcome[i] === Outcome.Pending) this.log.end(i, Outcome.Failed);
     }
     return {
       policy: cfg.policy,
@@ -322,7 +319,11 @@ export class Simulation {
     }
   }
 
+  /** Jobs in scheduled events (delayed enqueue, requeue, redispatch): not in any queue yet. */
+  private inTransit = 0;
+
   private idleEverywhere(): boolean {
+    if (this.inTransit > 0) return false;
     for (const region of this.regions) {
       if (region.queue.size > 0 || region.filling.size > 0) return false;
       for (const group of region.groups)
@@ -366,15 +367,18 @@ export class Simulation {
       case "region-up":
         return this.regionUp(ref as SimRegion);
       case "enqueue": {
+        this.inTransit--;
         const { job, region } = ref as { job: SimJob; region: SimRegion };
         if (region.down) this.dispatch(job);
         else this.enqueue(region, job);
         return;
       }
       case "redispatch":
+        this.inTransit--;
         return this.redispatch(ref as SimJob);
       case "requeue": {
         const { jobs, region } = ref as { jobs: SimJob[]; region: SimRegion };
+        this.inTransit -= jobs.length;
         for (const job of jobs) {
           if (region.down) this.dispatch(job);
           else this.enqueue(region, job);
@@ -420,8 +424,10 @@ export class Simulation {
       noteAttempt(directory, region.name, job.lane, "accepted");
       job.rttMs = rtt;
       job.delayMs += elapsed;
-      if (elapsed > 0) this.heap.push(this.now + elapsed, "enqueue", { job, region });
-      else this.enqueue(region, job);
+      if (elapsed > 0) {
+        this.inTransit++;
+        this.heap.push(this.now + elapsed, "enqueue", { job, region });
+      } else this.enqueue(region, job);
       return;
     }
     this.log.end(job.id, Outcome.Shed);
@@ -623,6 +629,7 @@ export class Simulation {
     node.group.terminate(node);
     node.group.reconcile();
     if (lost.length > 0) {
+      this.inTransit += lost.length;
       this.heap.push(this.now + this.cfg.node.queueLockMs, "requeue", { jobs: lost, region });
     }
   }
@@ -648,6 +655,7 @@ export class Simulation {
     // The edge's lease sweep finds them once the region has been silent for the lease.
     for (const job of lost) {
       job.exclude = new Set([...(job.exclude ?? []), region.name]);
+      this.inTransit++;
       this.heap.push(this.now + this.cfg.edge.leaseMs, "redispatch", job);
     }
   }
