@@ -162,7 +162,7 @@ describe("a running node's metrics, heartbeats and logs", () => {
       await expect
         .poll(async () =>
           sampleValue(
-            parsePrometheusText(await (await fetch(`${region.url}/metrics`)).text()),
+            parsePrometheusText(await (await fetch(`${region.opsUrl}/metrics`)).text()),
             "genart_backlog_per_instance",
             labels,
           ),

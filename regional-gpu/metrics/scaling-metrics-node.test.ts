@@ -9,6 +9,7 @@ import {
   type CloudWatchRecorder,
 } from "../testing/cloudwatch-recorder.ts";
 import { referenceModel, type TestModel } from "../testing/reference-model.ts";
+import { testKey } from "../testing/signed-client.ts";
 
 // A whole node with METRICS_NAMESPACE set sends its scaling signals to CloudWatch (here a loopback
 // recorder behind the real SDK client) while it serves, and sends what it has when it drains.
@@ -41,7 +42,7 @@ it("publishes BacklogPerInstance, OldestJobAgeSeconds and WarmModels per group, 
       regionName: "sa-east",
       nodeId: "node-a",
       port: 0,
-      signingSecret: "scaling-metrics-test-secret",
+      signingKey: testKey("scaling-metrics-test-secret-0123456789"),
       modelDir: model.modelsDir,
       warmModels: [model.ref],
       objectStore: { kind: "file", dir: join(dir, "objects") },

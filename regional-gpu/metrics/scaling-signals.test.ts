@@ -100,7 +100,11 @@ describe("scaling signals: the nodes publish what Terraform scales on", () => {
     expect(attr(block(alarms, /resource "aws_cloudwatch_metric_alarm" "this" \{/), "period")).toBe(
       period,
     );
-    const env = { REGION_NAME: "eu-west", REGION_SIGNING_SECRET: "x".repeat(32) };
+    const env = {
+      REGION_NAME: "eu-west",
+      REGION_SIGNING_KEY: `k1:${"x".repeat(32)}`,
+      EDGE_URL: "https://api.genart.example",
+    };
     const { metricsSampleMs } = configFromEnv(env);
     expect(SCALING_PERIOD_MS % metricsSampleMs).toBe(0);
     expect(SCALING_PERIOD_MS / metricsSampleMs).toBeGreaterThanOrEqual(2);
@@ -115,7 +119,8 @@ describe("scaling signals: the nodes publish what Terraform scales on", () => {
     const groups = ["genart-prod-eu-west-base", "genart-prod-eu-west-burst"];
     const config = configFromEnv({
       REGION_NAME: "eu-west",
-      REGION_SIGNING_SECRET: "x".repeat(32),
+      REGION_SIGNING_KEY: `k1:${"x".repeat(32)}`,
+      EDGE_URL: "https://api.genart.example",
       METRICS_NAMESPACE: namespaceDefault,
       SCALING_GROUP_NAMES: groups.join(","),
     });
@@ -136,14 +141,16 @@ describe("scaling signals: the nodes publish what Terraform scales on", () => {
     expect(() =>
       configFromEnv({
         REGION_NAME: "eu-west",
-        REGION_SIGNING_SECRET: "x".repeat(32),
+        REGION_SIGNING_KEY: `k1:${"x".repeat(32)}`,
+        EDGE_URL: "https://api.genart.example",
         METRICS_NAMESPACE: "GenArt/Region",
       }),
     ).toThrow(/SCALING_GROUP_NAMES: is required when METRICS_NAMESPACE is set/);
     expect(() =>
       configFromEnv({
         REGION_NAME: "eu-west",
-        REGION_SIGNING_SECRET: "x".repeat(32),
+        REGION_SIGNING_KEY: `k1:${"x".repeat(32)}`,
+        EDGE_URL: "https://api.genart.example",
         METRICS_SAMPLE_MS: "7000",
       }),
     ).toThrow(/METRICS_SAMPLE_MS: must divide 60000/);

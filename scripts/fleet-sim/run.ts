@@ -26,7 +26,10 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
 /** The node's defaults as its config schema gives them (Terraform sets none of these). */
-const NODE_DEFAULTS = RegionNodeConfig.parse({ regionName: "sim", signingSecret: "s".repeat(16) });
+const NODE_DEFAULTS = RegionNodeConfig.parse({
+  regionName: "sim",
+  signingKey: { id: "sim", secret: "s".repeat(32) },
+});
 
 export const EDGE: EdgeParams = {
   heartbeatTtlMs: DEFAULT_TUNING.heartbeatTtlMs,
