@@ -60,4 +60,27 @@ describe("ModelManifest", () => {
   ])("rejects %s", (_, patch) => {
     expect(ModelManifest.safeParse({ ...valid, ...patch }).success).toBe(false);
   });
+
+  it("accepts a style contract only when it names the manifest's tensors", () => {
+    const style = {
+      input: "style",
+      strength_input: "style_strength",
+      output: "style_vector",
+      dims: 50,
+      space: "cppn-glove/latent32-ramp6x3",
+    };
+    const withTensors = {
+      ...valid,
+      inputs: [
+        ...valid.inputs,
+        { name: "style", type: "float32", shape: ["batch", 50] },
+        { name: "style_strength", type: "float32", shape: ["batch", 1] },
+      ],
+      outputs: [...valid.outputs, { name: "style_vector", type: "float32", shape: ["batch", 50] }],
+    };
+    expect(ModelManifest.parse({ ...withTensors, style }).style).toEqual(style);
+    expect(ModelManifest.safeParse({ ...valid, style }).success).toBe(false);
+    expect(ModelManifest.safeParse({ ...valid, upscale: "rerender" }).success).toBe(true);
+    expect(ModelManifest.safeParse({ ...valid, upscale: "bicubic" }).success).toBe(false);
+  });
 });

@@ -50,6 +50,32 @@ export const TokenizerSpec = z.strictObject({
 });
 export type TokenizerSpec = z.infer<typeof TokenizerSpec>;
 
+/**
+ * A model that takes a style: a vector in a named space (e.g. a latent and palette) blended into
+ * what the prompt gives by a per-image strength (0: exactly no style). Every image's own vector
+ * comes back on `output`, so a later request can reference it; a per-account taste profile is a
+ * vector of the same space. Vectors of versions that share `space` are interchangeable.
+ */
+export const StyleSpec = z.strictObject({
+  /** float32 [batch, dims]: the style vector (zeros where an image has none). */
+  input: z.string().min(1),
+  /** float32 [batch, 1]: 0..1. */
+  strength_input: z.string().min(1),
+  /** float32 [batch, dims]: the vector each image was drawn with. */
+  output: z.string().min(1),
+  dims: z.number().int().positive().max(4096),
+  space: z.string().regex(/^[a-z0-9][a-z0-9./_-]{0,127}$/),
+});
+export type StyleSpec = z.infer<typeof StyleSpec>;
+
+/**
+ * How a larger copy of an image is made (POST /v1/generations/:id/upscale): `rerender` runs the
+ * model again at the larger size (resolution-independent pipelines: new detail, same picture);
+ * `resample` scales the stored image (Lanczos-3).
+ */
+export const UpscaleMethod = z.enum(["rerender", "resample"]);
+export type UpscaleMethod = z.infer<typeof UpscaleMethod>;
+
 export const ModelManifest = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
@@ -62,6 +88,10 @@ export const ModelManifest = z
     inputs: z.array(TensorSpec).min(1),
     outputs: z.array(TensorSpec).min(1),
     stages: z.array(ModelStage).min(1).optional(),
+    /** Absent: the model takes no style (requests with one are refused: style_not_supported). */
+    style: StyleSpec.optional(),
+    /** Absent: resample. */
+    upscale: UpscaleMethod.optional(),
     tokenizer: TokenizerSpec,
     output: z.strictObject({ channels: z.literal(3), format: z.literal("uint8-rgb") }),
     limits: z
@@ -80,5 +110,12 @@ export const ModelManifest = z
   .refine((m) => !m.stages || new Set(m.stages.map((s) => s.name)).size === m.stages.length, {
     message: "stage names must be unique",
     path: ["stages"],
-  });
+  })
+  .refine(
+    ({ style, inputs, outputs }) =>
+      !style ||
+      ([style.input, style.strength_input].every((n) => inputs.some((i) => i.name === n)) &&
+        outputs.some((o) => o.name === style.output)),
+    { message: "style must name tensors the manifest lists", path: ["style"] },
+  );
 export type ModelManifest = z.infer<typeof ModelManifest>;

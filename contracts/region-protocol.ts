@@ -12,6 +12,8 @@ export const REGION_PATHS = {
   modelsWarm: "/v1/models/warm",
   /** edge -> region: drop a job (answer: JobCancelAnswer); served at "/v1/jobs/:id/cancel" */
   jobCancel: (jobId: string) => `/v1/jobs/${encodeURIComponent(jobId)}/cancel`,
+  /** edge -> region: a prompt's style embedding, as the model draws it (TextStyleRequest) */
+  styleText: "/v1/style/text-embedding",
   /** region -> edge: job lifecycle events */
   events: (region: string) => `/internal/regions/${encodeURIComponent(region)}/events`,
   /** region -> edge: heartbeat */
@@ -67,6 +69,30 @@ export const ModerationJudgement = z.object({
 });
 export type ModerationJudgement = z.infer<typeof ModerationJudgement>;
 
+/**
+ * A style to draw with: a vector of a model's style space (a reference output's, or a profile's)
+ * and how strongly to blend it in (0: exactly as without one).
+ */
+export const JobStyle = z.strictObject({
+  space: z.string().min(1),
+  vector: z.array(z.number().finite()).min(1).max(4096),
+  strength: z.number().min(0).max(1),
+});
+export type JobStyle = z.infer<typeof JobStyle>;
+
+/**
+ * An upscale by resampling (models whose manifest says `upscale: "resample"`): the parent's stored
+ * image, scaled to the job's width and height instead of a model run.
+ */
+export const JobSource = z.strictObject({
+  /** The parent's content-addressed key; read from the region's store when it is there. */
+  key: z.string().min(1).max(200),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Signed URL of the same bytes at the edge, for regions whose store lacks them. */
+  url: z.url(),
+});
+export type JobSource = z.infer<typeof JobSource>;
+
 export const RegionJob = z.strictObject({
   job_id: z.string(),
   request_id: z.string(),
@@ -85,6 +111,8 @@ export const RegionJob = z.strictObject({
   submitted_at: z.string(),
   /** Output moderation policy of the job's project; absent: standard strictness. */
   moderation: ModerationPolicy.optional(),
+  style: JobStyle.optional(),
+  source: JobSource.optional(),
 });
 export type RegionJob = z.infer<typeof RegionJob>;
 
@@ -163,6 +191,33 @@ export const JobTimings = z.object({
   moderation_ms: z.number().min(0).optional(),
 });
 
+/**
+ * An output's style embedding, computed at the region from its pixels (regional-gpu/style): unit
+ * length, `descriptor` names the recipe (vectors of different descriptors are not comparable).
+ */
+export const StyleEmbeddingPayload = z.strictObject({
+  descriptor: z.string().min(1).max(64),
+  values: z.array(z.number().finite()).min(1).max(256),
+});
+export type StyleEmbeddingPayload = z.infer<typeof StyleEmbeddingPayload>;
+
+/** The style vector a model drew an output with (models with a style output). */
+export const StyleVectorPayload = z.strictObject({
+  space: z.string().min(1).max(128),
+  values: z.array(z.number().finite()).min(1).max(4096),
+});
+export type StyleVectorPayload = z.infer<typeof StyleVectorPayload>;
+
+/** POST /v1/style/text-embedding: a prompt in a model's style space. */
+export const TextStyleRequest = z.strictObject({
+  model: z.string().min(1),
+  version: z.string().min(1),
+  text: z.string().min(1).max(2000),
+});
+export type TextStyleRequest = z.infer<typeof TextStyleRequest>;
+export const TextStyleAnswer = z.object({ embedding: StyleEmbeddingPayload });
+export type TextStyleAnswer = z.infer<typeof TextStyleAnswer>;
+
 const base = { job_id: z.string(), region: z.string(), request_id: z.string(), at: z.string() };
 
 export const JobEvent = z.discriminatedUnion("type", [
@@ -177,6 +232,8 @@ export const JobEvent = z.discriminatedUnion("type", [
     output: StoredObject,
     /** Present when the screen flagged the output and the confirming classifier cleared it. */
     moderation_flag: ModerationJudgement.optional(),
+    style_embedding: StyleEmbeddingPayload.optional(),
+    style_vector: StyleVectorPayload.optional(),
   }),
   z.object({
     type: z.literal("failed"),

@@ -130,6 +130,8 @@ export const JOB_FAILURE = {
   modelStoreUnreachable: "model_store_unreachable",
   invalidInput: "invalid_input",
   inference: "inference_failed",
+  /** An upscale by resampling could not read its parent's image. */
+  sourceUnavailable: "source_unavailable",
   encode: "encode_failed",
   upload: "upload_failed",
   /** The output could not be checked by the safety classifier; nothing was published. */

@@ -24,6 +24,7 @@ import { rangeNotSatisfiable, serveObject } from "./objects-route.ts";
 import { keySetLookup, type RegionKeySet } from "../../contracts/region-keys.ts";
 import { ReplayGuard } from "../../contracts/replay-guard.ts";
 import { verifySignature } from "./verify-signature.ts";
+import { textStyleRoute, type StyleModels } from "../style/text-style-route.ts";
 
 // The regional node's HTTP surfaces. The public one (behind the region's load balancer, which
 // forwards every path): the signed edge API under /v1 (job intake and cancel, stored objects,
@@ -38,7 +39,7 @@ export interface RegionAppDeps {
   keys: RegionKeySet;
   intake: JobIntake;
   /** Loads models ahead of traffic (POST /v1/models/warm); absent: the route is not served. */
-  models?: ModelWarmer;
+  models?: ModelWarmer & StyleModels;
   store: ObjectStore;
   lifecycle: NodeLifecycle;
   logger: Logger;
@@ -150,6 +151,7 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
   if (deps.models) {
     const warm = { models: deps.models, lifecycle: deps.lifecycle, logger: deps.logger };
     app.post(REGION_PATHS.modelsWarm, warmModelRoute(warm));
+    app.post(REGION_PATHS.styleText, textStyleRoute(warm));
   }
 
   // Liveness and readiness for the load balancer: nothing about the node beyond up and ready.

@@ -57,6 +57,7 @@ export class JobIntake {
     const manifest = await this.opts.models.manifestOf(job.model, job.model_version);
     if (!manifest) throw new ModelVersionNotFoundError(job.model, job.model_version);
     checkSize(manifest, job);
+    checkStyle(manifest, job);
 
     const msPerJob = this.msPerJob(manifest, job);
     const result = await queue.enqueue(
@@ -99,5 +100,20 @@ function checkSize(manifest: ModelManifest, job: RegionJob): void {
         { param },
       );
     }
+  }
+}
+
+/** A style the model cannot take is refused here, not failed with its batch-mates later. */
+function checkStyle(manifest: ModelManifest, job: RegionJob): void {
+  if (!job.style) return;
+  const spec = manifest.style;
+  if (!spec || spec.space !== job.style.space || spec.dims !== job.style.vector.length) {
+    throw new InvalidRequestError(
+      "style_not_supported",
+      spec
+        ? `${manifest.name}@${manifest.version} takes ${spec.dims}-value style vectors of space ${spec.space}`
+        : `${manifest.name}@${manifest.version} takes no style`,
+      { param: "style" },
+    );
   }
 }

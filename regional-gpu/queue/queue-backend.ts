@@ -71,5 +71,10 @@ export interface QueueBackend {
 
 export const LANES: readonly Priority[] = ["fast", "standard", "relax"];
 
-export const batchKeyOf = (job: Pick<RegionJob, "model" | "model_version" | "width" | "height">) =>
-  `${job.model}@${job.model_version}:${job.width}x${job.height}`;
+// An upscale by resampling runs no model and gains nothing from company: it is a batch of its own
+// (so one unreadable parent fails only its own job).
+export const batchKeyOf = (
+  job: Pick<RegionJob, "model" | "model_version" | "width" | "height"> &
+    Partial<Pick<RegionJob, "job_id" | "source">>,
+) =>
+  `${job.model}@${job.model_version}:${job.width}x${job.height}${job.source ? `:resample:${job.job_id}` : ""}`;

@@ -12,6 +12,8 @@ import {
   type OutputGate,
 } from "../moderation/output-gate.ts";
 import { PipelineInputError, type ImageRequest } from "../pipelines/pipeline.ts";
+import { outputStyle } from "../style/output-style.ts";
+import { resampleBatch } from "../upscale/resample-source.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
 import type { QueueEntry } from "../queue/queue-backend.ts";
 import { batchWaitsUntil, type BatchLimits } from "./batch-policy.ts";
@@ -72,6 +74,7 @@ const toRequest = (job: RegionJob): ImageRequest => ({
   seed: job.seed,
   width: job.width,
   height: job.height,
+  ...(job.style && { style: { vector: job.style.vector, strength: job.style.strength } }),
 });
 
 export class Scheduler {
@@ -260,7 +263,8 @@ export class Scheduler {
               this.block(entry.job, { ...done, ...gated.blocked });
             } else {
               const flag = gated.flag && { moderation_flag: gated.flag };
-              this.succeed(entry, { ...done, output: gated.output, ...flag });
+              const style = outputStyle(image, model.manifest);
+              this.succeed(entry, { ...done, output: gated.output, ...flag, ...style });
             }
             return null;
           } catch (err) {
@@ -294,8 +298,15 @@ export class Scheduler {
   private async infer(model: LoadedModel, batch: QueueEntry[]): Promise<ModelRun> {
     let run: ModelRun;
     try {
-      run = await model.run(batch.map((e) => toRequest(e.job)));
+      // Upscales by resampling share a batch key of their own: such a batch runs no model.
+      run = batch[0]!.job.source
+        ? await resampleBatch(
+            batch.map((e) => e.job),
+            { store: this.opts.store },
+          )
+        : await model.run(batch.map((e) => toRequest(e.job)));
     } catch (err) {
+      if (err instanceof JobFailure) throw err;
       const code: JobFailureCode =
         err instanceof PipelineInputError ? JOB_FAILURE.invalidInput : JOB_FAILURE.inference;
       throw new JobFailure(code, (err as Error).message, err);
