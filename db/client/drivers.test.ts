@@ -11,7 +11,8 @@ import {
   insertGeneration,
   listGenerations,
 } from "../queries/generations.ts";
-import { findSimilarStyles, upsertStyleEmbedding } from "../queries/style-embeddings.ts";
+import { getStyleRecord, recordStyle } from "../queries/style-embeddings.ts";
+import { PgStyleIndex } from "../../storage/style-index/pg-style-index.ts";
 import { accounts } from "../schema/accounts.ts";
 import { createTestDatabase, type PgliteHandle } from "../testing.ts";
 import { createDatabase, type Database, type DatabaseHandle } from "./index.ts";
@@ -113,15 +114,39 @@ describe.each(drivers)("query layer on %s", (name, getDb) => {
     });
     expect(done).toMatchObject({ status: "succeeded", gpuMs: 87, region: "eu-west" });
 
-    const embedding = Array.from({ length: 100 }, (_, i) => (i === 7 ? 1 : 0));
-    await upsertStyleEmbedding(db, {
+    const embedding = Array.from({ length: 128 }, (_, i) => (i === 7 ? 1 : 0));
+    const styleVector = [0.125, -2.5, 1 / 3];
+    await recordStyle(db, {
       generationId: generation.id,
+      accountId: account.id,
+      model: "cppn-glove",
+      modelVersion: "2026-12-01.1",
+      descriptor: "genart-style/1",
       embedding,
-      modelVersion: "2026-11-27.1",
+      styleSpace: "cppn-glove/latent32-ramp6x3",
+      styleVector,
+      generatedAt: generation.createdAt,
     });
-    const [nearest] = await findSimilarStyles(db, { embedding, accountId: account.id, limit: 1 });
-    expect(nearest?.generation.id).toBe(generation.id);
-    expect(nearest?.score).toBeCloseTo(1, 6);
+    const style = await getStyleRecord(db, generation.id);
+    expect(style?.embedding).toEqual(embedding);
+    // real[] holds float32: the vector comes back as its float32 values.
+    expect(style?.styleVector).toEqual(styleVector.map(Math.fround));
+    const index = new PgStyleIndex({ db, shard: 2 });
+    await index.upsert([
+      {
+        id: generation.id,
+        accountId: account.id,
+        projectId: null,
+        model: "cppn-glove",
+        modelVersion: "2026-12-01.1",
+        visibility: "private",
+        hidden: false,
+        generatedAt: generation.createdAt.getTime(),
+        embedding,
+      },
+    ]);
+    const hits = await index.query({ embedding, viewer: { accountId: account.id }, limit: 1 });
+    expect(hits).toEqual([{ id: generation.id, distance: expect.closeTo(0, 6) }]);
   });
 
   it("pages with an opaque cursor", async () => {

@@ -1,11 +1,11 @@
-import { and, cosineDistance, eq, ne, or, sql, type SQL } from "drizzle-orm";
-import type { Database } from "../client/types.ts";
-import { generations, type GenerationRow } from "../schema/generations.ts";
-import { projects } from "../schema/projects.ts";
+import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import type { Database, Transaction } from "../client/types.ts";
 import {
   STYLE_EMBEDDING_DIMENSIONS,
   styleEmbeddings,
+  type NewStyleEmbedding,
   type StyleEmbedding,
+  type StyleVisibility,
 } from "../schema/style-embeddings.ts";
 
 function assertDimensions(embedding: readonly number[]): void {
@@ -16,31 +16,19 @@ function assertDimensions(embedding: readonly number[]): void {
   }
 }
 
-/** Stores (or replaces) the style vector of a generation. */
-export async function upsertStyleEmbedding(
-  db: Database,
-  {
-    generationId,
-    embedding,
-    modelVersion,
-  }: {
-    generationId: string;
-    embedding: readonly number[];
-    modelVersion: string;
-  },
-): Promise<StyleEmbedding> {
-  assertDimensions(embedding);
-  const values = { generationId, embedding: [...embedding], modelVersion };
-  const [row] = await db
-    .insert(styleEmbeddings)
-    .values(values)
-    .onConflictDoUpdate({ target: styleEmbeddings.generationId, set: values })
-    .returning();
-  if (!row) throw new Error("upsert into style_embeddings returned no row");
-  return row;
+/**
+ * Records an output's style (once: a repeated call for the same generation changes nothing).
+ * `indexedAt` null leaves it for the index sync.
+ */
+export async function recordStyle(
+  db: Database | Transaction,
+  values: NewStyleEmbedding,
+): Promise<void> {
+  assertDimensions(values.embedding);
+  await db.insert(styleEmbeddings).values(values).onConflictDoNothing();
 }
 
-export async function getStyleEmbedding(
+export async function getStyleRecord(
   db: Database,
   generationId: string,
 ): Promise<StyleEmbedding | null> {
@@ -51,47 +39,76 @@ export async function getStyleEmbedding(
   return row ?? null;
 }
 
-export type SimilarStyle = { generation: GenerationRow; score: number };
+/** Records whose current state the style index has not taken yet, oldest change first. */
+export function unindexedStyleRecords(db: Database, limit: number): Promise<StyleEmbedding[]> {
+  return db
+    .select()
+    .from(styleEmbeddings)
+    .where(isNull(styleEmbeddings.indexedAt))
+    .orderBy(asc(styleEmbeddings.updatedAt))
+    .limit(limit);
+}
 
 /**
- * Succeeded generations whose style is closest to `embedding` (cosine, via the HNSW index),
- * limited to what `accountId` may see: its own and those in public projects. `score` is cosine
- * similarity (1 = same direction).
+ * Marks records indexed, each only if it has not changed since it was read (`updatedAt` as read):
+ * a change made meanwhile stays pending for the next sync.
  */
-export async function findSimilarStyles(
+export async function markStyleIndexed(
   db: Database,
-  {
-    embedding,
-    accountId,
-    limit = 10,
-    modelVersion,
-    excludeGenerationId,
-  }: {
-    embedding: readonly number[];
-    accountId: string;
-    limit?: number;
-    /** Only vectors of this model version (vectors of different versions are not comparable). */
-    modelVersion?: string;
-    excludeGenerationId?: string;
-  },
-): Promise<SimilarStyle[]> {
-  assertDimensions(embedding);
-  const distance = cosineDistance(styleEmbeddings.embedding, [...embedding]);
-  const filters: SQL[] = [
-    eq(generations.status, "succeeded"),
-    or(eq(generations.accountId, accountId), eq(projects.visibility, "public")) ?? sql`false`,
-  ];
-  if (modelVersion !== undefined) filters.push(eq(styleEmbeddings.modelVersion, modelVersion));
-  if (excludeGenerationId !== undefined) {
-    filters.push(ne(styleEmbeddings.generationId, excludeGenerationId));
-  }
+  read: ReadonlyArray<Pick<StyleEmbedding, "generationId" | "updatedAt">>,
+  at: Date,
+): Promise<void> {
+  if (read.length === 0) return;
+  const pairs = sql.join(
+    read.map((r) => sql`(${r.generationId}, ${r.updatedAt.toISOString()}::timestamptz)`),
+    sql`, `,
+  );
+  await db.execute(sql`
+    update ${styleEmbeddings} set indexed_at = ${at}
+    from (values ${pairs}) as read(id, updated_at)
+    where ${styleEmbeddings.generationId} = read.id
+      and ${styleEmbeddings.updatedAt} = read.updated_at
+      and ${styleEmbeddings.indexedAt} is null`);
+}
+
+/**
+ * Hides outputs from search (reported, removed) or shows them again; the index follows at its
+ * next sync. Answers how many records changed.
+ */
+export async function setStyleHidden(
+  db: Database,
+  generationIds: readonly string[],
+  hidden: boolean,
+): Promise<number> {
+  if (generationIds.length === 0) return 0;
   const rows = await db
-    .select({ generation: generations, distance: sql<number>`${distance}`.mapWith(Number) })
-    .from(styleEmbeddings)
-    .innerJoin(generations, eq(generations.id, styleEmbeddings.generationId))
-    .leftJoin(projects, eq(projects.id, generations.projectId))
-    .where(and(...filters))
-    .orderBy(distance)
-    .limit(Math.max(1, Math.min(limit, 100)));
-  return rows.map(({ generation, distance: d }) => ({ generation, score: 1 - d }));
+    .update(styleEmbeddings)
+    .set({ hidden, indexedAt: null })
+    .where(
+      and(
+        inArray(styleEmbeddings.generationId, [...generationIds]),
+        sql`${styleEmbeddings.hidden} <> ${hidden}`,
+      ),
+    )
+    .returning({ id: styleEmbeddings.generationId });
+  return rows.length;
+}
+
+/** A project's visibility changed: so does its outputs' (the index moves them at its next sync). */
+export async function setProjectStyleVisibility(
+  db: Database,
+  projectId: string,
+  visibility: StyleVisibility,
+): Promise<number> {
+  const rows = await db
+    .update(styleEmbeddings)
+    .set({ visibility, indexedAt: null })
+    .where(
+      and(
+        eq(styleEmbeddings.projectId, projectId),
+        sql`${styleEmbeddings.visibility} <> ${visibility}`,
+      ),
+    )
+    .returning({ id: styleEmbeddings.generationId });
+  return rows.length;
 }

@@ -11,6 +11,7 @@ export * from "./usage-ledger.ts";
 export * from "./feedback.ts";
 export * from "./moderation-events.ts";
 export * from "./style-embeddings.ts";
+export * from "./style-index.ts";
 export * from "./webhook-deliveries.ts";
 export * from "./project-members.ts";
 export * from "./budgets.ts";

@@ -1,7 +1,8 @@
 import type { ModelManifest } from "../../contracts/model-manifest.ts";
 import type { StyleEmbeddingPayload, StyleVectorPayload } from "../../contracts/region-protocol.ts";
 import type { RawImage } from "../pipelines/pipeline.ts";
-import { STYLE_DESCRIPTOR, styleEmbedding } from "./style-descriptor.ts";
+import { STYLE_DESCRIPTOR } from "../../contracts/style.ts";
+import { styleEmbedding } from "./style-descriptor.ts";
 
 // What a `succeeded` event says about an output's style: its embedding (from the pixels, for
 // search) and, from models with a style output, the vector it was drawn with (for references).

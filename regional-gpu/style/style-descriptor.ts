@@ -1,13 +1,13 @@
+import { STYLE_EMBEDDING_DIMS } from "../../contracts/style.ts";
 import type { RawImage } from "../pipelines/pipeline.ts";
 import { GRID, labGrid, type LabGrid } from "./lab-grid.ts";
+
+export { STYLE_DESCRIPTOR, STYLE_EMBEDDING_DIMS } from "../../contracts/style.ts";
 
 // The style embedding of an image, computed from its pixels alone (so every pipeline's outputs get
 // one): what its colours are and how they are laid down, not what is where. Documented in
 // regional-gpu/style/README.md. Deterministic: plain float64 arithmetic in a fixed order over a
 // 64x64 grid of the image, so the same pixels give the same vector on any machine.
-
-/** Bump with any change to the recipe: vectors of different descriptors are not comparable. */
-export const STYLE_DESCRIPTOR = "genart-style/1";
 
 const L_BINS = 4;
 const AB_BINS = 5;
@@ -18,8 +18,13 @@ const ORIENTATION_BINS = 8;
 const SCALES = 4;
 const MOMENTS = 8;
 
-export const STYLE_EMBEDDING_DIMS =
-  L_BINS * AB_BINS * AB_BINS + GRADIENT_BINS + ORIENTATION_BINS + SCALES + MOMENTS;
+// Change any of these and STYLE_DESCRIPTOR (contracts/style.ts) changes with them.
+if (
+  L_BINS * AB_BINS * AB_BINS + GRADIENT_BINS + ORIENTATION_BINS + SCALES + MOMENTS !==
+  STYLE_EMBEDDING_DIMS
+) {
+  throw new Error("the style descriptor's blocks do not add up to STYLE_EMBEDDING_DIMS");
+}
 
 /** How much each block counts in the cosine between two vectors (the palette most). */
 const WEIGHTS = { colour: 1, gradient: 0.45, orientation: 0.2, scales: 0.4, moments: 0.5 };

@@ -1,7 +1,7 @@
 import { deriveRegionKeys, keyText } from "../../contracts/region-keys.ts";
 import { mkdir } from "node:fs/promises";
 import type { Database, DatabaseHandle } from "../../db/client/index.ts";
-import { ensureReferenceModel } from "../../regional-gpu/model-build/build-reference-model.ts";
+import { ensureReferenceModels } from "../../regional-gpu/model-build/build-reference-model.ts";
 import { startAdminServer, type AdminServer } from "./admin-server.ts";
 import { bootstrapDatabase } from "./bootstrap-database.ts";
 import { ensureDevAccount } from "./dev-account.ts";
@@ -61,7 +61,7 @@ export async function runLocalStack(launchEdge: EdgeLauncher): Promise<void> {
     process.exit(1);
   }
   const secrets = await loadOrCreateSecrets(config.dataDir);
-  await ensureReferenceModel(config.modelDir, (line) => console.log(`[model] ${line}`));
+  await ensureReferenceModels(config.modelDir, (line) => console.log(`[model] ${line}`));
 
   const [edgePort, ...regionPorts] = [
     ...(await portsFrom(config.edgePort, 1)),
