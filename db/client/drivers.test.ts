@@ -129,8 +129,8 @@ describe.each(drivers)("query layer on %s", (name, getDb) => {
     });
     const style = await getStyleRecord(db, generation.id);
     expect(style?.embedding).toEqual(embedding);
-    // real[] holds float32: the vector comes back as its float32 values.
-    expect(style?.styleVector).toEqual(styleVector.map(Math.fround));
+    // real[] holds float32: the vector comes back as the same float32 values.
+    expect(style?.styleVector?.map(Math.fround)).toEqual(styleVector.map(Math.fround));
     const index = new PgStyleIndex({ db, shard: 2 });
     await index.upsert([
       {
