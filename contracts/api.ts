@@ -1,5 +1,6 @@
 import { z } from "./zod.ts";
 import { PolicyMatch } from "./errors.ts";
+import { STYLE_EMBEDDING_DIMS } from "./style.ts";
 
 // Public API v1 (../shared/API.md). The single source of these types for the edge, the regions and clients.
 
@@ -34,6 +35,22 @@ const side = z
     multipleOf: SIDE.multipleOf,
   });
 
+const GENERATION_ID = /^gen_[0-9a-z]{26}$/;
+const PROJECT_ID = /^proj_[0-9a-z]{26}$/;
+const MODEL_REF = /^[a-z0-9][a-z0-9-]{0,63}(@[A-Za-z0-9._-]{1,64})?$/;
+
+/**
+ * A style to draw with: an earlier output's (`reference`, one the caller may read) blended in by
+ * `strength` (0: as if none; 1: the reference's latent and palette). Taste profiles will join this.
+ */
+export const StyleReference = z
+  .strictObject({
+    reference: z.string().regex(GENERATION_ID, "reference must be a generation id"),
+    strength: z.number().min(0).max(1).default(0.5),
+  })
+  .openapi("StyleReference");
+export type StyleReference = z.infer<typeof StyleReference>;
+
 export const WebhookEvent = z
   .enum(["succeeded", "failed", "blocked", "canceled"])
   .openapi("WebhookEvent");
@@ -52,10 +69,7 @@ export const CreateGenerationRequest = z
       .describe("What to steer away from (not read as a request for what it names)."),
     model: z
       .string()
-      .regex(
-        /^[a-z0-9][a-z0-9-]{0,63}(@[A-Za-z0-9._-]{1,64})?$/,
-        "model must be 'name' or 'name@version'",
-      )
+      .regex(MODEL_REF, "model must be 'name' or 'name@version'")
       .optional()
       .describe("Default: the default model; `name@version` pins a version."),
     width: side,
@@ -72,16 +86,12 @@ export const CreateGenerationRequest = z
     ),
     project: z
       .string()
-      .regex(/^proj_[0-9a-z]{26}$/, "project must be a project id")
+      .regex(PROJECT_ID, "project must be a project id")
       .optional()
       .describe("Files and bills the generation under this project (its visibility applies)."),
-    style: z
-      .strictObject({
-        reference: z.string().regex(/^gen_[0-9a-z]{26}$/),
-        strength: z.number().min(0).max(1).default(0.5),
-      })
-      .optional()
-      .describe("Borrow the style of an earlier generation (`gen_...`) with this strength."),
+    style: StyleReference.optional().describe(
+      "Borrow the style of an earlier generation (`gen_...`) with this strength (0..1). Models without a style input answer 422 `style_not_supported`.",
+    ),
     webhook: z
       .strictObject({
         url: z.url({ protocol: /^https?$/ }),
@@ -250,6 +260,10 @@ export const Generation = z
     livemode: z.boolean().optional(),
     /** Set when the plan or a budget moved the request to another lane than the one asked for. */
     lane_change: LaneChange.nullable().optional(),
+    /** The generation this one was made from (upscale, refine); null otherwise. */
+    parent_id: z.string().nullable(),
+    /** The style it was drawn with, as requested; null without one. */
+    style: z.object({ reference: z.string(), strength: z.number() }).nullable(),
   })
   .openapi("Generation");
 export type Generation = z.infer<typeof Generation>;
@@ -326,3 +340,118 @@ export const RegionInfo = z
 export const RegionList = z
   .object({ object: z.literal("list"), data: z.array(RegionInfo) })
   .openapi("RegionList");
+
+/** POST /v1/generations/:id/upscale. */
+export const UpscaleRequest = z
+  .strictObject({
+    factor: z
+      .union([z.literal(2), z.literal(4)])
+      .describe("Each side is multiplied by this (2 or 4)."),
+  })
+  .openapi("UpscaleRequest");
+export type UpscaleRequest = z.infer<typeof UpscaleRequest>;
+
+export const SEARCH_LIMIT = { default: 20, max: 50 } as const;
+export const SEARCH_TEXT_MAX_CHARS = 500;
+
+const searchFilters = {
+  project: z
+    .string()
+    .regex(PROJECT_ID, "project must be a project id")
+    .optional()
+    .describe("Only outputs of this project."),
+  model: z
+    .string()
+    .regex(MODEL_REF, "model must be 'name' or 'name@version'")
+    .optional()
+    .describe(
+      "Only outputs of this model (`name@version`: of this version). A text query is embedded by this model (default: the default model).",
+    ),
+  from: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe("Only outputs created at or after this time."),
+  to: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe("Only outputs created before this time."),
+  cursor: z.string().max(512).optional().describe("`next_cursor` of the previous page."),
+};
+
+/** POST /v1/search: exactly one of `generation`, `text` or `embedding`, plus filters. */
+export const SearchRequest = z
+  .strictObject({
+    generation: z
+      .string()
+      .regex(GENERATION_ID, "generation must be a generation id")
+      .optional()
+      .describe("More like this output (yours, or a public one); it is left out of the results."),
+    text: z
+      .string()
+      .min(1)
+      .max(SEARCH_TEXT_MAX_CHARS)
+      .refine((s) => s.trim().length > 0, { message: "text must not be empty" })
+      .optional()
+      .describe("A prompt, drawn by the model and placed in the style space the way it draws."),
+    embedding: z
+      .array(z.number())
+      .length(STYLE_EMBEDDING_DIMS, `embedding must have ${STYLE_EMBEDDING_DIMS} values`)
+      .optional()
+      .describe(`A style embedding (${STYLE_EMBEDDING_DIMS} numbers; only its direction counts).`),
+    ...searchFilters,
+    limit: z.number().int().min(1).max(SEARCH_LIMIT.max).default(SEARCH_LIMIT.default),
+  })
+  .refine((r) => [r.generation, r.text, r.embedding].filter((q) => q !== undefined).length === 1, {
+    message: "give exactly one of generation, text or embedding",
+    path: ["generation"],
+  })
+  .openapi("SearchRequest");
+export type SearchRequest = z.infer<typeof SearchRequest>;
+
+/** GET /v1/search?q=: a text query. */
+export const SearchQueryParams = z.strictObject({
+  q: z
+    .string()
+    .min(1)
+    .max(SEARCH_TEXT_MAX_CHARS)
+    .refine((s) => s.trim().length > 0, { message: "q must not be empty" }),
+  ...searchFilters,
+  limit: z.coerce.number().int().min(1).max(SEARCH_LIMIT.max).default(SEARCH_LIMIT.default),
+});
+
+/** Another account's public output, as search shows it: no costs, metadata or routing. */
+export type PublicGeneration = z.infer<typeof PublicGeneration>;
+export const PublicGeneration = Generation.pick({
+  id: true,
+  object: true,
+  status: true,
+  prompt: true,
+  model: true,
+  model_version: true,
+  params: true,
+  project: true,
+  created_at: true,
+  completed_at: true,
+  output: true,
+  parent_id: true,
+}).openapi("PublicGeneration");
+
+export const SearchResult = z
+  .object({
+    object: z.literal("search_result"),
+    /** Cosine similarity of the styles, -1..1 (1: the same style). */
+    score: z.number(),
+    /** true: the caller's own output (a full Generation); false: a public one. */
+    owned: z.boolean(),
+    generation: z.union([Generation, PublicGeneration]),
+  })
+  .openapi("SearchResult");
+export type SearchResult = z.infer<typeof SearchResult>;
+
+export const SearchResults = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(SearchResult),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("SearchResults");

@@ -23,6 +23,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import { budgetRoutes } from "./routes/budgets.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { generationProgressRoutes } from "./routes/generation-progress.ts";
+import { generationUpscaleRoutes } from "./routes/generation-upscale.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { internalRegionRoutes } from "./routes/internal-regions.ts";
@@ -30,8 +31,10 @@ import { keyRoutes } from "./routes/keys.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { pricingRoutes } from "./routes/pricing.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { searchRoutes } from "./routes/search.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
+import { styleServices } from "./search/style-services.ts";
 import { WebhookDispatcher, webhookTuning } from "./webhooks/webhook-dispatcher.ts";
 
 export type { EdgeDeps, EdgeTuning, ResponseCache } from "./deps.ts";
@@ -80,6 +83,7 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
   if (unkeyed.length > 0) {
     throw new Error(`REGION_SIGNING_KEYS has no key for region(s): ${unkeyed.join(", ")}`);
   }
+  const fetcher = deps.fetch ?? ((input, init) => fetch(input, init));
   return {
     db: deps.db,
     assets: deps.assets,
@@ -89,7 +93,7 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     environment: deps.environment,
     clock,
     limiter: deps.limiter ?? new InProcessAccountLimiter({ clock }),
-    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    fetch: fetcher,
     waitUntil,
     log,
     tuning,
@@ -104,7 +108,7 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
       deps.webhooks ??
       new WebhookDispatcher({
         db: deps.db,
-        fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+        fetch: fetcher,
         secretsKeys: deps.secrets.webhookSecretsKeys,
         assetUrlSecret: deps.secrets.assetUrl,
         environment: deps.environment,
@@ -117,6 +121,16 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     authenticator,
     limits,
     access: { authenticator, limits, clientAddress: deps.clientAddress },
+    ...styleServices({
+      db: deps.db,
+      styleIndex: deps.styleIndex,
+      directory,
+      fetch: fetcher,
+      keys: keyring,
+      clock,
+      log,
+      timeoutMs: tuning.dispatchTimeoutMs,
+    }),
   };
 }
 
@@ -143,6 +157,7 @@ function appOf(s: EdgeServices): OpenAPIHono<AppEnv> {
   app.route("/", healthRoutes(s));
   app.route("/v1/generations", generationRoutes(s));
   app.route("/v1/generations", generationProgressRoutes(s));
+  app.route("/v1/generations", generationUpscaleRoutes(s));
   app.route("/v1", webhookRoutes(s));
   app.route("/v1/assets", assetRoutes(s));
   app.route("/v1", catalogRoutes(s));
@@ -151,6 +166,7 @@ function appOf(s: EdgeServices): OpenAPIHono<AppEnv> {
   app.route("/v1/projects", projectRoutes(s));
   app.route("/v1/usage", usageRoutes(s));
   app.route("/v1/budgets", budgetRoutes(s));
+  app.route("/v1", searchRoutes(s));
   app.route("/internal/regions", internalRegionRoutes(s));
   app.route("/", pageRoutes(s));
   mountOpenApi(app);

@@ -3,6 +3,7 @@ import type { NonceStore } from "../contracts/replay-guard.ts";
 import type { RegionConfig } from "../contracts/region-protocol.ts";
 import type { Database } from "../db/client/index.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
+import type { StyleIndex } from "../storage/style-index/style-index.ts";
 import { DEFAULT_ASSET_URL_TTL_S } from "./assets/asset-url.ts";
 import type { GenerationNotifier } from "./generations/generation-notifier.ts";
 import { DEFAULT_LEASE_TUNING } from "./generations/leases.ts";
@@ -16,6 +17,8 @@ import type { RegionCatalog } from "./routing/region-catalog.ts";
 import type { RegionKeyring } from "./routing/region-keyring.ts";
 import type { RegionDirectory } from "./routing/region-directory.ts";
 import type { SecretsKeySet } from "./webhooks/secret-box.ts";
+import type { StyleIndexSync } from "./search/style-index-sync.ts";
+import type { TextStyleEmbedder } from "./search/text-style.ts";
 import type { WebhookDispatcher } from "./webhooks/webhook-dispatcher.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./validation/index.ts";
 
@@ -76,6 +79,10 @@ export interface EdgeDeps {
    * that limit is off.
    */
   clientAddress?: (c: Context) => string | undefined;
+   * Style search's index. Default: Postgres (pgvector) in `db`, one private and one public shard
+   * (edge/search/default-style-index.ts); the Worker passes Vectorize shards when it has them.
+   */
+  styleIndex?: StyleIndex;
   /** Workers' ctx.waitUntil; elsewhere the entry tracks the promises and awaits them on close. */
   waitUntil?: (work: Promise<unknown>) => void;
   /** One JSON object per line; never secrets or full prompts. */
@@ -162,4 +169,9 @@ export interface EdgeServices {
   prices: PriceBook;
   /** Budgets as this isolate last read them. */
   budgets: BudgetBook;
+  styleIndex: StyleIndex;
+  /** Brings the style index up to the style records (kicked after region events, on a schedule). */
+  styleSync: StyleIndexSync;
+  /** Text queries into the style space, by a region running the model. */
+  textStyles: TextStyleEmbedder;
 }

@@ -16,6 +16,7 @@ CREATE TABLE "style_index" (
 DROP INDEX "style_embeddings_embedding_idx";--> statement-breakpoint
 DROP INDEX "style_embeddings_model_version_idx";--> statement-breakpoint
 ALTER TABLE "style_embeddings" ALTER COLUMN "embedding" SET DATA TYPE vector(128);--> statement-breakpoint
+ALTER TABLE "generations" ADD COLUMN "derivation" jsonb;--> statement-breakpoint
 ALTER TABLE "style_embeddings" ADD COLUMN "account_id" text NOT NULL;--> statement-breakpoint
 ALTER TABLE "style_embeddings" ADD COLUMN "project_id" text;--> statement-breakpoint
 ALTER TABLE "style_embeddings" ADD COLUMN "model" text NOT NULL;--> statement-breakpoint

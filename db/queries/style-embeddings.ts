@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Database, Transaction } from "../client/types.ts";
+import { generations } from "../schema/generations.ts";
 import {
   STYLE_EMBEDDING_DIMENSIONS,
   styleEmbeddings,
@@ -111,4 +112,23 @@ export async function setProjectStyleVisibility(
     )
     .returning({ id: styleEmbeddings.generationId });
   return rows.length;
+}
+
+/**
+ * The style record of another generation of `accountId` with the same output bytes: what a copy
+ * (an answer from the dedup cache, a merged follower) shares with the generation that drew it.
+ */
+export async function findStyleRecordByOutput(
+  db: Database,
+  accountId: string,
+  outputSha256: string,
+): Promise<StyleEmbedding | null> {
+  const [row] = await db
+    .select({ record: styleEmbeddings })
+    .from(styleEmbeddings)
+    .innerJoin(generations, eq(generations.id, styleEmbeddings.generationId))
+    .where(and(eq(generations.accountId, accountId), eq(generations.outputSha256, outputSha256)))
+    .orderBy(asc(styleEmbeddings.createdAt))
+    .limit(1);
+  return row?.record ?? null;
 }

@@ -29,7 +29,24 @@ import { projects } from "./projects.ts";
 
 export type GenerationParams = ApiGeneration["params"];
 export type GenerationErrorBody = z.infer<typeof GenerationError>;
-export type GenerationStyle = NonNullable<CreateGenerationRequest["style"]>;
+/**
+ * The requested style and, once resolved at acceptance, the vector it stands for (the reference's
+ * own, of the model's style space): what every dispatch of the generation sends.
+ */
+export type GenerationStyle = NonNullable<CreateGenerationRequest["style"]> & {
+  space?: string;
+  vector?: number[];
+};
+/**
+ * How a child generation derives from its parent (`parent_generation_id`). An upscale either
+ * re-draws at the larger size or resamples the parent's image (`source`: its bytes).
+ */
+export type GenerationDerivation = {
+  kind: "upscale";
+  factor: number;
+  method: "rerender" | "resample";
+  source?: { key: string; sha256: string; url: string };
+};
 export type GenerationWebhook = NonNullable<CreateGenerationRequest["webhook"]>;
 /** Why a generation runs in another lane than the one asked for (the plan's cost cap, a budget). */
 export type GenerationLaneChange = NonNullable<ApiGeneration["lane_change"]>;
@@ -115,6 +132,7 @@ export const generations = pgTable(
       onDelete: "set null",
     }),
     style: jsonb("style").$type<GenerationStyle>(),
+    derivation: jsonb("derivation").$type<GenerationDerivation>(),
     webhook: jsonb("webhook").$type<GenerationWebhook>(),
     requestId: text("request_id"),
     /** The routing decision of the latest dispatch: scores per region, outcome, the region's job id. */

@@ -33,6 +33,8 @@ export interface DedupInput {
   style: GenerationStyle | null | undefined;
   /** Output moderation decides whether bytes are served at all, so it is part of the key. */
   moderation: ModerationPolicy | undefined;
+  /** An upscale by resampling: the sha256 of the image it scales (absent for every drawing). */
+  resampled?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export function contentHashOf(input: DedupInput): Promise<string> {
       height: input.height,
       style: input.style ?? null,
       moderation: input.moderation ?? { strictness: "standard" },
+      resampled: input.resampled,
     }),
   );
 }

@@ -46,3 +46,7 @@ export const invalidRequest = (code: string, message: string, param?: string) =>
 
 export const notFound = (message: string, code = "resource_not_found") =>
   new ApiError({ type: "not_found_error", code, message });
+
+/** 422 invalid_request_error: a valid request the model or the data cannot honour. */
+export const unprocessable = (code: string, message: string, param?: string) =>
+  new ApiError({ type: "invalid_request_error", code, message, param, status: 422 });

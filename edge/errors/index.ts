@@ -1,2 +1,8 @@
-export { ApiError, invalidRequest, notFound, type ApiErrorInit } from "./api-error.ts";
+export {
+  ApiError,
+  invalidRequest,
+  notFound,
+  unprocessable,
+  type ApiErrorInit,
+} from "./api-error.ts";
 export { errorBody, errorHandler, notFoundHandler } from "./error-handler.ts";

@@ -8,6 +8,7 @@ import {
 } from "../../db/queries/generations.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { cancelRegionJob } from "../routing/cancel-job.ts";
+import { recordOutputStyle } from "../search/style-records.ts";
 import { startFollowers } from "./followers.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { parseJobId } from "./job-id.ts";
@@ -121,7 +122,12 @@ async function applyToRow(
         ...winner(row, event, at, current),
       };
       const changed = await endGeneration(
-        (tx) => completeGeneration(tx, row.id, result),
+        async (tx) => {
+          const done = await completeGeneration(tx, row.id, result);
+          // Its style (search, references) commits with it.
+          if (done) await recordOutputStyle(tx, done, event);
+          return done;
+        },
         callbackBase,
         deps,
       );

@@ -3,7 +3,11 @@ import type { GenerationEstimate } from "../../contracts/pricing.ts";
 import { newId } from "../../contracts/ids.ts";
 import { expireIdempotencyKey } from "../../db/queries/generation-dedup.ts";
 import { findGenerationByIdempotencyKey } from "../../db/queries/generations.ts";
-import type { GenerationRow } from "../../db/schema/generations.ts";
+import type {
+  GenerationDerivation,
+  GenerationRow,
+  GenerationStyle,
+} from "../../db/schema/generations.ts";
 import { cacheModeOf } from "../dedup/cache-directive.ts";
 import { contentHashOf } from "../dedup/content-hash.ts";
 import { ApiError, invalidRequest } from "../errors/index.ts";
@@ -27,6 +31,7 @@ import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { resolveModelVersion } from "./model-version-cache.ts";
 import { moderationPolicyOf } from "./moderation-policy.ts";
 import { dryRunBlocked, estimateOf, projectToGenerateIn } from "./estimate-generation.ts";
+import { resolveStyle } from "./resolve-style.ts";
 
 export { canonicalJson };
 
@@ -45,6 +50,16 @@ export interface CreateGenerationInput {
   callbackBase: string;
   /** The request's Cache-Control header (`no-cache` opts out of dedup and merging). */
   cacheControl?: string;
+  /** Set when this generation is made from another (create-child-generation.ts). */
+  parent?: GenerationParent;
+}
+
+/** What a child generation (an upscale; later a refine) takes from its parent. */
+export interface GenerationParent {
+  id: string;
+  /** The parent's style, already resolved: it is kept, not resolved again. */
+  style: GenerationStyle | null;
+  derivation: GenerationDerivation;
 }
 
 export type CreateGenerationDeps = GenerationFlowDeps & PriceRequestDeps;
@@ -100,6 +115,10 @@ export async function createGeneration(
     request.project === undefined
       ? null
       : await projectToGenerateIn(deps.db, accountId, request.project);
+  const { parent } = input;
+  const style = parent
+    ? parent.style
+    : await resolveStyle(request.style, accountId, resolved, deps.db);
 
   const params = {
     width: request.width,
@@ -162,8 +181,10 @@ export async function createGeneration(
           prompt: request.prompt,
           negativePrompt: request.negative_prompt,
           ...params,
-          style: request.style,
+          style: style && { reference: style.reference, strength: style.strength },
           moderation,
+          // A resample draws nothing: its bytes are its parent's, scaled.
+          resampled: parent?.derivation.source?.sha256,
         })
       : null;
 
@@ -190,7 +211,9 @@ export async function createGeneration(
         costEstimatedMicrousd: estimate,
         idempotencyKey: idempotencyKey ?? null,
         requestHash: idempotencyKey === undefined ? null : requestHash,
-        style: request.style ?? null,
+        style,
+        parentGenerationId: parent?.id ?? null,
+        derivation: parent?.derivation ?? null,
         webhook: request.webhook ?? null,
         moderation: promptModerationOf(verdict),
         requestId: input.requestId,

@@ -5,7 +5,7 @@ import { recordGenerationRoute } from "../../db/queries/generation-routing.ts";
 import { failGeneration, getGeneration } from "../../db/queries/generations.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { cancelRegionJob } from "../routing/cancel-job.ts";
-import { dispatchJob, type DispatchResult } from "../routing/dispatch.ts";
+import { dispatchJob, type DispatchResult, type JobDraft } from "../routing/dispatch.ts";
 import type { GeoPoint } from "../routing/geo.ts";
 import { observeRoundTrips, routingRecord } from "../routing/routing-record.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
@@ -76,6 +76,7 @@ export async function dispatchGeneration(
       priority: row.params.priority,
       submitted_at: new Date(deps.clock()).toISOString(),
       ...(input.moderation && { moderation: input.moderation }),
+      ...jobStyleOf(row),
     },
     candidates,
     (region) => base + REGION_PATHS.events(region.name),
@@ -157,5 +158,17 @@ function failureOf(
       candidates === 0
         ? "no region is available"
         : `no region could take the job (${result.attempts.map((a) => `${a.region}: ${a.outcome}`).join(", ")})`,
+  };
+}
+
+/** The style vector and the resample source a generation carries, as its job sends them. */
+function jobStyleOf(row: GenerationRow): Pick<JobDraft, "style" | "source"> {
+  const { style, derivation } = row;
+  return {
+    ...(style?.vector &&
+      style.space && {
+        style: { space: style.space, vector: style.vector, strength: style.strength },
+      }),
+    ...(derivation?.source && { source: derivation.source }),
   };
 }

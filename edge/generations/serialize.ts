@@ -1,4 +1,4 @@
-import type { Generation } from "../../contracts/api.ts";
+import type { Generation, PublicGeneration } from "../../contracts/api.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { signedAssetPath } from "../assets/asset-url.ts";
 import { attemptsOf } from "./leases.ts";
@@ -59,5 +59,29 @@ export async function toGeneration(row: GenerationRow, ctx: SerializeContext): P
     attempts: attemptsOf(row),
     livemode: row.mode === "live",
     lane_change: row.laneChange ?? null,
+    parent_id: row.parentGenerationId,
+    style: row.style && { reference: row.style.reference, strength: row.style.strength },
+  };
+}
+
+/** Another account's public output as search shows it: what it is, never what it cost or carried. */
+export async function toPublicGeneration(
+  row: GenerationRow,
+  ctx: SerializeContext,
+): Promise<PublicGeneration> {
+  const full = await toGeneration(row, ctx);
+  return {
+    id: full.id,
+    object: full.object,
+    status: full.status,
+    prompt: full.prompt,
+    model: full.model,
+    model_version: full.model_version,
+    params: full.params,
+    project: full.project,
+    created_at: full.created_at,
+    completed_at: full.completed_at,
+    output: full.output,
+    parent_id: full.parent_id,
   };
 }

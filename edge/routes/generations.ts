@@ -4,8 +4,6 @@ import {
   Generation,
   GenerationList,
   ListGenerationsQuery,
-  TERMINAL_STATUSES,
-  type GenerationStatus,
 } from "../../contracts/api.ts";
 import { GenerationEstimate } from "../../contracts/pricing.ts";
 import { z } from "../../contracts/zod.ts";
@@ -19,65 +17,24 @@ import { createGeneration } from "../generations/create-generation.ts";
 import { ownGeneration } from "../generations/own-generation.ts";
 import { preferredWaitSeconds } from "../generations/prefer-wait.ts";
 import { toGeneration } from "../generations/serialize.ts";
-import { waitForTerminal } from "../generations/wait-for-terminal.ts";
 import { keyedRoutes } from "../middleware/scope/index.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { clientLocation, edgeColo } from "../routing/geo.ts";
 import {
   errorResponses,
   GenerationIdParams,
-  headerParameter,
   jsonContent,
   requiresScope,
 } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
 import { baseUrl, serializeContext } from "./base-url.ts";
 import { generationDeps } from "./generation-deps.ts";
-
-// Printable ASCII without spaces, like Stripe's: long enough for a UUID or a hash.
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-function idempotencyKeyOf(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  if (!IDEMPOTENCY_KEY.test(header)) {
-    throw invalidRequest(
-      "invalid_idempotency_key",
-      "Idempotency-Key must be 1 to 255 printable ASCII characters without spaces",
-    );
-  }
-  return header;
-}
-
-const isTerminal = (status: GenerationStatus) => TERMINAL_STATUSES.has(status);
-
-const submitHeaders = [
-  headerParameter(
-    "Idempotency-Key",
-    "Replays within 24 h return the same generation; another body with it is 409.",
-  ),
-  headerParameter(
-    "Prefer",
-    "`wait=N` (N <= 60): answer when the generation ends or after N seconds.",
-    "wait=30",
-  ),
-  headerParameter(
-    "Cache-Control",
-    "`no-cache`: do not answer from the dedup cache (like `cache: false`).",
-  ),
-];
-
-const generationResponseHeaders = z.object({
-  Location: z.string().openapi({ description: "The generation's URL." }),
-  "Idempotent-Replayed": z
-    .string()
-    .optional()
-    .openapi({ description: "`true` when an Idempotency-Key replay answered." }),
-  "Cache-Status": z
-    .string()
-    .optional()
-    .openapi({ description: "RFC 9211: whether the dedup cache answered or merged the request." }),
-  RateLimit: z.string().optional().openapi({ description: "Remaining quota (IETF draft fields)." }),
-});
+import {
+  generationResponseHeaders,
+  idempotencyKeyOf,
+  submitHeaders,
+  submitted,
+} from "./submit-generation.ts";
 
 // The body is declared by reference: the jsonBody middleware reads it (bounded: 413), parses and
 // validates it with this schema, so non-JSON content types are answered by our envelope, not 415.
@@ -170,28 +127,15 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
         dispatchDeps,
       );
       if (created.estimate) return c.json(created.estimate, 200);
-      const { row, replayed, headers } = created;
-      for (const [name, value] of Object.entries(headers)) c.header(name, value);
-      let current = row;
-      // Past the account's waiting holds the answer comes at once, without Preference-Applied:
-      // the work is accepted either way, so it is not refused.
-      const release = waitS > 0 ? s.limits.hold("wait", c.var.caller.account.id) : null;
-      if (release) {
-        try {
-          current = await waitForTerminal(row, waitS * 1000, {
-            db: s.db,
-            notifier: s.notifier,
-            pollMs: s.tuning.waitPollMs,
-          });
-        } finally {
-          release();
-        }
-        c.header("Preference-Applied", `wait=${waitS}`);
-      }
-      if (replayed) c.header("Idempotent-Replayed", "true");
-      c.header("Location", `/v1/generations/${current.id}`);
-      const status = replayed || isTerminal(current.status) ? 200 : 202;
-      return c.json(await toGeneration(current, serializeContext(c, s)), status);
+      const answer = await submitted(
+        created,
+        waitS,
+        c.var.caller.account.id,
+        s,
+        serializeContext(c, s),
+      );
+      for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+      return c.json(answer.body, answer.status);
     },
   );
 

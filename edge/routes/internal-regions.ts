@@ -59,6 +59,8 @@ export function internalRegionRoutes(s: EdgeServices): Hono<AppEnv> {
     const event = c.var.body;
     knownRegion(c.req.param("region"), event.region);
     const outcome = await applyJobEvent(event, baseUrl(c, s), applyDeps);
+    // A new output's style was recorded: the index takes it after this answer.
+    if (event.type === "succeeded" && outcome === "applied") s.waitUntil(s.styleSync.kick());
     if (outcome === "unknown") {
       throw notFound(`no generation for job ${event.job_id}`, "job_not_found");
     }

@@ -2,6 +2,7 @@ import type { JobEvent, RegionJob } from "../../contracts/region-protocol.ts";
 import { REGION_PATHS } from "../../contracts/region-protocol.ts";
 import { signRequest } from "../../contracts/signing.ts";
 import { testRegionKey } from "./region-keys.ts";
+import { STYLE_DESCRIPTOR } from "../../contracts/style.ts";
 import { storedObjectOf } from "./region-stand-in.ts";
 
 type Requester = { request(path: string, init?: RequestInit): Response | Promise<Response> };
@@ -44,6 +45,7 @@ export const succeededEvent = (
   region: string,
   bytes: Uint8Array,
   gpuMs = 10,
+  style: { embedding?: number[]; vector?: { space: string; values: number[] } } = {},
 ): JobEvent => ({
   type: "succeeded",
   ...base(job, region),
@@ -52,6 +54,10 @@ export const succeededEvent = (
   execution_provider: "cpu",
   timings: { queue_ms: 5, inference_ms: gpuMs, encode_ms: 2, upload_ms: 1, batch_size: 1 },
   output: storedObjectOf(bytes),
+  ...(style.embedding && {
+    style_embedding: { descriptor: STYLE_DESCRIPTOR, values: style.embedding },
+  }),
+  ...(style.vector && { style_vector: style.vector }),
 });
 
 export const failedEvent = (

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import {
   REGION_PATHS,
   RegionJob,
+  TextStyleRequest,
   type JobEvent,
   type RegionConfig,
   type StoredObject,
@@ -11,6 +12,7 @@ import {
 import { keySetLookup } from "../../contracts/region-keys.ts";
 import { signRequest, verifyRequest } from "../../contracts/signing.ts";
 import { testRegionKeySet } from "./region-keys.ts";
+import { STYLE_DESCRIPTOR } from "../../contracts/style.ts";
 
 // A tiny real HTTP server standing in for a regional node in edge tests: it checks the edge's
 // signatures like a region does, answers as told, and posts signed events back.
@@ -33,6 +35,8 @@ export interface RegionStandIn {
   readonly unsigned: number;
   /** Object fetches received (valid signature). */
   readonly objectFetches: string[];
+  /** Texts of signed text-style calls (with `textStyle`). */
+  readonly textQueries: string[];
   /** Job ids of signed POST /v1/jobs/:id/cancel calls (answered `canceled` for a known job). */
   readonly cancels: string[];
   /** Jobs received and not answered yet (a `delayMs` accept, or `hang`). */
@@ -52,6 +56,8 @@ export interface StandInOptions {
   /** The development secret its region key derives from (region-keys.ts), as the edge's does. */
   secret: string;
   mode?: StandInMode;
+  /** Answers POST /v1/style/text-embedding with this embedding of the text (default: 404). */
+  textStyle?: (text: string) => number[];
 }
 
 const readBody = async (req: IncomingMessage) => {
@@ -76,6 +82,7 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
   const jobs: RegionJob[] = [];
   const objectFetches: string[] = [];
   const cancels: string[] = [];
+  const textQueries: string[] = [];
   const objects = new Map<string, { bytes: Uint8Array; contentType: string }>();
   let unsigned = 0;
   const hanging = new Set<ServerResponse>();
@@ -153,6 +160,15 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
         .end(JSON.stringify({ job_id: jobId, state: "canceled" }));
       return;
     }
+    if (req.method === "POST" && url.pathname === REGION_PATHS.styleText && opts.textStyle) {
+      const { text } = TextStyleRequest.parse(JSON.parse(body));
+      textQueries.push(text);
+      const answer = {
+        embedding: { descriptor: STYLE_DESCRIPTOR, values: opts.textStyle(text) },
+      };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+      return;
+    }
     if (req.method !== "POST" || url.pathname !== REGION_PATHS.jobs)
       return void res.writeHead(404).end();
     const job = RegionJob.parse(JSON.parse(body));
@@ -212,6 +228,7 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
     },
     objectFetches,
     cancels,
+    textQueries,
     get unanswered() {
       return hanging.size;
     },
