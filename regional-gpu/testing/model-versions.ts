@@ -13,6 +13,8 @@ export interface VersionOptions {
   graph?: Uint8Array;
   /** Only the manifest is written (a version whose files were never fetched). */
   manifestOnly?: boolean;
+  /** Fields that replace the reference manifest's (e.g. `upscale`). */
+  manifest?: Partial<ModelManifest>;
 }
 
 /** Writes `<root>/<name>/<version>/` from the reference model; answers the manifest written. */
@@ -26,7 +28,7 @@ export async function writeModelVersion(
   const from = join(model.modelsDir, name, model.manifest.version);
   const to = join(root, name, version);
   await mkdir(to, { recursive: true });
-  const manifest: ModelManifest = { ...model.manifest, version };
+  const manifest: ModelManifest = { ...model.manifest, ...opts.manifest, version };
   if (opts.graph) {
     manifest.sha256 = createHash("sha256").update(opts.graph).digest("hex");
     manifest.bytes = opts.graph.byteLength;
