@@ -79,8 +79,9 @@ export interface EdgeDeps {
    * that limit is off.
    */
   clientAddress?: (c: Context) => string | undefined;
+  /**
    * Style search's index. Default: Postgres (pgvector) in `db`, one private and one public shard
-   * (edge/search/default-style-index.ts); the Worker passes Vectorize shards when it has them.
+   * (defaultStyleIndex in edge/search/style-services.ts); the Worker passes Vectorize shards when it has them.
    */
   styleIndex?: StyleIndex;
   /** Workers' ctx.waitUntil; elsewhere the entry tracks the promises and awaits them on close. */

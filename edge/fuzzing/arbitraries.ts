@@ -72,6 +72,27 @@ const generationLike = fc.record(
   { requiredKeys: [] },
 );
 
+/** Bodies shaped like a SearchRequest or an UpscaleRequest, every field free to be wrong. */
+const searchLike = fc.record(
+  {
+    generation: id("gen"),
+    text: fc.oneof(text, fc.constant("a harbour at dusk")),
+    embedding: fc.oneof(
+      fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 128, maxLength: 128 }),
+      fc.array(numberish, { maxLength: 130 }),
+      fc.constant(new Array<number>(128).fill(0)),
+    ),
+    project: id("proj"),
+    model: fc.oneof(text, fc.constantFrom("cppn-glove", "cppn-glove@2026-12-01.1")),
+    from: fc.oneof(text, fc.constantFrom("2026-01-01T00:00:00Z", "yesterday")),
+    to: fc.oneof(text, fc.constant("2030-01-01T00:00:00+02:00")),
+    limit: numberish,
+    cursor: fc.oneof(text, fc.constant("eyJkIjowLCJpIjoiZ2VuIiwicSI6IngifQ")),
+    factor: fc.oneof(numberish, fc.constantFrom(2, 4, 3)),
+  },
+  { requiredKeys: [] },
+);
+
 /** A request body as sent on the wire. */
 export const body: fc.Arbitrary<string | undefined> = fc.oneof(
   fc
@@ -82,6 +103,18 @@ export const body: fc.Arbitrary<string | undefined> = fc.oneof(
     .map((b) => JSON.stringify(b)),
   fc.constant(undefined),
   generationLike.map((b) => JSON.stringify(b)),
+  searchLike.map((b) => JSON.stringify(b)),
+  fc
+    .oneof(
+      fc.record({ text: fc.constantFrom("a harbour at dusk", "forest"), limit: fc.nat(60) }),
+      fc.record({
+        embedding: fc.array(fc.double({ min: 0.01, max: 1, noNaN: true }), {
+          minLength: 128,
+          maxLength: 128,
+        }),
+      }),
+    )
+    .map((b) => JSON.stringify(b)),
   fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
   text,
   fc.constantFrom("{", "[]", "null", '{"prompt":', '{"__proto__":{"x":1}}', "{}".repeat(40)),
@@ -144,7 +177,21 @@ export const query = fc.oneof(
   fc.constant(""),
   fc
     .dictionary(
-      fc.oneof(printable, fc.constantFrom("limit", "cursor", "status", "project", "exp", "sig")),
+      fc.oneof(
+        printable,
+        fc.constantFrom(
+          "limit",
+          "cursor",
+          "status",
+          "project",
+          "exp",
+          "sig",
+          "q",
+          "model",
+          "from",
+          "to",
+        ),
+      ),
       fc.oneof(text, numberish.map(String)),
       { maxKeys: 6 },
     )

@@ -20,6 +20,8 @@ beforeAll(async () => {
     lat: 53.35,
     lon: -6.26,
     secret: TEST_SECRETS.regionSigning,
+    // Text search asks a region: this one answers, so valid queries reach the index.
+    textStyle: () => Array.from({ length: 128 }, (_, i) => (i === 0 ? 1 : 0)),
   });
   f = await createEdgeFixture({ regions: [eu.config] });
 });
@@ -75,6 +77,14 @@ const ROUTES: Route[] = [
     path: segment("gen").map((id) => `/v1/generations/${id}/webhook_deliveries`),
   },
   { name: "GET /v1/webhooks/secret", method: "GET", path: fc.constant("/v1/webhooks/secret") },
+  {
+    name: "POST /v1/generations/:id/upscale",
+    method: "POST",
+    path: segment("gen").map((id) => `/v1/generations/${id}/upscale`),
+    withBody: true,
+  },
+  { name: "POST /v1/search", method: "POST", path: fc.constant("/v1/search"), withBody: true },
+  { name: "GET /v1/search", method: "GET", path: fc.constant("/v1/search") },
   { name: "GET /v1/models", method: "GET", path: fc.constant("/v1/models") },
   { name: "GET /v1/regions", method: "GET", path: fc.constant("/v1/regions") },
   { name: "GET /healthz", method: "GET", path: fc.constant("/healthz") },
@@ -208,6 +218,7 @@ describe("fuzzing the public routes", () => {
       // The inputs must reach past validation, not only bounce off it.
       if (route.name === "POST /v1/generations") expect(statuses).toContain(202);
       if (route.name === "GET /v1/generations") expect(statuses).toContain(200);
+      if (route.name === "POST /v1/search") expect(statuses).toContain(200);
     }, 60_000);
   }
 });
