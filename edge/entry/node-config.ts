@@ -4,7 +4,8 @@ import { RegionList } from "../../contracts/region-protocol.ts";
 import type { EdgeDeps } from "../deps.ts";
 import { SecretsKeyText } from "../webhooks/secret-box.ts";
 
-const Json = z.string().transform((text, ctx) => {
+/** A JSON text, parsed (then piped into the schema of what it holds). */
+export const Json = z.string().transform((text, ctx) => {
   try {
     return JSON.parse(text) as unknown;
   } catch {

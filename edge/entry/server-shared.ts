@@ -181,6 +181,8 @@ export async function startServerEdge(
   webhooks.start();
   const sweeper = leaseSweeperOf(services, { callbackBase: services.publicUrl, log });
   sweeper.start();
+  // Style records an earlier process left unindexed (it stopped between commit and sync).
+  tasks.add(services.styleSync.kick());
 
   const graceMs = opts.shutdownGraceMs ?? 10_000;
   let closing: Promise<void> | undefined;

@@ -10,6 +10,7 @@ import type { EdgeServices } from "../deps.ts";
 import { sweepLeases } from "../generations/lease-sweep.ts";
 import { sweepDeps } from "../routes/generation-deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
+import { StyleShardsVar, vectorizeStyleIndex } from "../search/vectorize-shards.ts";
 import { DurableObjectAccountLimiter } from "../limits/durable-object-limiter.ts";
 import { DurableObjectNonceStore } from "../security/durable-object-nonce-store.ts";
 import { WebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
@@ -42,6 +43,8 @@ const WorkerConfig = NodeEdgeEnv.pick({
   .extend({
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL (Neon)"),
     NEON_WS_PROXY: z.string().min(1).optional(),
+    // Vectorize shards of the style index; absent: the style index is in Postgres.
+    STYLE_SHARDS: StyleShardsVar.optional(),
   })
   // The proxy speaks plain ws://: never let a deployment send credentials that way.
   .refine((c) => !c.NEON_WS_PROXY || c.ENVIRONMENT === "development", {
@@ -131,6 +134,12 @@ async function buildIsolate(env: WorkerEnv): Promise<Isolate> {
     clientAddress: (c) => c.req.header("cf-connecting-ip"),
     waitUntil: (work) => scope().background.add(work),
     webhooks,
+    ...(config.STYLE_SHARDS && {
+      styleIndex: vectorizeStyleIndex(
+        config.STYLE_SHARDS,
+        env as unknown as Record<string, unknown>,
+      ),
+    }),
   });
   return { app, services, config, webhooks };
 }
@@ -158,8 +167,8 @@ export default {
     return streamed.response;
   },
 
-  // Cron trigger (wrangler.toml [triggers]): webhook attempts that are due, and the lease sweep
-  // (jobs whose region was lost go elsewhere), from the database.
+  // Cron trigger (wrangler.toml [triggers]): webhook attempts that are due, the lease sweep (jobs
+  // whose region was lost go elsewhere), and style records the style index has not taken yet.
   async scheduled(_controller, env, ctx) {
     const { config, services, webhooks } = await isolateFor(env);
     const handle = createNeonDatabase({
@@ -172,7 +181,9 @@ export default {
       sweepLeases({ callbackBase: publicUrlOf(config), judgeSilenceFrom: 0 }, sweepDeps(services));
     ctx.waitUntil(
       requestScope
-        .run(current, () => Promise.all([webhooks.deliverDue(), sweep()]))
+        .run(current, () =>
+          Promise.all([webhooks.deliverDue(), sweep(), services.styleSync.kick()]),
+        )
         .then(() => current.background.drain(BACKGROUND_GRACE_MS))
         .finally(handle.close),
     );

@@ -47,8 +47,9 @@ export interface VectorizeBinding {
     vector: number[] | Float32Array | Float64Array,
     options?: VectorizeQueryOptions,
   ): Promise<VectorizeMatches>;
-  upsert(vectors: VectorizeVector[]): Promise<{ mutationId: string }>;
-  deleteByIds(ids: string[]): Promise<{ mutationId: string }>;
+  /** Resolves once the service has the mutation (V2: `{ mutationId }`; it applies within seconds). */
+  upsert(vectors: VectorizeVector[]): Promise<unknown>;
+  deleteByIds(ids: string[]): Promise<unknown>;
   getByIds(ids: string[]): Promise<VectorizeVector[]>;
 }
 
