@@ -157,6 +157,47 @@ export function walkingSkeleton(edge: LocalEdgeKind): void {
       expect(missing.error?.error.code).toBe("generation_not_found");
     });
 
+    it("styles, searches and upscales through the typed client", async () => {
+      const size = { width: 128, height: 128 };
+      const reference = Generation.parse(
+        (await generate({ prompt: "golden desert dunes", seed: 7, ...size })).body,
+      );
+      const styled = Generation.parse(
+        (
+          await generate({
+            prompt: "green mossy forest",
+            seed: 3,
+            ...size,
+            style: { reference: reference.id, strength: 0.7 },
+          })
+        ).body,
+      );
+      expect(styled).toMatchObject({ status: "succeeded", style: { reference: reference.id } });
+      // The index takes new outputs just after they succeed.
+      let found: string[] = [];
+      for (let tries = 0; tries < 50 && !found.includes(styled.id); tries++) {
+        const { data } = await api.POST("/v1/search", { body: { generation: reference.id } });
+        found = data?.data.map((r) => r.generation.id) ?? [];
+        if (!found.includes(styled.id)) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(found).toContain(styled.id);
+      const byText = await api.GET("/v1/search", {
+        params: { query: { q: "golden desert dunes", limit: 5 } },
+      });
+      expect(byText.response.status).toBe(200);
+      expect(byText.data?.data.map((r) => r.generation.id)).toContain(reference.id);
+      const up = await api.POST("/v1/generations/{id}/upscale", {
+        params: { path: { id: reference.id }, header: { Prefer: "wait=60" } },
+        body: { factor: 2 },
+      });
+      expect(up.response.status).toBe(200);
+      expect(up.data).toMatchObject({
+        status: "succeeded",
+        parent_id: reference.id,
+        output: { width: 256, height: 256 },
+      });
+    });
+
     it("answers a bad body sent through the typed client with the envelope", async () => {
       const { error, response } = await api.POST("/v1/generations", {
         body: { prompt: "x", width: 100 },
