@@ -5,7 +5,7 @@ import type { Sharp } from "sharp";
 import { createCppnPipeline } from "../pipelines/cppn-text2img.ts";
 import type { Pipeline, RawImage } from "../pipelines/pipeline.ts";
 import { loadVocabulary } from "../pipelines/vocabulary.ts";
-import { ensureReferenceModel } from "./build-reference-model.ts";
+import { ensureReferenceModel, type ReferenceVersion } from "./build-reference-model.ts";
 
 // Shared by the sample-rendering scripts: the reference model on the CPU, and PNG output.
 
@@ -14,8 +14,12 @@ export interface SampleRenderer {
   close(): Promise<void>;
 }
 
-export async function openReferencePipeline(): Promise<SampleRenderer> {
-  const { manifestPath, manifest } = await ensureReferenceModel(undefined, (l) => console.error(l));
+export async function openReferencePipeline(version?: ReferenceVersion): Promise<SampleRenderer> {
+  const { manifestPath, manifest } = await ensureReferenceModel(
+    undefined,
+    (l) => console.error(l),
+    version,
+  );
   const dir = dirname(manifestPath);
   const session = await InferenceSession.create(join(dir, manifest.file), {
     executionProviders: ["cpu"],
