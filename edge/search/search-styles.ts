@@ -1,4 +1,4 @@
-import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../../db/client/index.ts";
 import { generations, type GenerationRow } from "../../db/schema/generations.ts";
 import { projects } from "../../db/schema/projects.ts";
@@ -15,6 +15,7 @@ import { resolveModelVersion } from "../generations/model-version-cache.ts";
 import { readableGeneration } from "./readable-generation.ts";
 import { decodeCursor, encodeCursor, queryFingerprint } from "./search-cursor.ts";
 import { styleRecordOf } from "./style-records.ts";
+import { searchableBy } from "./visibility.ts";
 import type { TextStyleEmbedder } from "./text-style.ts";
 
 // Style search: a query (an output, a prompt, or an embedding) becomes a vector, the style index
@@ -165,13 +166,6 @@ async function visibleRows(
     .from(generations)
     .innerJoin(styleEmbeddings, eq(styleEmbeddings.generationId, generations.id))
     .leftJoin(projects, eq(projects.id, generations.projectId))
-    .where(
-      and(
-        inArray(generations.id, ids),
-        eq(generations.status, "succeeded"),
-        sql`${styleEmbeddings.hidden} = false`,
-        or(eq(generations.accountId, accountId), eq(projects.visibility, "public")),
-      ),
-    );
+    .where(and(inArray(generations.id, ids), searchableBy(accountId)));
   return new Map(rows.map(({ row }) => [row.id, row]));
 }
