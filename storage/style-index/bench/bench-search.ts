@@ -13,7 +13,7 @@ import { PgStyleIndex } from "../pg-style-index.ts";
 import { perturbed, renderBaseSet, seededRandom, type BaseSet } from "./dataset.ts";
 import { exactTopK, recall } from "./exact-search.ts";
 
-// npm run bench:search [-- --sizes 100000,1000000 --queries 200 --ef 40,100,200]
+// npm run bench:search [-- --sizes 100000,1000000 --queries 200 --ef 40,100,200 --build-memory 512MB]
 //
 // The style index in the embedded default (PGlite + pgvector, one shard's HNSW graph, m=16,
 // ef_construction=64) at each size: realistic embeddings (perturbations of real renders'), bulk
@@ -61,7 +61,7 @@ const vectorText = (v: Float32Array, offset: number) => {
 };
 
 /** COPY the rows in (CSV through PGlite's /dev/blob), then build the shard's HNSW graph. */
-async function load(handle: PgliteHandle, data: Dataset) {
+async function load(handle: PgliteHandle, data: Dataset, buildMemory: string) {
   const client = handle.db.$client;
   await client.exec(`drop index style_index_shard_0_embedding_idx`);
   const started = performance.now();
@@ -83,7 +83,8 @@ async function load(handle: PgliteHandle, data: Dataset) {
   }
   const loadedMs = performance.now() - started;
   const built = performance.now();
-  await client.exec(`set maintenance_work_mem = '512MB'`);
+  // PGlite is 32-bit WebAssembly (2 GiB of memory in all): the graph gets what fits beside the rest.
+  await client.exec(`set maintenance_work_mem = '${buildMemory}'`);
   // The migration's definition of shard 0's graph (pgvector defaults m=16, ef_construction=64).
   await client.exec(
     `create index style_index_shard_0_embedding_idx on style_index using hnsw (embedding vector_cosine_ops) where shard = 0`,
@@ -137,13 +138,19 @@ function knn(handle: PgliteHandle, efSearch: number, exact = false) {
     });
 }
 
-async function benchSize(base: BaseSet, rows: number, queryCount: number, efs: number[]) {
+async function benchSize(
+  base: BaseSet,
+  rows: number,
+  queryCount: number,
+  efs: number[],
+  buildMemory: string,
+) {
   const dir = await mkdtemp(join(tmpdir(), "bench-search-"));
   const handle = (await createDatabase({ kind: "pglite", dataDir: dir })) as PgliteHandle;
   try {
     await migrateDatabase(handle);
     const data = dataset(base, rows);
-    const build = await load(handle, data);
+    const build = await load(handle, data, buildMemory);
     const rssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
     const queries = Array.from({ length: queryCount }, (_, i) => {
       const q = new Float32Array(STYLE_EMBEDDING_DIMS);
@@ -213,6 +220,7 @@ async function main(): Promise<void> {
       sizes: { type: "string", default: "100000,1000000" },
       queries: { type: "string", default: "200" },
       ef: { type: "string", default: "40,100,200" },
+      "build-memory": { type: "string", default: "512MB" },
     },
   });
   const sizes = values.sizes.split(",").map(Number);
@@ -229,7 +237,7 @@ async function main(): Promise<void> {
     `base set: ${base.count} real renders embedded in ${round((performance.now() - started) / 1000)} s; perturbation sigma ${base.sigma.toPrecision(3)} per dimension`,
   );
   for (const rows of sizes) {
-    print(await benchSize(base, rows, Number(values.queries), efs));
+    print(await benchSize(base, rows, Number(values.queries), efs, values["build-memory"]));
     console.log(
       `  load average now: ${(await import("node:os"))
         .loadavg()
