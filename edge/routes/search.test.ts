@@ -219,3 +219,28 @@ describe("style search", () => {
     await expectError(await f.call("/v1/search", { key: null }), 401, "authentication_error");
   });
 });
+
+describe("text search without a region that can draw it", () => {
+  it("answers 503 with Retry-After, and the embedding and output queries still work", async () => {
+    const mute = await startRegionStandIn({
+      name: "us-east",
+      lat: 39,
+      lon: -77,
+      secret: TEST_SECRETS.regionSigning,
+    });
+    const edge = await createEdgeFixture({ regions: [mute.config] });
+    try {
+      const res = await edge.call("/v1/search?q=forest");
+      await expectError(res, 503, "overloaded_error", "no_region_available");
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      const byVector = await edge.call("/v1/search", {
+        method: "POST",
+        json: { embedding: direction(3) },
+      });
+      expect(byVector.status).toBe(200);
+    } finally {
+      await edge.close();
+      await mute.close();
+    }
+  });
+});
