@@ -46,7 +46,7 @@ export class PgStyleIndex implements StyleIndex {
     this.settings = {
       // relaxed_order may return neighbours slightly out of order: the query re-sorts them.
       "hnsw.iterative_scan": "relaxed_order",
-      "hnsw.ef_search": String(opts.efSearch ?? 100),
+      "hnsw.ef_search": String(opts.efSearch ?? 200),
       "hnsw.max_scan_tuples": String(opts.maxScanTuples ?? 20_000),
       ...opts.settings,
     };
