@@ -159,6 +159,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/generations/{id}/upscale": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Upscale a generation
+     * @description A new generation (`parent_id` set) 2 or 4 times larger on each side, of a finished output you may read (yours, or a public one). Resolution-independent models draw the same picture again at the larger size; others resample the image (Lanczos-3). Priced per output megapixel like any render, within the plan's maximum pixels.
+     */
+    post: operations["upscaleGeneration"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/generations/{id}/webhook_deliveries": {
     parameters: {
       query?: never;
@@ -392,6 +412,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/search": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Search outputs by a prompt's style
+     * @description Outputs nearest in style, most similar first: the caller's own and public ones only, never hidden ones. Each result has its cosine `score` and the generation with a signed `output.url` (another account's public output shows only its public fields). `q` is drawn by the model (`model`, default the default model) and placed in the style space.
+     */
+    get: operations["searchStylesByText"];
+    put?: never;
+    /**
+     * Search outputs by style
+     * @description Outputs nearest in style, most similar first: the caller's own and public ones only, never hidden ones. Each result has its cosine `score` and the generation with a signed `output.url` (another account's public output shows only its public fields). Query by an output (`generation`: more like this), a prompt (`text`), or a style `embedding`; narrow by `project`, `model`, `from`, `to`; page with `cursor`.
+     */
+    post: operations["searchStyles"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/usage": {
     parameters: {
       query?: never;
@@ -546,12 +590,7 @@ export interface components {
       prompt: string;
       /** @description uint32; random when absent (and then never answered from the dedup cache). */
       seed?: number;
-      /** @description Borrow the style of an earlier generation (`gen_...`) with this strength. */
-      style?: {
-        reference: string;
-        /** @default 0.5 */
-        strength?: number;
-      };
+      style?: components["schemas"]["StyleReference"];
       /** @description POSTed, signed per Standard Webhooks, on the terminal events named (default all). */
       webhook?: {
         events?: components["schemas"]["WebhookEvent"][];
@@ -646,6 +685,7 @@ export interface components {
         seed: number;
         width: number;
       };
+      parent_id: string | null;
       project: string | null;
       prompt: string;
       queue: {
@@ -655,6 +695,10 @@ export interface components {
       routing?: components["schemas"]["GenerationRouting"];
       started_at: string | null;
       status: components["schemas"]["GenerationStatus"];
+      style: {
+        reference: string;
+        strength: number;
+      } | null;
       urls: {
         cancel: string;
         events: string;
@@ -845,6 +889,26 @@ export interface components {
     };
     /** @enum {string} */
     ProjectRole: "viewer" | "editor";
+    PublicGeneration: {
+      completed_at: string | null;
+      created_at: string;
+      id: string;
+      model: string;
+      model_version: string;
+      /** @enum {string} */
+      object: "generation";
+      output: components["schemas"]["GenerationOutput"];
+      params: {
+        height: number;
+        priority: components["schemas"]["Priority"];
+        seed: number;
+        width: number;
+      };
+      parent_id: string | null;
+      project: string | null;
+      prompt: string;
+      status: components["schemas"]["GenerationStatus"];
+    };
     Region: {
       last_heartbeat_at: string | null;
       lease_expiries: number;
@@ -887,6 +951,51 @@ export interface components {
     /** @enum {string} */
     Scope:
       "generations:write" | "generations:read" | "usage:read" | "projects:admin" | "keys:admin";
+    SearchRequest: {
+      /** @description `next_cursor` of the previous page. */
+      cursor?: string;
+      /** @description A style embedding (128 numbers; only its direction counts). */
+      embedding?: number[];
+      /**
+       * Format: date-time
+       * @description Only outputs created at or after this time.
+       */
+      from?: string;
+      /** @description More like this output (yours, or a public one); it is left out of the results. */
+      generation?: string;
+      /** @default 20 */
+      limit?: number;
+      /** @description Only outputs of this model (`name@version`: of this version). A text query is embedded by this model (default: the default model). */
+      model?: string;
+      /** @description Only outputs of this project. */
+      project?: string;
+      /** @description A prompt, drawn by the model and placed in the style space the way it draws. */
+      text?: string;
+      /**
+       * Format: date-time
+       * @description Only outputs created before this time.
+       */
+      to?: string;
+    };
+    SearchResult: {
+      generation: components["schemas"]["Generation"] | components["schemas"]["PublicGeneration"];
+      /** @enum {string} */
+      object: "search_result";
+      owned: boolean;
+      score: number;
+    };
+    SearchResults: {
+      data: components["schemas"]["SearchResult"][];
+      next_cursor: string | null;
+      /** @enum {string} */
+      object: "list";
+    };
+    /** @description Borrow the style of an earlier generation (`gen_...`) with this strength (0..1). Models without a style input answer 422 `style_not_supported`. */
+    StyleReference: {
+      reference: string;
+      /** @default 0.5 */
+      strength?: number;
+    };
     UpdateProjectRequest: {
       moderation?: {
         /**
@@ -912,6 +1021,10 @@ export interface components {
        * @enum {string}
        */
       visibility?: "private" | "public";
+    };
+    UpscaleRequest: {
+      /** @description Each side is multiplied by this (2 or 4). */
+      factor: 2 | 4;
     };
     UsageFigures: {
       cached: number;
@@ -1361,7 +1474,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Content policy violation: `categories` and `matches` name what was matched. */
+      /** @description Content policy violation (`categories` and `matches` name what was matched), or a request the model or the data cannot honour (e.g. `style_not_supported`). */
       422: {
         headers: {
           [name: string]: unknown;
@@ -1513,6 +1626,143 @@ export interface operations {
       };
       /** @description No such resource for this key (another account's resources are 404 too). */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  upscaleGeneration: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Replays within 24 h return the same generation; another body with it is 409. */
+        "Idempotency-Key"?: string;
+        /** @description `wait=N` (N <= 60): answer when the generation ends or after N seconds. */
+        Prefer?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpscaleRequest"];
+      };
+    };
+    responses: {
+      /** @description Ended (`Prefer: wait`), replayed, or from the dedup cache. */
+      200: {
+        headers: {
+          /** @description RFC 9211: whether the dedup cache answered or merged the request. */
+          "Cache-Status"?: string;
+          /** @description `true` when an Idempotency-Key replay answered. */
+          "Idempotent-Replayed"?: string;
+          /** @description The generation's URL. */
+          Location: string;
+          /** @description Remaining quota (IETF draft fields). */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Generation"];
+        };
+      };
+      /** @description Accepted: queued at a region. */
+      202: {
+        headers: {
+          /** @description RFC 9211: whether the dedup cache answered or merged the request. */
+          "Cache-Status"?: string;
+          /** @description `true` when an Idempotency-Key replay answered. */
+          "Idempotent-Replayed"?: string;
+          /** @description The generation's URL. */
+          Location: string;
+          /** @description Remaining quota (IETF draft fields). */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Generation"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Past a spend limit: the plan's monthly cap or cost per request, or a budget with the `stop` rule. */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Conflict: an Idempotency-Key reused with another body, or a cancel too late. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Content policy violation (`categories` and `matches` name what was matched), or a request the model or the data cannot honour (e.g. `style_not_supported`). */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Rate or concurrency limit: see `Retry-After` and the `RateLimit` headers. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No region can take the job now; retry after `Retry-After`. */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -2255,6 +2505,144 @@ export interface operations {
       };
       /** @description Missing, malformed, unknown or revoked API key. */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  searchStylesByText: {
+    parameters: {
+      query: {
+        /** @description `next_cursor` of the previous page. */
+        cursor?: string;
+        /** @description Only outputs created at or after this time. */
+        from?: string;
+        limit?: number;
+        /** @description Only outputs of this model (`name@version`: of this version). A text query is embedded by this model (default: the default model). */
+        model?: string;
+        /** @description Only outputs of this project. */
+        project?: string;
+        q: string;
+        /** @description Only outputs created before this time. */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of results. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SearchResults"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No region can take the job now; retry after `Retry-After`. */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  searchStyles: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SearchRequest"];
+      };
+    };
+    responses: {
+      /** @description One page of results. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["SearchResults"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Content policy violation (`categories` and `matches` name what was matched), or a request the model or the data cannot honour (e.g. `style_not_supported`). */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No region can take the job now; retry after `Retry-After`. */
+      503: {
         headers: {
           [name: string]: unknown;
         };

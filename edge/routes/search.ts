@@ -7,9 +7,9 @@ import {
   toPublicGeneration,
   type SerializeContext,
 } from "../generations/serialize.ts";
-import { auth } from "../middleware/auth/index.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
-import { errorResponses, jsonContent, requiresKey } from "../openapi/responses.ts";
+import { keyedRoutes } from "../middleware/scope/index.ts";
+import { errorResponses, jsonContent, requiresScope } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
 import { searchStyles, type SearchInput } from "../search/search-styles.ts";
 import { serializeContext } from "./base-url.ts";
@@ -24,7 +24,7 @@ const searchRoute = createRoute({
   summary: "Search outputs by style",
   description: `${DESCRIPTION} Query by an output (\`generation\`: more like this), a prompt (\`text\`), or a style \`embedding\`; narrow by \`project\`, \`model\`, \`from\`, \`to\`; page with \`cursor\`.`,
   tags: ["Search"],
-  security: requiresKey,
+  security: requiresScope("generations:read"),
   request: {
     body: {
       required: true,
@@ -44,7 +44,7 @@ const searchTextRoute = createRoute({
   summary: "Search outputs by a prompt's style",
   description: `${DESCRIPTION} \`q\` is drawn by the model (\`model\`, default the default model) and placed in the style space.`,
   tags: ["Search"],
-  security: requiresKey,
+  security: requiresScope("generations:read"),
   request: { query: SearchQueryParams },
   responses: {
     200: jsonContent(SearchResults, "One page of results."),
@@ -55,7 +55,7 @@ const searchTextRoute = createRoute({
 /** POST /v1/search and GET /v1/search?q=. */
 export function searchRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
-  const requireKey = auth({ authenticator: s.authenticator });
+  const guard = keyedRoutes(s.access);
   const deps = { db: s.db, index: s.styleIndex, texts: s.textStyles, clock: s.clock };
   app.openAPIRegistry.register("SearchRequest", SearchRequest);
 
@@ -77,7 +77,7 @@ export function searchRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     {
       ...searchRoute,
       middleware: [
-        requireKey,
+        ...guard(searchRoute),
         jsonBody({ schema: SearchRequest, maxBytes: s.tuning.maxBodyBytes }),
       ] as const,
     },
@@ -100,7 +100,7 @@ export function searchRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     },
   );
 
-  app.openapi({ ...searchTextRoute, middleware: [requireKey] as const }, async (c) => {
+  app.openapi({ ...searchTextRoute, middleware: guard(searchTextRoute) }, async (c) => {
     const params = c.req.valid("query");
     const input = {
       ...filtersOf(params),

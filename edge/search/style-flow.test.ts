@@ -20,6 +20,7 @@ import { writeModelVersion } from "../../regional-gpu/testing/model-versions.ts"
 import { referenceModel } from "../../regional-gpu/testing/reference-model.ts";
 import { FsObjectStore } from "../../storage/fs.ts";
 import { createEdgeFixture, TEST_SECRETS, type EdgeFixture } from "../testing/edge-fixture.ts";
+import { testRegionKey } from "../testing/region-keys.ts";
 
 // Style end to end on real parts: the edge served over HTTP, a real regional node running both
 // versions of the reference model on ONNX Runtime (and a copy that can only resample), real output
@@ -72,7 +73,7 @@ beforeAll(async () => {
   region = await startRegion({
     regionName: REGION,
     port: 0,
-    signingSecret: TEST_SECRETS.regionSigning,
+    signingKey: testRegionKey(TEST_SECRETS.regionSigning, REGION),
     modelDir: modelsDir,
     warmModels: [plain.ref, styled.ref],
     objectStore: { kind: "file", dir: objects },

@@ -46,6 +46,9 @@ describe("scopes", () => {
     expect(Object.fromEntries(scopes)).toMatchObject({
       createGeneration: "generations:write",
       cancelGeneration: "generations:write",
+      upscaleGeneration: "generations:write",
+      searchStyles: "generations:read",
+      searchStylesByText: "generations:read",
       listGenerations: "generations:read",
       getGeneration: "generations:read",
       streamGenerationEvents: "generations:read",

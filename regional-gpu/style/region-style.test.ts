@@ -20,7 +20,7 @@ import { MODEL_VERSION, STYLE_MODEL_VERSION } from "../model-build/build-referen
 import { startRegion, type RunningRegion } from "../region.ts";
 import { startEdgeStub, type EdgeStub } from "../testing/edge-stub.ts";
 import { referenceModel, type TestModel } from "../testing/reference-model.ts";
-import { signedFetch } from "../testing/signed-client.ts";
+import { signedFetch, testKey } from "../testing/signed-client.ts";
 import { resampleSource } from "../upscale/resample-source.ts";
 
 // The region's part of style: every succeeded event carries the output's style embedding (and,
@@ -43,7 +43,7 @@ beforeAll(async () => {
   region = await startRegion({
     regionName: REGION,
     port: 0,
-    signingSecret: SECRET,
+    signingKey: testKey(SECRET),
     edgeUrl: edge.url,
     modelDir: plain.modelsDir,
     warmModels: [plain.ref, styled.ref],
