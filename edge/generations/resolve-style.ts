@@ -3,6 +3,7 @@ import { StyleSpec } from "../../contracts/model-manifest.ts";
 import type { Database } from "../../db/client/index.ts";
 import type { ResolvedModelVersion } from "../../db/queries/models.ts";
 import type { GenerationStyle } from "../../db/schema/generations.ts";
+import type { StyleEmbedding } from "../../db/schema/style-embeddings.ts";
 import { unprocessable } from "../errors/index.ts";
 import { readableGeneration } from "../search/readable-generation.ts";
 import { styleRecordOf } from "../search/style-records.ts";
@@ -50,4 +51,30 @@ export async function resolveStyle(
     );
   }
   return { ...style, space: spec.space, vector };
+}
+
+/**
+ * One style vector for several outputs (a taste profile: the outputs an account liked): the
+ * weighted mean of their style vectors in `spec`'s space, or null when none has one. The model
+ * blends a style linearly (latent and palette moved towards it by strength), so the mean of
+ * vectors of one space is a vector of that space: the look the outputs share. Records of another
+ * space or length (another model, or none) are left out; weights default to 1 each.
+ */
+export function meanStyleVector(
+  records: readonly Pick<StyleEmbedding, "styleSpace" | "styleVector">[],
+  spec: Pick<StyleSpec, "space" | "dims">,
+  weights?: readonly number[],
+): number[] | null {
+  const sum = new Float64Array(spec.dims);
+  let total = 0;
+  records.forEach((record, i) => {
+    const vector = record.styleVector;
+    const weight = weights?.[i] ?? 1;
+    if (record.styleSpace !== spec.space || vector?.length !== spec.dims) return;
+    if (!(weight > 0) || !Number.isFinite(weight)) return;
+    for (let d = 0; d < spec.dims; d++) sum[d]! += vector[d]! * weight;
+    total += weight;
+  });
+  if (total === 0) return null;
+  return Array.from(sum, (v) => Math.fround(v / total));
 }
