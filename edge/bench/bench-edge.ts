@@ -1,16 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { loadavg, cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve } from "@hono/node-server";
-import { Hono } from "hono";
-import { REGION_PATHS } from "../../contracts/region-protocol.ts";
-import { signRequest } from "../../contracts/signing.ts";
-import { testRegionKey } from "../testing/region-keys.ts";
+import type { Database } from "../../db/client/index.ts";
 import { createProject } from "../../db/queries/projects.ts";
-import { createTestDatabase } from "../../db/testing.ts";
-import { startEdge } from "../entry/node.ts";
+import { startEdge, type RunningEdge } from "../entry/node.ts";
 import { TEST_SECRETS } from "../testing/edge-fixture.ts";
-import { startRegionStandIn } from "../testing/region-stand-in.ts";
+import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
 import {
   ROOMY_TEST_PLAN,
   seedAccount,
@@ -18,222 +13,234 @@ import {
   seedRegions,
   seedRoomyPlan,
 } from "../testing/seed.ts";
-import { meterPglite, pairedLatency, percentile, throughput, type Target } from "./measure.ts";
+import { assetThroughput, type ServedAsset } from "./asset-bench.ts";
+import { distantDatabase, inProcessDatabase, type BenchDatabase } from "./bench-database.ts";
+import { meterPglite } from "./measure.ts";
+import { submitLatency, submitTargets, submitThroughput } from "./submit-bench.ts";
+import { workerRoundTrips } from "./worker-round-trips.ts";
 
-// npm run bench:edge — in one process on loopback: (1) what the Node edge adds (auth, moderation,
-// limits, routing, dispatch, DB writes on PGlite) over a signed call straight to a region stand-in
-// that answers 202 at once; (2) cached asset GETs through the edge (a public project's output on
-// its signed URL: the response-cache path) vs a bare @hono/node-server handler serving the same
-// bytes from memory, and, for reference, a private output (signed URL, no shared cache: owner
-// lookup + edge store). Ratios against baselines measured in the same run.
+// npm run bench:edge — in one Node process on loopback, what the Node edge adds to a submit over a
+// signed job posted straight to a region stand-in that answers 202 at once:
+//  1. with the embedded database (PGlite in the edge's process);
+//  2. with a database over the Postgres wire (a PostgreSQL server when this machine has one) at a
+//     simulated distance of 0, 50 and 200 ms per round trip (db/local/distance-proxy.ts), round
+//     trips per submit counted; submits/s and the edge's CPU per submit at 0 ms;
+//  3. the round trips of a submit on the Worker path (workerd under wrangler dev, Neon driver);
+//  4. cached public asset GETs through the edge vs a bare handler serving the same bytes.
+// Every figure is a ratio or difference against a baseline measured in the same run.
 
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 600);
+const env = process.env;
+const SAMPLES = Number(env.BENCH_SAMPLES ?? 600);
 const WARMUP = 100;
 const CONCURRENCY = 16;
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3_000);
-/** Asset runs alternate bare / edge in this many slices of DURATION_MS each, so drift hits both. */
+const DURATION_MS = Number(env.BENCH_DURATION_MS ?? 3_000);
+/** Simulated database round trips; samples at each shrink with the distance (time, not count). */
+const RTTS = (env.BENCH_RTTS ?? "0,50,200").split(",").map(Number);
+const samplesAt = (rtt: number) => (rtt === 0 ? SAMPLES : rtt <= 50 ? 60 : 30);
+const WORKER = env.BENCH_WORKER !== "0";
+const WORKER_SUBMITS = 10;
 const ROUNDS = 3;
 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
-async function main() {
-  const load = loadavg();
+interface Setup {
+  region: RegionStandIn;
+  edge: RunningEdge;
+  key: string;
+  accountId: string;
+  close(): Promise<void>;
+}
+
+/** A stand-in region and a Node edge over `database`, seeded; one job sent, for the direct target. */
+async function setUp(database: BenchDatabase, handleDb?: Database): Promise<Setup> {
   const region = await startRegionStandIn({
     name: "eu-west",
     lat: 53.35,
     lon: -6.26,
     secret: TEST_SECRETS.regionSigning,
+    mode: { kind: "accept", estimatedWaitMs: 10 },
   });
-  const dbHandle = await createTestDatabase();
-  await seedModel(dbHandle.db);
-  await seedRegions(dbHandle.db, [region.config]);
-  await seedRoomyPlan(dbHandle.db);
-  const owner = await seedAccount(dbHandle.db, { plan: ROOMY_TEST_PLAN.id });
-  const gallery = await createProject(dbHandle.db, {
-    accountId: owner.account.id,
-    name: "bench gallery",
-    visibility: "public",
-  });
-  const db = meterPglite(dbHandle.db.$client);
+  const db = database.admin;
+  await seedModel(db);
+  await seedRegions(db, [region.config]);
+  await seedRoomyPlan(db);
+  const owner = await seedAccount(db, { plan: ROOMY_TEST_PLAN.id });
   const assetsDir = await mkdtemp(join(tmpdir(), "bench-edge-"));
   let logged = 0;
   const edge = await startEdge({
     port: 0,
-    db: dbHandle.db,
+    ...(handleDb ? { db: handleDb } : { databaseUrl: database.edgeUrl! }),
     regions: [region.config],
     assetsDir,
     secrets: TEST_SECRETS,
     environment: "development",
     // Serialised like production logs, not written: the bench measures the edge, not the terminal.
     log: (entry) => void (logged += JSON.stringify(entry).length),
+    // The stand-in sends no heartbeats: a sweep would take every job back as lost. Not measured.
+    tuning: { sweepIntervalMs: 3_600_000 },
     env: {},
   });
-  const auth = { authorization: `Bearer ${owner.key}`, "content-type": "application/json" };
-
-  // Completed generations give real output URLs whose bytes the edge store then holds.
-  async function completed(prompt: string, project?: string) {
-    region.mode = {
-      kind: "complete",
-      bytes: new TextEncoder().encode(`${prompt} pixels `.repeat(1_300).slice(0, 26_000)),
-    };
-    const created = await fetch(`${edge.url}/v1/generations`, {
-      method: "POST",
-      headers: { ...auth, prefer: "wait=10" },
-      body: JSON.stringify({ prompt, seed: 1, ...(project && { project }) }),
-    });
-    const done = (await created.json()) as { status: string; output?: { url: string } };
-    if (done.status !== "succeeded" || !done.output) {
-      throw new Error(`setup: ${JSON.stringify(done)}`);
-    }
-    const url = new URL(done.output.url);
-    const res = await fetch(`${edge.url}${url.pathname}${url.search}`);
-    return {
-      path: url.pathname + url.search,
-      bytes: new Uint8Array(await res.arrayBuffer()),
-      headers: Object.fromEntries(
-        ["content-type", "etag", "cache-control"].map((h) => [h, res.headers.get(h) ?? ""]),
-      ),
-    };
-  }
-  const publicAsset = await completed("bench harbour", gallery.id);
-  const privateAsset = await completed("bench lighthouse");
-  region.mode = { kind: "accept", estimatedWaitMs: 10 };
-  const jobBody = JSON.stringify(region.jobs.at(-1)!);
-
-  const bare = new Hono();
-  bare.get("/asset", (c) => c.body(publicAsset.bytes, 200, publicAsset.headers));
-  const bareServer = serve({ fetch: bare.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise((r) => bareServer.once("listening", r));
-  const bareUrl = `http://127.0.0.1:${(bareServer.address() as { port: number }).port}`;
-
-  let seed = 1_000;
-  const direct: Target = {
-    origin: region.config.endpoint,
-    expectStatus: 202,
-    async next() {
-      const headers = await signRequest(
-        testRegionKey(TEST_SECRETS.regionSigning, region.config.name),
-        {
-          method: "POST",
-          path: REGION_PATHS.jobs,
-          body: jobBody,
-        },
-      );
-      return {
-        method: "POST",
-        path: REGION_PATHS.jobs,
-        headers: { ...headers, "content-type": "application/json" },
-        body: jobBody,
-      };
-    },
-  };
-  const viaEdge: Target = {
-    origin: edge.url,
-    expectStatus: 202,
-    next: async () => ({
-      method: "POST",
-      path: "/v1/generations",
-      headers: auth,
-      body: JSON.stringify({ prompt: "a lighthouse at dusk over the harbour", seed: ++seed }),
-    }),
-  };
-  const asset = (origin: string, path: string): Target => ({
-    origin,
-    expectStatus: 200,
-    next: async () => ({ method: "GET", path, headers: {} }),
+  const first = await fetch(`${edge.url}/v1/generations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${owner.key}`, "content-type": "application/json" },
+    body: JSON.stringify({ prompt: "warm up", seed: 1 }),
   });
-  const assetBare = asset(bareUrl, "/asset");
-  const assetPublic = asset(edge.url, publicAsset.path);
-  const assetPrivate = asset(edge.url, privateAsset.path);
-
-  const dbBefore = { ...db };
-  const [d, e] = await pairedLatency([direct, viaEdge], SAMPLES, WARMUP);
-  const submits = SAMPLES + WARMUP;
-  const perSubmit = {
-    statements: round((db.statements - dbBefore.statements) / submits, 1),
-    db_ms_mean: round((db.ms - dbBefore.ms) / submits),
-  };
-  const latency = {
-    direct: { p50_ms: round(percentile(d!, 50)), p99_ms: round(percentile(d!, 99)) },
-    edge: { p50_ms: round(percentile(e!, 50)), p99_ms: round(percentile(e!, 99)) },
-  };
-  const added = {
-    p50_ms: round(latency.edge.p50_ms - latency.direct.p50_ms),
-    p99_ms: round(latency.edge.p99_ms - latency.direct.p99_ms),
-  };
-  const submitRuns = {
-    direct: await throughput(direct, CONCURRENCY, DURATION_MS),
-    edge: await throughput(viaEdge, CONCURRENCY, DURATION_MS),
-  };
-  const rps = { direct: round(submitRuns.direct.rps, 0), edge: round(submitRuns.edge.rps, 0) };
-  const submitCpu = {
-    direct: round(submitRuns.direct.cpuUsPerRequest, 0),
-    edge: round(submitRuns.edge.cpuUsPerRequest, 0),
-  };
-  const assetTargets = { bare: assetBare, public: assetPublic, private: assetPrivate };
-  const sums = {
-    bare: { rps: 0, cpu: 0 },
-    public: { rps: 0, cpu: 0 },
-    private: { rps: 0, cpu: 0 },
-  };
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const name of ["bare", "public", "private"] as const) {
-      const run = await throughput(assetTargets[name], CONCURRENCY, DURATION_MS / ROUNDS);
-      sums[name].rps += run.rps / ROUNDS;
-      sums[name].cpu += run.cpuUsPerRequest / ROUNDS;
-    }
-  }
-  const assets = {
-    bare_rps: round(sums.bare.rps, 0),
-    edge_public_rps: round(sums.public.rps, 0),
-    edge_private_signed_rps: round(sums.private.rps, 0),
-    cpu_us_per_request: {
-      bare: round(sums.bare.cpu, 0),
-      edge_public: round(sums.public.cpu, 0),
-      edge_private_signed: round(sums.private.cpu, 0),
+  if (first.status !== 202) throw new Error(`setup submit: ${first.status} ${await first.text()}`);
+  return {
+    region,
+    edge,
+    key: owner.key,
+    accountId: owner.account.id,
+    async close() {
+      await edge.close();
+      await region.close();
+      await rm(assetsDir, { recursive: true, force: true });
     },
-    bytes: publicAsset.bytes.byteLength,
   };
-  const assetRatio = assets.edge_public_rps / assets.bare_rps;
+}
+
+/** A finished generation's output on its signed URL, and the bytes and headers served. */
+async function completedAsset(
+  setup: Setup,
+  prompt: string,
+  project?: string,
+): Promise<ServedAsset> {
+  const { region, edge, key } = setup;
+  region.mode = {
+    kind: "complete",
+    bytes: new TextEncoder().encode(`${prompt} pixels `.repeat(1_300).slice(0, 26_000)),
+  };
+  const created = await fetch(`${edge.url}/v1/generations`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+      prefer: "wait=10",
+    },
+    body: JSON.stringify({ prompt, seed: 1, ...(project && { project }) }),
+  });
+  const done = (await created.json()) as { status: string; output?: { url: string } };
+  if (done.status !== "succeeded" || !done.output)
+    throw new Error(`setup: ${JSON.stringify(done)}`);
+  region.mode = { kind: "accept", estimatedWaitMs: 10 };
+  const url = new URL(done.output.url);
+  const res = await fetch(`${edge.url}${url.pathname}${url.search}`);
+  return {
+    path: url.pathname + url.search,
+    bytes: new Uint8Array(await res.arrayBuffer()),
+    headers: Object.fromEntries(
+      ["content-type", "etag", "cache-control"].map((h) => [h, res.headers.get(h) ?? ""]),
+    ),
+  };
+}
+
+async function embedded() {
+  const database = await inProcessDatabase();
+  const meter = meterPglite(database.handle.db.$client);
+  const setup = await setUp(database, database.handle.db);
+  try {
+    const gallery = await createProject(database.admin, {
+      accountId: setup.accountId,
+      name: "bench gallery",
+      visibility: "public",
+    });
+    const publicAsset = await completedAsset(setup, "bench harbour", gallery.id);
+    const privateAsset = await completedAsset(setup, "bench lighthouse");
+    const targets = submitTargets(setup.edge.url, setup.key, setup.region);
+    const latency = await submitLatency(targets, { samples: SAMPLES, warmup: WARMUP, meter });
+    const rates = await submitThroughput(targets, {
+      concurrency: CONCURRENCY,
+      durationMs: DURATION_MS,
+    });
+    const assets = await assetThroughput(
+      setup.edge.url,
+      { public: publicAsset, private: privateAsset },
+      { concurrency: CONCURRENCY, durationMs: DURATION_MS, rounds: ROUNDS },
+    );
+    return { latency, throughput: rates, assets };
+  } finally {
+    await setup.close();
+    await database.close();
+  }
+}
+
+async function distant() {
+  const database = await distantDatabase();
+  const setup = await setUp(database);
+  try {
+    const targets = submitTargets(setup.edge.url, setup.key, setup.region);
+    const byRtt: Record<string, Awaited<ReturnType<typeof submitLatency>>> = {};
+    let rates: Awaited<ReturnType<typeof submitThroughput>> | null = null;
+    for (const rtt of RTTS) {
+      database.distance.setRoundTripMs(rtt);
+      const samples = samplesAt(rtt);
+      byRtt[`${rtt}ms`] = await submitLatency(targets, {
+        samples,
+        warmup: Math.min(WARMUP, samples),
+        distance: database.distance,
+      });
+      if (rtt === 0) {
+        rates = await submitThroughput(targets, {
+          concurrency: CONCURRENCY,
+          durationMs: DURATION_MS,
+        });
+      }
+    }
+    return {
+      database: database.kind,
+      latency: byRtt,
+      // Added latency in round trips: what a submit waits on the database for, at each distance.
+      critical_path_round_trips: Object.fromEntries(
+        RTTS.filter((rtt) => rtt > 0).map((rtt) => [
+          `${rtt}ms`,
+          round(byRtt[`${rtt}ms`]!.added.p50_ms / rtt, 1),
+        ]),
+      ),
+      throughput: rates,
+    };
+  } finally {
+    await setup.close();
+    await database.close();
+  }
+}
+
+async function main() {
+  const load = loadavg();
+  const started = Date.now();
+  const inProcess = await embedded();
+  const overWire = await distant();
+  const worker = WORKER ? await workerRoundTrips({ submits: WORKER_SUBMITS }) : null;
+  const targets = {
+    added_p50_le_2ms: inProcess.latency.added.p50_ms <= 2,
+    added_p99_le_10ms: inProcess.latency.added.p99_ms <= 10,
+    postgres_added_p50_le_2ms: (overWire.latency["0ms"]?.added.p50_ms ?? Infinity) <= 2,
+    postgres_added_p99_le_10ms: (overWire.latency["0ms"]?.added.p99_ms ?? Infinity) <= 10,
+    submits_per_core_ge_1000: (overWire.throughput?.submits_per_core_s ?? 0) >= 1_000,
+    ...Object.fromEntries(
+      RTTS.filter((rtt) => rtt > 0).map((rtt) => [
+        `added_p50_at_${rtt}ms_le_rtt_plus_3ms`,
+        overWire.latency[`${rtt}ms`]!.added.p50_ms <= rtt + 3,
+      ]),
+    ),
+    asset_ge_0_9_of_bare: inProcess.assets.edge_over_bare >= 0.9,
+  };
   const results = {
-    at: new Date().toISOString(),
+    at: new Date(started).toISOString(),
     node: process.version,
     cpus: cpus().length,
     loadavg_before: load.map((l) => round(l)),
+    loadavg_after: loadavg().map((l) => round(l)),
     samples: SAMPLES,
     concurrency: CONCURRENCY,
     duration_ms: DURATION_MS,
-    loadavg_after: loadavg().map((l) => round(l)),
-    dispatch: {
-      latency,
-      added,
-      rps,
-      edge_over_direct_rps: round(rps.edge / rps.direct),
-      cpu_us_per_request: submitCpu,
-      per_submit: perSubmit,
-    },
-    assets: {
-      ...assets,
-      edge_over_bare: round(assetRatio),
-      private_over_bare: round(assets.edge_private_signed_rps / assets.bare_rps),
-      // Requests/s the CPU allows, edge over bare: the ratio without other processes' noise.
-      edge_over_bare_by_cpu: round(sums.bare.cpu / sums.public.cpu),
-    },
-    targets: {
-      added_p50_le_2ms: added.p50_ms <= 2,
-      added_p99_le_10ms: added.p99_ms <= 10,
-      asset_ge_0_8_of_bare: assetRatio >= 0.8,
-    },
+    embedded: inProcess,
+    distant: overWire,
+    worker,
+    targets,
   };
   console.log(JSON.stringify(results, null, 2));
   await mkdir("bench-results", { recursive: true });
   await writeFile("bench-results/edge.json", JSON.stringify(results, null, 2) + "\n");
-
-  bareServer.close();
-  await edge.close();
-  await region.close();
-  await dbHandle.close();
-  await rm(assetsDir, { recursive: true, force: true });
 }
 
 await main();
