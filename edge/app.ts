@@ -3,7 +3,9 @@ import type { AppEnv } from "./app-env.ts";
 import { DEFAULT_TUNING, type EdgeDeps, type EdgeServices, type Log } from "./deps.ts";
 import { errorHandler, notFoundHandler } from "./errors/index.ts";
 import { describeError } from "./lib/describe-error.ts";
+import { DedupSources } from "./dedup/dedup-sources.ts";
 import { GenerationNotifier } from "./generations/generation-notifier.ts";
+import { ReplayCache } from "./generations/replay-cache.ts";
 import { BudgetBook } from "./limits/budgets.ts";
 import { AccessLimits } from "./limits/access-limits.ts";
 import { InProcessAccountLimiter } from "./limits/in-process-limiter.ts";
@@ -61,6 +63,7 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     breakerThreshold: tuning.breakerThreshold,
     breakerCooldownMs: tuning.breakerCooldownMs,
   });
+  const notifier = new GenerationNotifier();
   const catalog = new RegionCatalog({
     db: deps.db,
     directory,
@@ -103,7 +106,9 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     budgets: new BudgetBook({ db: deps.db, clock, ttlMs: tuning.regionCatalogTtlMs }),
     keyring,
     nonces: deps.nonces ?? new ReplayGuard({ clock }),
-    notifier: new GenerationNotifier(),
+    notifier,
+    replays: new ReplayCache({ clock, rowTtlMs: tuning.replayRowTtlMs, notifier }),
+    dedupSources: new DedupSources({ clock, ttlMs: tuning.dedupSourceTtlMs }),
     webhooks:
       deps.webhooks ??
       new WebhookDispatcher({

@@ -5,7 +5,9 @@ import type { Database } from "../db/client/index.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
 import type { StyleIndex } from "../storage/style-index/style-index.ts";
 import { DEFAULT_ASSET_URL_TTL_S } from "./assets/asset-url.ts";
+import type { DedupSources } from "./dedup/dedup-sources.ts";
 import type { GenerationNotifier } from "./generations/generation-notifier.ts";
+import type { ReplayCache } from "./generations/replay-cache.ts";
 import { DEFAULT_LEASE_TUNING } from "./generations/leases.ts";
 import type { BudgetBook } from "./limits/budgets.ts";
 import type { AccountLimiter } from "./limits/limiter-protocol.ts";
@@ -116,6 +118,13 @@ export const DEFAULT_TUNING = {
   breakerCooldownMs: 30_000,
   /** How long one read of the regions table (prices, other isolates' heartbeats) is reused. */
   regionCatalogTtlMs: 5_000,
+  /**
+   * A replay (Idempotency-Key) answered from this isolate's copy of the generation shows it at
+   * most this old; changes applied in this isolate are seen at once. Older: one read.
+   */
+  replayRowTtlMs: 5_000,
+  /** A dedup key this isolate saw succeed is answered without a lookup for this long. */
+  dedupSourceTtlMs: 60_000,
   /** `Prefer: wait` re-reads the row this often, for events applied in another isolate. */
   waitPollMs: 1_000,
   /**
@@ -175,4 +184,8 @@ export interface EdgeServices {
   styleSync: StyleIndexSync;
   /** Text queries into the style space, by a region running the model. */
   textStyles: TextStyleEmbedder;
+  /** Idempotency-Keys this isolate answered (edge/generations/replay-cache.ts). */
+  replays: ReplayCache;
+  /** Dedup keys this isolate saw succeed (edge/dedup/dedup-sources.ts). */
+  dedupSources: DedupSources;
 }

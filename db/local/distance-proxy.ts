@@ -30,11 +30,13 @@ export interface DistanceProxy {
   /** `url` with its host and port replaced by the proxy's (postgres:// URLs, `host:port/path`). */
   via(url: string): string;
   stats(): DistanceStats;
+  /** Changes the distance for every byte sent from now on, open connections included. */
+  setRoundTripMs(ms: number): void;
   close(): Promise<void>;
 }
 
 export async function startDistanceProxy(opts: DistanceProxyOptions): Promise<DistanceProxy> {
-  const half = opts.roundTripMs / 2;
+  let roundTripMs = opts.roundTripMs;
   const stats: DistanceStats = { connections: 0, roundTrips: 0 };
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -51,22 +53,22 @@ export async function startDistanceProxy(opts: DistanceProxyOptions): Promise<Di
       });
     }
     // The handshake's round trip comes before anything the client sends.
-    const toServer = new DelayLine(performance.now() + opts.roundTripMs);
+    const toServer = new DelayLine(performance.now() + roundTripMs);
     const toClient = new DelayLine(0);
     let heardBack = true;
     client.on("data", (chunk: Buffer) => {
       if (heardBack) stats.roundTrips += 1;
       heardBack = false;
-      toServer.push(half, () => upstream.write(chunk));
+      toServer.push(roundTripMs / 2, () => upstream.write(chunk));
     });
     upstream.on("data", (chunk: Buffer) => {
-      toClient.push(half, () => {
+      toClient.push(roundTripMs / 2, () => {
         heardBack = true;
         client.write(chunk);
       });
     });
-    client.on("end", () => toServer.push(half, () => upstream.end()));
-    upstream.on("end", () => toClient.push(half, () => client.end()));
+    client.on("end", () => toServer.push(roundTripMs / 2, () => upstream.end()));
+    upstream.on("end", () => toClient.push(roundTripMs / 2, () => client.end()));
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -77,6 +79,9 @@ export async function startDistanceProxy(opts: DistanceProxyOptions): Promise<Di
     port,
     via: (url) => url.replace(`${opts.target.host}:${opts.target.port}`, `${host}:${port}`),
     stats: () => ({ ...stats }),
+    setRoundTripMs(ms) {
+      roundTripMs = ms;
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();

@@ -10,7 +10,6 @@ import {
   expireIdempotencyKey,
   findInFlightLeader,
   insertGenerationOnce,
-  insertGenerationWithReservation,
   moveFollowers,
   promoteFollower,
 } from "./generation-dedup.ts";
@@ -99,110 +98,6 @@ describe("insertGenerationOnce", () => {
     );
     expect(results.filter((r) => r.kind === "created")).toHaveLength(1);
     expect(results.filter((r) => r.kind === "in_flight")).toHaveLength(7);
-  });
-});
-
-describe("insertGenerationWithReservation", () => {
-  it("writes the generation and its reservation together; returns the row as stored", async () => {
-    const values = row(alice.id, { projectId: null, costEstimatedMicrousd: 1_234 });
-    const written = await insertGenerationWithReservation(handle.db, values, {
-      reserveMicrousd: 1_234,
-    });
-    expect(written).not.toBeNull();
-    expect(written!.lateSourceId).toBeNull();
-    expect(written!.generation).toEqual(await getGeneration(handle.db, values.id!));
-    expect(await ledgerOf(handle.db, values.id!)).toMatchObject([
-      {
-        accountId: alice.id,
-        generationId: values.id,
-        kind: "reserve",
-        amountMicrousd: 1_234,
-        modelVersion: "2026-11-27.1",
-        createdAt: written!.generation.createdAt,
-      },
-    ]);
-  });
-
-  it("keeps each call's values though the statement is built once per row shape", async () => {
-    const shaped = (n: number) =>
-      row(alice.id, {
-        prompt: `shape ${n}`,
-        style: null,
-        webhook: null,
-        metadata: { n: String(n) },
-        createdAt: new Date(Date.UTC(2026, 10, n)),
-      });
-    const [a, b] = [shaped(1), shaped(2)];
-    for (const values of [a, b]) {
-      expect(
-        await insertGenerationWithReservation(handle.db, values, { reserveMicrousd: 3 }),
-      ).not.toBeNull();
-    }
-    const [ra, rb] = [await getGeneration(handle.db, a.id!), await getGeneration(handle.db, b.id!)];
-    expect(ra).toMatchObject({ prompt: "shape 1", metadata: { n: "1" }, createdAt: a.createdAt });
-    expect(rb).toMatchObject({ prompt: "shape 2", metadata: { n: "2" }, createdAt: b.createdAt });
-    expect(ra!.updatedAt.getTime()).not.toBe(0);
-    const [la] = await ledgerOf(handle.db, a.id!);
-    const [lb] = await ledgerOf(handle.db, b.id!);
-    expect(la!.id).not.toBe(lb!.id);
-    // A null JSON column is SQL NULL, not JSON null.
-    const { rows } = await handle.db.$client.query<{ nulls: boolean }>(
-      "select style is null and webhook is null as nulls from generations where id = $1",
-      [b.id],
-    );
-    expect(rows).toEqual([{ nulls: true }]);
-  });
-
-  it("writes nothing on any conflict: Idempotency-Key, an identical leader in flight", async () => {
-    const first = row(alice.id, { idempotencyKey: "k-fast", contentHash: `hash-${++hashes}` });
-    expect(
-      await insertGenerationWithReservation(handle.db, first, { reserveMicrousd: 5 }),
-    ).not.toBeNull();
-    const sameKey = row(alice.id, { idempotencyKey: "k-fast" });
-    expect(
-      await insertGenerationWithReservation(handle.db, sameKey, { reserveMicrousd: 5 }),
-    ).toBeNull();
-    const sameWork = row(alice.id, { contentHash: first.contentHash });
-    expect(
-      await insertGenerationWithReservation(handle.db, sameWork, { reserveMicrousd: 5 }),
-    ).toBeNull();
-    for (const id of [sameKey.id!, sameWork.id!]) {
-      expect(await getGeneration(handle.db, id)).toBeNull();
-      expect(await ledgerOf(handle.db, id)).toEqual([]);
-    }
-  });
-
-  it("reports the earliest succeeded generation with the dedup key, never itself", async () => {
-    const contentHash = `hash-${++hashes}`;
-    const none = await insertGenerationWithReservation(handle.db, row(alice.id, { contentHash }), {
-      reserveMicrousd: 5,
-      lateContentHash: contentHash,
-    });
-    expect(none!.lateSourceId).toBeNull();
-    await completeGeneration(handle.db, none!.generation.id, output);
-    const later = await insertGenerationWithReservation(handle.db, row(alice.id, { contentHash }), {
-      reserveMicrousd: 5,
-      lateContentHash: contentHash,
-    });
-    expect(later!.lateSourceId).toBe(none!.generation.id);
-    // Without a hash to look for, nothing is looked up.
-    const plain = await insertGenerationWithReservation(handle.db, row(bob.id, { contentHash }), {
-      reserveMicrousd: 5,
-    });
-    expect(plain!.lateSourceId).toBeNull();
-  });
-
-  it("concurrent identical writes make exactly one leader and one reservation", async () => {
-    const contentHash = `hash-${++hashes}`;
-    const attempts = Array.from({ length: 6 }, () => row(alice.id, { contentHash }));
-    const results = await Promise.all(
-      attempts.map((values) =>
-        insertGenerationWithReservation(handle.db, values, { reserveMicrousd: 7 }),
-      ),
-    );
-    expect(results.filter((r) => r !== null)).toHaveLength(1);
-    const ledgers = await Promise.all(attempts.map((values) => ledgerOf(handle.db, values.id!)));
-    expect(ledgers.flat()).toHaveLength(1);
   });
 });
 

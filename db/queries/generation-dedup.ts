@@ -1,12 +1,9 @@
 import { and, asc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { GenerationStatus, TERMINAL_STATUSES } from "../../contracts/api.ts";
-import { newId } from "../../contracts/ids.ts";
 import type { Database } from "../client/types.ts";
 import { generations, type GenerationRow, type NewGenerationRow } from "../schema/generations.ts";
-import { usageLedger } from "../schema/usage-ledger.ts";
 import { findGenerationByIdempotencyKey } from "./generations.ts";
-import { preparedFor, UNNAMED } from "./prepared.ts";
 
 // Queries behind the edge's dedup cache and in-flight merge (edge/dedup). A "leader" is the one
 // queued/running generation per (account, content_hash) that runs on a GPU; "followers" are the
@@ -52,83 +49,6 @@ export async function insertGenerationOnce(
     }
   }
   throw new Error("generation insert kept conflicting with rows that could not be read back");
-}
-
-/**
- * The common case of accepting a generation in one statement (one round trip, atomic): writes it
- * with its spend reservation (a `reserve` ledger row of `reserveMicrousd`) and, when
- * `lateContentHash` is given, reads the earliest succeeded generation with that dedup key (one
- * that finished since the caller last looked; the new row is not visible to it). Null when the
- * row collides with anything (Idempotency-Key, an identical leader in flight): nothing is
- * written, and insertGenerationOnce sorts out which.
- */
-export async function insertGenerationWithReservation(
-  db: Database,
-  values: NewGenerationRow,
-  {
-    reserveMicrousd,
-    lateContentHash,
-  }: { reserveMicrousd: number; lateContentHash?: string | null },
-): Promise<{ generation: GenerationRow; lateSourceId: string | null } | null> {
-  const row = { ...values, id: values.id ?? newId("generation") };
-  // One statement per shape of row (which columns are set, which are null): a placeholder always
-  // goes through its column's encoder, which would turn null into JSON `null` or fail on a date.
-  const shape = Object.entries(row)
-    .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => (value === null ? `${key}=null` : key))
-    .sort()
-    .join(",");
-  const query = preparedFor(db, `generations_insert_reserve:${shape}`, (d) => {
-    const bound: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) {
-      if (value !== undefined) bound[key] = value === null ? null : sql.placeholder(`v_${key}`);
-    }
-    const inserted = d.$with("inserted").as(
-      d
-        .insert(generations)
-        .values(bound as NewGenerationRow)
-        .onConflictDoNothing()
-        .returning(),
-    );
-    // Data-modifying CTEs run to completion whether or not the main query reads them.
-    const reserved = d
-      .$with("reserved", { id: sql<string>`id` })
-      .as(
-        sql`insert into ${usageLedger} (id, account_id, generation_id, kind, amount_microusd, model_version, region, project_id, created_at) select ${sql.placeholder("ledgerId")}, account_id, id, 'reserve', ${sql.placeholder("reserveMicrousd")}::bigint, model_version, region, project_id, created_at from ${inserted} returning id`,
-      );
-    const source = alias(generations, "late_source");
-    const lateHash = sql`${sql.placeholder("lateContentHash")}::text`;
-    const late = d
-      .select({ id: source.id })
-      .from(source)
-      .where(
-        and(
-          sql`${lateHash} is not null`,
-          sql`${source.contentHash} = ${lateHash}`,
-          eq(source.status, "succeeded"),
-          sql`${source.assetKey} is not null`,
-        ),
-      )
-      .orderBy(asc(source.createdAt), asc(source.id))
-      .limit(1)
-      .as("late");
-    return d
-      .with(inserted, reserved)
-      .select()
-      .from(inserted)
-      .leftJoin(late, sql`true`)
-      .prepare(UNNAMED);
-  });
-  const params: Record<string, unknown> = {
-    ledgerId: newId("ledger"),
-    reserveMicrousd,
-    lateContentHash: lateContentHash ?? null,
-  };
-  for (const [key, value] of Object.entries(row)) {
-    if (value !== undefined && value !== null) params[`v_${key}`] = value;
-  }
-  const [result] = await query.execute(params);
-  return result ? { generation: result.inserted, lateSourceId: result.late?.id ?? null } : null;
 }
 
 /** The queued/running generation that runs the GPU job for this dedup key, if any. */

@@ -168,6 +168,9 @@ export async function findForgottenJobs(
         eq(generations.region, region),
         inFlight(),
         sql`${generations.jobId} is not null`,
+        // A dispatch not yet answered may still be on its way to the region (or at another):
+        // its dispatch lease covers it (edge/generations/leases.ts, awaitingDispatchAnswer).
+        sql`${generations.routing}->>'region' is not null`,
         holder,
         lt(generations.routedAt, dispatchedBefore),
         ...(held.jobs.length > 0 ? [notInArray(generations.jobId, [...held.jobs])] : []),

@@ -258,9 +258,10 @@ export interface GenerationFailure {
   expectJobId?: string | null;
   /** A dispatch given up as the generation fails, appended to its history. */
   attempt?: GenerationAttempt;
-  /** See completeGeneration: the dispatch (and its region) whose outcome this is. */
-  jobId?: string;
-  region?: string;
+  /** See completeGeneration: the dispatch (and its region) whose outcome this is; null clears
+   * a route that was intended but never taken (no region accepted the first dispatch). */
+  jobId?: string | null;
+  region?: string | null;
   superseded?: GenerationAttempt;
 }
 

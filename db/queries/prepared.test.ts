@@ -3,7 +3,7 @@ import { newId } from "../../contracts/ids.ts";
 import type { Database } from "../client/types.ts";
 import { createTestDatabase, type PgliteHandle } from "../testing.ts";
 import { createAccount } from "./accounts.ts";
-import { insertGenerationWithReservation } from "./generation-dedup.ts";
+import { acceptGenerationRow } from "./generation-accept.ts";
 import { completeGeneration, findSucceededByContentHash } from "./generations.ts";
 
 let a: PgliteHandle;
@@ -27,7 +27,7 @@ describe("prepared hot statements", () => {
     });
     const account = await createAccount(a.db, { name: "only in a", planId: "pro" });
     const contentHash = "h-prepared";
-    const written = await insertGenerationWithReservation(
+    const written = await acceptGenerationRow(
       proxy,
       {
         id: newId("generation"),
@@ -40,7 +40,8 @@ describe("prepared hot statements", () => {
       },
       { reserveMicrousd: 1 },
     );
-    await completeGeneration(a.db, written!.generation.id, {
+    if (written.kind !== "created") throw new Error(`expected a new row, got ${written.kind}`);
+    await completeGeneration(a.db, written.generation.id, {
       assetKey: `${"d".repeat(64)}.png`,
       contentType: "image/png",
       bytes: 1,
@@ -51,10 +52,10 @@ describe("prepared hot statements", () => {
       costActualMicrousd: 1,
     });
 
-    expect((await findSucceededByContentHash(proxy, contentHash))?.id).toBe(written!.generation.id);
+    expect((await findSucceededByContentHash(proxy, contentHash))?.id).toBe(written.generation.id);
     current = b.db;
     expect(await findSucceededByContentHash(proxy, contentHash)).toBeNull();
     current = a.db;
-    expect((await findSucceededByContentHash(proxy, contentHash))?.id).toBe(written!.generation.id);
+    expect((await findSucceededByContentHash(proxy, contentHash))?.id).toBe(written.generation.id);
   });
 });

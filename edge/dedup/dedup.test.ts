@@ -1,9 +1,10 @@
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import { Generation } from "../../contracts/api.ts";
 import { getGeneration } from "../../db/queries/generations.ts";
 import { ledgerOf } from "../../db/queries/usage-ledger.ts";
 import { generations } from "../../db/schema/generations.ts";
+import { createEdge } from "../app.ts";
 import { createEdgeFixture, TEST_SECRETS, type EdgeFixture } from "../testing/edge-fixture.ts";
 import { deliverEvent, failedEvent, runningEvent, succeededEvent } from "../testing/job-events.ts";
 import { startRegionStandIn, type RegionStandIn } from "../testing/region-stand-in.ts";
@@ -233,6 +234,28 @@ describe("in-flight merge: an identical request attaches to the one still runnin
 });
 
 describe("Idempotency-Key: remembered for 24 hours", () => {
+  /** A second app over the same database: an isolate that never saw the requests before. */
+  const otherIsolate = () => {
+    const { app } = createEdge({
+      db: f.db,
+      assets: f.assets,
+      regions: [region.config],
+      environment: "development",
+      secrets: TEST_SECRETS,
+      log: () => {},
+    });
+    return (json: object, headers: Record<string, string>) =>
+      app.request("/v1/generations", {
+        method: "POST",
+        headers: {
+          ...headers,
+          authorization: `Bearer ${f.owner.key}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify(json),
+      });
+  };
+
   it("replays within 24 h; after that the key starts a new generation", async () => {
     const headers = { "idempotency-key": `order-${crypto.randomUUID()}` };
     const body = { prompt: "ledger" };
@@ -242,20 +265,33 @@ describe("Idempotency-Key: remembered for 24 hours", () => {
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect((await replay.json()).id).toBe(first.id);
 
-    // The first request is now 24 h and a second old.
+    // The first request is now 24 h and a second old (as the database records it; an isolate's
+    // memory of the key ages with its clock, see replay-cache.test.ts).
     await f.db
       .update(generations)
       .set({ createdAt: new Date(Date.now() - 24 * 3_600_000 - 1_000) })
       .where(eq(generations.id, first.id));
-    const later = await submit({ prompt: "a different body is fine now" }, headers);
+    const send = otherIsolate();
+    const later = await send({ prompt: "a different body is fine now" }, headers);
     expect(later.status).toBe(202);
     const second = Generation.parse(await later.json());
     expect(second.id).not.toBe(first.id);
     expect(region.jobs).toHaveLength(2);
     expect(await getGeneration(f.db, first.id)).toMatchObject({ idempotencyKey: null });
     // The key now belongs to the new generation.
-    expect((await (await submit({ prompt: "other" }, headers)).json()).error.type).toBe(
+    expect((await (await send({ prompt: "other" }, headers)).json()).error.type).toBe(
       "idempotency_error",
     );
+  });
+
+  it("a replay reaching an isolate that never saw the key is answered from the database", async () => {
+    const headers = { "idempotency-key": `order-${crypto.randomUUID()}` };
+    const body = { prompt: "two isolates", seed: 3 };
+    const first = Generation.parse(await (await submit(body, headers)).json());
+    const replay = await otherIsolate()(body, headers);
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect((await replay.json()).id).toBe(first.id);
+    expect(region.jobs).toHaveLength(1);
   });
 });

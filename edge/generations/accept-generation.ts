@@ -1,25 +1,32 @@
 import { TERMINAL_STATUSES } from "../../contracts/api.ts";
+import { acceptGenerationRow, generationAsWritten } from "../../db/queries/generation-accept.ts";
+import { expireIdempotencyKey, insertGenerationOnce } from "../../db/queries/generation-dedup.ts";
 import {
-  insertGenerationOnce,
-  insertGenerationWithReservation,
-} from "../../db/queries/generation-dedup.ts";
-import {
-  completeGeneration,
+  findGenerationByIdempotencyKey,
   findSucceededByContentHash,
   getGeneration,
 } from "../../db/queries/generations.ts";
-import { insertCacheHit, insertReservation } from "../../db/queries/usage-ledger.ts";
+import { insertReservation } from "../../db/queries/usage-ledger.ts";
 import type { GenerationRow, NewGenerationRow } from "../../db/schema/generations.ts";
 import type { Plan } from "../../db/schema/plans.ts";
 import { cacheStatus, type CacheOutcome } from "../dedup/cache-directive.ts";
+import type { DedupSource } from "../dedup/dedup-sources.ts";
+import { ApiError } from "../errors/index.ts";
 import { admitGeneration, releaseAdmission } from "../limits/admission.ts";
 import { handOverFollowers } from "./followers.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
-import { endGeneration, finishEnded } from "./transitions.ts";
+import { IDEMPOTENCY_KEY_TTL_MS } from "./replay-cache.ts";
+import { finishEnded, insertEnded } from "./transitions.ts";
+
+// Accepting a submit costs one round trip to the database in the common cases (docs/benchmarks.md,
+// "A far database"): the account's limiter (in this process, or its Durable Object) admits it, then
+// ONE statement writes the row with its reservation and intended route, or finds instead that the
+// work already succeeded (answered from storage) or that the Idempotency-Key was used (a replay).
+// A dedup hit this isolate already knows skips that statement for the one that writes its answer.
 
 export interface AcceptInput {
   plan: Plan;
-  /** The generation as it would be written to run on a GPU: queued, id and dedup key set. */
+  /** The generation as it would be written to run on a GPU: queued, id, dedup key and route set. */
   values: NewGenerationRow & { id: string };
   /** The spend held for it until it settles (the estimate, plan multiplier included). */
   reserveMicrousd: number;
@@ -32,15 +39,21 @@ export interface AcceptInput {
  * - created: written queued, holding a slot and a reservation: dispatch it;
  * - merged: identical work is in flight: this generation follows it and runs no job of its own;
  * - cached: identical work already succeeded: answered from storage, finished, at no cost;
- * - replayed: a concurrent request with the same Idempotency-Key wrote its generation first.
+ * - replayed: the account used this Idempotency-Key before (or concurrently): its generation.
  */
 export type AcceptResult =
   | { kind: "created" | "merged" | "cached"; row: GenerationRow; headers: Record<string, string> }
   | { kind: "replayed"; row: GenerationRow };
 
+const withStatus = (outcome: CacheOutcome, headers: Record<string, string>) => ({
+  ...headers,
+  "Cache-Status": cacheStatus(outcome),
+});
+
 /**
  * Admits a validated, priced request against the account's limits and writes its generation,
- * answering from the dedup cache or merging into identical work in flight when allowed.
+ * answering from the dedup cache or merging into identical work in flight when allowed. A replay
+ * consumes nothing and a dedup hit takes no slot or spend, whichever way they are found.
  */
 export async function acceptGeneration(
   input: AcceptInput,
@@ -49,42 +62,25 @@ export async function acceptGeneration(
   const { values, plan } = input;
   const hash = values.contentHash ?? null;
   const admission = { accountId: values.accountId, plan, generationId: values.id };
-  const withStatus = (outcome: CacheOutcome, headers: Record<string, string>) => ({
-    ...headers,
-    "Cache-Status": cacheStatus(outcome),
-  });
 
-  if (hash !== null) {
-    const source = await findSucceededByContentHash(deps.db, hash);
-    if (source) {
-      // An answer that finishes at once and costs nothing: a request, but no slot or spend.
-      const headers = await admitGeneration(
-        { ...admission, reserveMicrousd: 0, slot: false },
-        deps,
-      );
-      // Written finished: the one owner of terminal transitions commits its webhook message with it.
-      let copy: Awaited<ReturnType<typeof insertGenerationOnce>> | undefined;
-      await endGeneration(
-        async (tx) => {
-          copy = await insertGenerationOnce(tx, cachedCopy(values, source, deps.clock()));
-          if (copy.kind !== "created") return null;
-          // Usage counts the answer and what it saved: the stored work's cost (no hold to close).
-          const saved = values.mode === "test" ? 0 : (source.costActualMicrousd ?? 0);
-          await insertCacheHit(tx, copy.generation, saved);
-          return copy.generation;
-        },
-        input.callbackBase,
-        deps,
-      );
-      if (copy!.kind !== "created") return replayed(copy!);
-      return { kind: "cached", row: copy!.generation, headers: withStatus("hit", headers) };
-    }
+  // Seeded work this isolate has seen succeed: one statement writes the answer.
+  const known = hash === null ? null : deps.dedupSources.get(hash);
+  if (known) {
+    const headers = await admitGeneration({ ...admission, reserveMicrousd: 0, slot: false }, deps);
+    return answerFromStorage(input, known, headers, deps);
   }
 
-  const headers = await admitGeneration(
-    { ...admission, reserveMicrousd: input.reserveMicrousd, slot: true },
-    deps,
-  );
+  let headers: Record<string, string>;
+  try {
+    headers = await admitGeneration(
+      { ...admission, reserveMicrousd: input.reserveMicrousd, slot: true },
+      deps,
+    );
+  } catch (err) {
+    const answered = await answerRefused(input, err, deps);
+    if (answered) return answered;
+    throw err;
+  }
   let written: Written;
   try {
     written = await writeGeneration(deps, values, input.reserveMicrousd);
@@ -95,9 +91,17 @@ export async function acceptGeneration(
 
   switch (written.kind) {
     case "idempotent":
+      await releaseAdmission(values.accountId, values.id, 0, deps, { refundToken: true });
+      return { kind: "replayed", row: written.generation };
     case "in_flight":
       await releaseAdmission(values.accountId, values.id, 0, deps);
-      return replayed(written);
+      throw new Error("unexpected conflict writing a generation: in_flight");
+    case "cached": {
+      // A request after all, but no slot or spend: the hold goes back, the rate token stays used.
+      await releaseAdmission(values.accountId, values.id, 0, deps);
+      deps.dedupSources.remember(written.source);
+      return answerFromStorage(input, written.source, headers, deps);
+    }
     case "merged": {
       // The leader may have ended before this follower was written: end it the same way now.
       const leader = await getGeneration(deps.db, written.leader.id);
@@ -109,50 +113,130 @@ export async function acceptGeneration(
       return { kind: "merged", row, headers: withStatus("collapsed", headers) };
     }
     case "created": {
-      const row = written.generation;
-      if (hash === null) {
-        const outcome = input.cacheMode === "request" ? "request" : "bypass";
-        return { kind: "created", row, headers: withStatus(outcome, headers) };
-      }
-      // Identical work that finished between the lookup above and this write: reuse its output.
-      const late =
-        written.lateSourceId === undefined
-          ? await findSucceededByContentHash(deps.db, hash)
-          : written.lateSourceId === null
-            ? null
-            : await getGeneration(deps.db, written.lateSourceId);
-      if (!late) return { kind: "created", row, headers: withStatus("miss", headers) };
-      const done = await endGeneration(
-        (tx) => completeGeneration(tx, row.id, outputOf(late, deps.clock())),
-        input.callbackBase,
-        deps,
-      );
-      return { kind: "cached", row: done ?? row, headers: withStatus("hit", headers) };
+      const outcome = hash !== null ? "miss" : input.cacheMode === "request" ? "request" : "bypass";
+      return { kind: "created", row: written.generation, headers: withStatus(outcome, headers) };
     }
   }
 }
 
+/**
+ * The account's earlier generation with this Idempotency-Key, unless its 24 hours are over (then
+ * the key is freed for a new generation): null when this is no replay.
+ */
+export async function findLiveReplay(
+  deps: GenerationFlowDeps,
+  accountId: string,
+  idempotencyKey: string,
+): Promise<GenerationRow | null> {
+  const earlier = await findGenerationByIdempotencyKey(deps.db, accountId, idempotencyKey);
+  return earlier && !(await expiredKeyFreed(deps, earlier)) ? earlier : null;
+}
+
+/** Frees the Idempotency-Key of `earlier` if its 24 hours are over; true when it did. */
+async function expiredKeyFreed(deps: GenerationFlowDeps, earlier: GenerationRow): Promise<boolean> {
+  const expiredBefore = new Date(deps.clock() - IDEMPOTENCY_KEY_TTL_MS);
+  if (!(await expireIdempotencyKey(deps.db, earlier.id, expiredBefore))) return false;
+  if (earlier.idempotencyKey !== null) {
+    deps.replays.forget(earlier.accountId, earlier.idempotencyKey);
+  }
+  return true;
+}
+
+/**
+ * Refused for concurrency or spend (the limiter took the rate token): the database may still
+ * answer it without either: a replay (consumes nothing: its token comes back) or a dedup hit
+ * (no slot or spend; the token it already took is its one). Null: the refusal stands.
+ */
+async function answerRefused(
+  input: AcceptInput,
+  err: unknown,
+  deps: GenerationFlowDeps,
+): Promise<AcceptResult | null> {
+  if (
+    !(err instanceof ApiError) ||
+    (err.code !== "concurrency_limit_exceeded" && err.code !== "monthly_spend_cap_exceeded")
+  ) {
+    return null;
+  }
+  const { values } = input;
+  if (values.idempotencyKey != null) {
+    const earlier = await findLiveReplay(deps, values.accountId, values.idempotencyKey);
+    if (earlier) {
+      await releaseAdmission(values.accountId, values.id, 0, deps, { refundToken: true });
+      return { kind: "replayed", row: earlier };
+    }
+  }
+  if (values.contentHash == null) return null;
+  const source = await findSucceededByContentHash(deps.db, values.contentHash);
+  if (!source) return null;
+  deps.dedupSources.remember(source);
+  const headers = await admitGeneration(
+    {
+      accountId: values.accountId,
+      plan: input.plan,
+      generationId: values.id,
+      reserveMicrousd: 0,
+      slot: false,
+      rateToken: false,
+    },
+    deps,
+  );
+  return answerFromStorage(input, source, headers, deps);
+}
+
+/** The request answered from `source`'s stored output: a finished generation, written once. */
+async function answerFromStorage(
+  input: AcceptInput,
+  source: DedupSource,
+  headers: Record<string, string>,
+  deps: GenerationFlowDeps,
+): Promise<AcceptResult> {
+  const { values } = input;
+  const now = deps.clock();
+  const row = generationAsWritten(cachedCopy(values, source, now), new Date(now));
+  // Usage counts the answer and what it saved: the stored work's cost (no hold to close).
+  const saved = values.mode === "test" ? 0 : (source.costActualMicrousd ?? 0);
+  const ended = await insertEnded(row, saved, input.callbackBase, deps);
+  if (ended) return { kind: "cached", row: ended, headers: withStatus("hit", headers) };
+  // Only an Idempotency-Key used meanwhile (a concurrent twin) can stop a finished row's write.
+  const earlier =
+    values.idempotencyKey == null
+      ? null
+      : await findGenerationByIdempotencyKey(deps.db, values.accountId, values.idempotencyKey);
+  if (!earlier) throw new Error("unexpected conflict writing a generation answered from storage");
+  await releaseAdmission(values.accountId, values.id, 0, deps, { refundToken: true });
+  return { kind: "replayed", row: earlier };
+}
+
 type Written =
-  | { kind: "created"; generation: GenerationRow; lateSourceId?: string | null }
+  | { kind: "created"; generation: GenerationRow }
+  | { kind: "cached"; source: GenerationRow }
   | { kind: "merged"; generation: GenerationRow; leader: GenerationRow }
   | { kind: "idempotent"; generation: GenerationRow }
   | { kind: "in_flight"; leader: GenerationRow };
 
 /**
- * Writes the generation with its reservation. The common case is one statement, which also looks
- * for identical work that succeeded meanwhile (`lateSourceId`); on any conflict a transaction
- * decides between a replay (Idempotency-Key), following a leader in flight, or a retry.
+ * Writes the generation with its reservation: one statement, which also finds succeeded identical
+ * work or an earlier use of the Idempotency-Key instead. On another conflict (identical work in
+ * flight, a concurrent twin) a transaction decides between a replay, following the leader in
+ * flight, or a retry.
  */
 async function writeGeneration(
   deps: GenerationFlowDeps,
   values: AcceptInput["values"],
   reserveMicrousd: number,
 ): Promise<Written> {
-  const fast = await insertGenerationWithReservation(deps.db, values, {
-    reserveMicrousd,
-    lateContentHash: values.contentHash ?? null,
-  });
-  if (fast) return { kind: "created", ...fast };
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    const fast = await acceptGenerationRow(deps.db, values, { reserveMicrousd });
+    if (fast.kind === "created") return fast;
+    if (fast.kind === "cached") return fast;
+    if (fast.kind === "idempotent") {
+      // Past its 24 hours the key is freed, and the statement tried again.
+      if (attempt === 1 && (await expiredKeyFreed(deps, fast.generation))) continue;
+      return fast;
+    }
+    break;
+  }
   return deps.db.transaction(async (tx): Promise<Written> => {
     const leader = await insertGenerationOnce(tx, values);
     if (leader.kind !== "in_flight") {
@@ -170,17 +254,7 @@ async function writeGeneration(
   });
 }
 
-function replayed(
-  result: { kind: "idempotent"; generation: GenerationRow } | { kind: "in_flight" | "created" },
-): AcceptResult {
-  if (result.kind !== "idempotent") {
-    // Only an Idempotency-Key conflict can stop a generation that runs no job from being written.
-    throw new Error(`unexpected conflict writing a generation: ${result.kind}`);
-  }
-  return { kind: "replayed", row: result.generation };
-}
-
-function outputOf(source: GenerationRow, now: number) {
+function outputOf(source: DedupSource, now: number) {
   return {
     assetKey: source.assetKey!,
     contentType: source.contentType ?? "application/octet-stream",
@@ -200,10 +274,10 @@ function outputOf(source: GenerationRow, now: number) {
 
 /** A finished generation answered from `source`'s stored output, at zero GPU time and cost. */
 function cachedCopy(
-  values: NewGenerationRow,
-  source: GenerationRow,
+  values: AcceptInput["values"],
+  source: DedupSource,
   now: number,
-): NewGenerationRow {
+): AcceptInput["values"] {
   const { startedAt, completedAt, ...output } = outputOf(source, now);
   return {
     ...values,
@@ -213,6 +287,12 @@ function cachedCopy(
     region: source.region,
     startedAt,
     completedAt,
+    // Never dispatched: no route, no job, no lease.
+    routedAt: null,
+    routing: null,
+    jobId: null,
+    estimatedWaitMs: null,
+    leaseExpiresAt: null,
   };
 }
 
@@ -227,6 +307,8 @@ function followerOf(values: NewGenerationRow, leader: GenerationRow): NewGenerat
     routedAt: leader.routedAt,
     estimatedWaitMs: leader.estimatedWaitMs,
     // It holds no job of its own: its leader's lease covers it.
+    jobId: null,
+    routing: null,
     leaseExpiresAt: null,
   };
 }

@@ -12,7 +12,7 @@ import { recordOutputStyle } from "../search/style-records.ts";
 import { startFollowers } from "./followers.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { parseJobId } from "./job-id.ts";
-import { endedAttempt, nextAttempt } from "./leases.ts";
+import { awaitingDispatchAnswer, endedAttempt, nextAttempt, offeredTo } from "./leases.ts";
 import { loseAttempt } from "./redispatch.ts";
 import { endGeneration, finishEnded } from "./transitions.ts";
 import { chargeFor } from "../pricing/charge.ts";
@@ -82,9 +82,14 @@ function isCurrent(row: GenerationRow, jobId: string, attempt: number): boolean 
   return row.jobId === null ? attempt === nextAttempt(row) : row.jobId === jobId;
 }
 
-/** A region speaks only for the jobs it was given. */
+/**
+ * A region speaks only for the jobs it was given: the current one's region (any region the
+ * decision offered it to, while no answer has been recorded: a failover's events may come first).
+ */
 function fromItsRegion(row: GenerationRow, event: JobEvent, current: boolean): boolean {
-  if (current) return row.region === null || row.region === event.region;
+  if (current) {
+    return row.region === null || row.region === event.region || offeredTo(row, event.region);
+  }
   return row.attempts.some((a) => a.job_id === event.job_id && a.region === event.region);
 }
 
@@ -146,8 +151,10 @@ async function applyToRow(
       // A failure of an attempt the job has since left is stale: another one is under way.
       if (!current) return "ignored";
       if (event.retryable) {
+        // A dispatch not yet recorded was given up by the region that reports on it.
+        const region = awaitingDispatchAnswer(row) ? event.region : (row.region ?? event.region);
         const outcome = await loseAttempt(
-          { ...row, region: row.region ?? event.region, jobId: row.jobId ?? event.job_id },
+          { ...row, region, jobId: row.jobId ?? event.job_id },
           "handed_back",
           callbackBase,
           deps,
@@ -244,6 +251,8 @@ function ended(
     ...(!current && { from_earlier_attempt: true }),
   });
   if (!changed) return "ignored";
+  // Identical seeded requests are answered from this output without asking the database first.
+  deps.dedupSources.remember(changed);
   // The dispatch under way is moot now: spare its region the GPU time.
   if (!current && row.jobId !== null && row.region !== null) {
     deps.waitUntil(

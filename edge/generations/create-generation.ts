@@ -1,8 +1,7 @@
 import type { CreateGenerationRequest } from "../../contracts/api.ts";
 import type { GenerationEstimate } from "../../contracts/pricing.ts";
 import { newId } from "../../contracts/ids.ts";
-import { expireIdempotencyKey } from "../../db/queries/generation-dedup.ts";
-import { findGenerationByIdempotencyKey } from "../../db/queries/generations.ts";
+import { getGenerationForAccount } from "../../db/queries/generations.ts";
 import type {
   GenerationDerivation,
   GenerationRow,
@@ -24,9 +23,9 @@ import {
   promptStrictnessOf,
 } from "../moderation/index.ts";
 import type { GeoPoint } from "../routing/geo.ts";
-import { acceptGeneration } from "./accept-generation.ts";
+import { acceptGeneration, findLiveReplay } from "./accept-generation.ts";
 import { recordBlockedPrompt } from "./block-prompt.ts";
-import { dispatchGeneration } from "./dispatch-generation.ts";
+import { dispatchGeneration, intendedRoute, planDispatch } from "./dispatch-generation.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { resolveModelVersion } from "./model-version-cache.ts";
 import { moderationPolicyOf } from "./moderation-policy.ts";
@@ -36,8 +35,7 @@ import { resolveStyle } from "./resolve-style.ts";
 export { canonicalJson };
 
 export const DEFAULT_MODEL = "cppn-glove";
-/** An Idempotency-Key is remembered this long; afterwards the key starts a new generation. */
-export const IDEMPOTENCY_KEY_TTL_MS = 24 * 3_600_000;
+export { IDEMPOTENCY_KEY_TTL_MS } from "./replay-cache.ts";
 
 export interface CreateGenerationInput {
   caller: Caller;
@@ -89,49 +87,31 @@ export async function createGeneration(
   const accountId = caller.account.id;
   // Only an Idempotency-Key's replays compare request hashes.
   const requestHash = idempotencyKey === undefined ? "" : await sha256Hex(canonicalJson(request));
-  if (idempotencyKey !== undefined && !request.dry_run) {
-    const earlier = await findGenerationByIdempotencyKey(deps.db, accountId, idempotencyKey);
-    const expiredBefore = new Date(deps.clock() - IDEMPOTENCY_KEY_TTL_MS);
-    if (earlier && !(await expireIdempotencyKey(deps.db, earlier.id, expiredBefore))) {
-      return replay(earlier, requestHash);
-    }
+  const replays = idempotencyKey !== undefined && !request.dry_run;
+  if (replays) {
+    // A replay this isolate answered before: its fresh copy answers without a round trip.
+    const known = deps.replays.get(accountId, idempotencyKey);
+    const earlier =
+      known &&
+      (known.row ?? (await getGenerationForAccount(deps.db, accountId, known.generationId)));
+    if (earlier) return replay(earlier, requestHash);
   }
-  const { plan } = caller;
-  checkPixels(plan, request.width, request.height);
-  deps.webhooks.checkTarget(request.webhook);
-
-  const [name, pinned] = (request.model ?? DEFAULT_MODEL).split("@") as [string, string?];
-  const resolved = await resolveModelVersion(deps.db, name, pinned, deps.clock());
-  if (!resolved) {
-    throw invalidRequest(
-      "model_not_found",
-      pinned === undefined
-        ? `model '${name}' does not exist or has no active version`
-        : `model version '${name}@${pinned}' does not exist or is retired`,
-      "model",
-    );
+  let prepared: PreparedSubmit;
+  try {
+    prepared = await prepareSubmit(input, deps);
+  } catch (err) {
+    // A replay is answered whatever would refuse a new request now (a model retired since, a
+    // budget spent): the database decides whether it is one.
+    const earlier =
+      replays && err instanceof ApiError
+        ? await findLiveReplay(deps, accountId, idempotencyKey)
+        : null;
+    if (earlier) return remembered(replay(earlier, requestHash), deps);
+    throw err;
   }
-  const project =
-    request.project === undefined
-      ? null
-      : await projectToGenerateIn(deps.db, accountId, request.project);
+  const { resolved, project, style, params, verdict, priced } = prepared;
   const { parent } = input;
-  const style = parent
-    ? parent.style
-    : await resolveStyle(request.style, accountId, resolved, deps.db);
-
-  const params = {
-    width: request.width,
-    height: request.height,
-    seed: request.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
-    priority: laneFor(plan, request.priority),
-  };
-  // Prompt moderation (the negative prompt names what must not appear: it is not moderated). A
-  // blocked prompt is kept as a `blocked` generation, visible in the caller's list, and answered
-  // 422 before any pricing, reservation or dispatch.
-  const verdict = moderatePrompt(request.prompt, promptStrictnessOf(project));
-  if (verdict.action === "block" && request.dry_run) throw dryRunBlocked(verdict);
-  if (verdict.action === "block") {
+  if (priced === null) {
     const blocked = await recordBlockedPrompt(
       {
         caller,
@@ -149,23 +129,6 @@ export async function createGeneration(
     if (!blocked.created) return replay(blocked.row, requestHash);
     throw promptBlockedError(blocked.row, blocked.headers);
   }
-  await deps.catalog.rows();
-  const likelyRegion = deps.directory.rank(input.client)[0];
-  const gpuMsPerMegapixel = resolved.version.gpuMsPerMegapixel;
-  const priced = await priceRequest(
-    {
-      caller,
-      projectId: project?.id ?? null,
-      modelVersionId: resolved.version.id,
-      gpuMsPerMegapixel,
-      width: params.width,
-      height: params.height,
-      lane: params.priority,
-      region: likelyRegion?.name ?? null,
-    },
-    deps,
-  );
-  params.priority = priced.lane;
   if (request.dry_run) {
     return { estimate: estimateOf(resolved, params, priced, input, deps), replayed: false };
   }
@@ -188,12 +151,26 @@ export async function createGeneration(
         })
       : null;
 
+  // Routed before it is written: the row names its region and job from the first read on, so
+  // writing it is the submit's one round trip to the database (dispatch-generation.ts).
+  const id = newId("generation");
+  const planned = await planDispatch(
+    {
+      generationId: id,
+      attempt: 1,
+      lane: params.priority,
+      model: `${resolved.model.name}@${resolved.version.version}`,
+      from: input.client,
+      colo: input.colo,
+    },
+    deps,
+  );
   const accepted = await acceptGeneration(
     {
       // A `stop` budget of the account lowers the cap its limiter enforces.
-      plan: { ...plan, monthlySpendCapMicrousd: priced.spendCapMicrousd },
+      plan: { ...caller.plan, monthlySpendCapMicrousd: priced.spendCapMicrousd },
       values: {
-        id: newId("generation"),
+        id,
         accountId,
         projectId: request.project ?? null,
         apiKeyId: caller.apiKey.id,
@@ -206,6 +183,7 @@ export async function createGeneration(
         metadata: request.metadata ?? {},
         status: "queued",
         createdAt: new Date(deps.clock()),
+        ...intendedRoute(planned),
         // Written before any dispatch: if this process stops before one, the sweep does it.
         leaseExpiresAt: new Date(deps.clock() + deps.leases.dispatchLeaseMs),
         costEstimatedMicrousd: estimate,
@@ -218,7 +196,7 @@ export async function createGeneration(
         moderation: promptModerationOf(verdict),
         requestId: input.requestId,
         contentHash,
-        priceMultiplier: plan.priceMultiplier,
+        priceMultiplier: caller.plan.priceMultiplier,
         mode: caller.apiKey.mode,
         laneChange: priced.laneChange,
       },
@@ -228,11 +206,11 @@ export async function createGeneration(
     },
     deps,
   );
-  // A concurrent request with the same key won the insert.
-  if (accepted.kind === "replayed") return replay(accepted.row, requestHash);
+  // A concurrent request with the same key won the insert, or this one came again.
+  if (accepted.kind === "replayed") return remembered(replay(accepted.row, requestHash), deps);
   // Answered from the dedup cache, or following identical work in flight: no job to dispatch.
   if (accepted.kind !== "created") {
-    return { row: accepted.row, replayed: false, headers: accepted.headers };
+    return remembered({ row: accepted.row, replayed: false, headers: accepted.headers }, deps);
   }
 
   const { row, result } = await dispatchGeneration(
@@ -242,10 +220,13 @@ export async function createGeneration(
       from: input.client,
       colo: input.colo ?? null,
       callbackBase: input.callbackBase,
-      gpuMsPerMegapixel,
+      gpuMsPerMegapixel: resolved.version.gpuMsPerMegapixel,
       moderation,
       // The caller is still here: answer 503 now rather than keep it waiting for a region.
       onNoRegion: "fail",
+      planned,
+      // The row names the region already: the rest of the outcome is written after the answer.
+      recordRoute: "behind",
     },
     deps,
   );
@@ -264,7 +245,81 @@ export async function createGeneration(
       message: `generation ${row.id} failed: a region refused the job`,
     });
   }
-  return { row, replayed: false, headers: accepted.headers };
+  return remembered({ row, replayed: false, headers: accepted.headers }, deps);
+}
+
+type PreparedSubmit = Awaited<ReturnType<typeof prepareSubmit>>;
+
+/**
+ * What a submit is, before anything is written: the plan's checks, model version and project,
+ * parameters, the prompt's verdict, and (unless blocked) its price. Throws the request's refusal.
+ */
+async function prepareSubmit(input: CreateGenerationInput, deps: CreateGenerationDeps) {
+  const { caller, request } = input;
+  const accountId = caller.account.id;
+  const { plan } = caller;
+  checkPixels(plan, request.width, request.height);
+  deps.webhooks.checkTarget(request.webhook);
+
+  const [name, pinned] = (request.model ?? DEFAULT_MODEL).split("@") as [string, string?];
+  const resolved = await resolveModelVersion(deps.db, name, pinned, deps.clock());
+  if (!resolved) {
+    throw invalidRequest(
+      "model_not_found",
+      pinned === undefined
+        ? `model '${name}' does not exist or has no active version`
+        : `model version '${name}@${pinned}' does not exist or is retired`,
+      "model",
+    );
+  }
+  const project =
+    request.project === undefined
+      ? null
+      : await projectToGenerateIn(deps.db, accountId, request.project);
+  const style = input.parent
+    ? input.parent.style
+    : await resolveStyle(request.style, accountId, resolved, deps.db);
+
+  const params = {
+    width: request.width,
+    height: request.height,
+    seed: request.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
+    priority: laneFor(plan, request.priority),
+  };
+  // Prompt moderation (the negative prompt names what must not appear: it is not moderated). A
+  // blocked prompt is kept as a `blocked` generation, visible in the caller's list, and answered
+  // 422 before any pricing, reservation or dispatch.
+  const verdict = moderatePrompt(request.prompt, promptStrictnessOf(project));
+  if (verdict.action === "block" && request.dry_run) throw dryRunBlocked(verdict);
+  if (verdict.action === "block") {
+    return { resolved, project, style, params, verdict, priced: null };
+  }
+  await deps.catalog.rows();
+  const likelyRegion = deps.directory.rank(input.client)[0];
+  const priced = await priceRequest(
+    {
+      caller,
+      projectId: project?.id ?? null,
+      modelVersionId: resolved.version.id,
+      gpuMsPerMegapixel: resolved.version.gpuMsPerMegapixel,
+      width: params.width,
+      height: params.height,
+      lane: params.priority,
+      region: likelyRegion?.name ?? null,
+    },
+    deps,
+  );
+  params.priority = priced.lane;
+  return { resolved, project, style, params, verdict, priced };
+}
+
+/** The answer, its generation remembered for replays of its Idempotency-Key in this isolate. */
+function remembered(
+  result: CreateGenerationResult,
+  deps: CreateGenerationDeps,
+): CreateGenerationResult {
+  if (result.row) deps.replays.remember(result.row);
+  return result;
 }
 
 function replay(earlier: GenerationRow, requestHash: string): CreateGenerationResult {

@@ -1,13 +1,14 @@
-import type { GenerationErrorBody } from "../../db/schema/generations.ts";
+import type { GenerationErrorBody, NewGenerationRow } from "../../db/schema/generations.ts";
 import { REGION_PATHS, type ModerationPolicy } from "../../contracts/region-protocol.ts";
 import { claimDispatch } from "../../db/queries/generation-leases.ts";
-import { recordGenerationRoute } from "../../db/queries/generation-routing.ts";
+import { recordGenerationRoute, type RouteRecord } from "../../db/queries/generation-routing.ts";
 import { failGeneration, getGeneration } from "../../db/queries/generations.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { cancelRegionJob } from "../routing/cancel-job.ts";
 import { dispatchJob, type DispatchResult, type JobDraft } from "../routing/dispatch.ts";
 import type { GeoPoint } from "../routing/geo.ts";
-import { observeRoundTrips, routingRecord } from "../routing/routing-record.ts";
+import type { RouteRequest, RoutePlan } from "../routing/route-plan.ts";
+import { observeRoundTrips, pendingRouting, routingRecord } from "../routing/routing-record.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { jobId } from "./job-id.ts";
 import { leaseDeadline } from "./leases.ts";
@@ -35,6 +36,75 @@ export interface DispatchGenerationInput {
    * offer it again later (a generation already accepted, whose region was lost).
    */
   onNoRegion: "fail" | "wait";
+  /**
+   * The decision taken before the row was written, whose intended route the row carries
+   * (intendedRoute): a new submit's row is written once, with its route, before any dispatch.
+   */
+  planned?: PlannedDispatch;
+  /**
+   * `behind`: when the intended region takes the job, the answer does not wait for the outcome
+   * (the region's own wait estimate, the holder, the lease, the price there) to be written: the
+   * row already names the region and the job, and the outcome is written after it. Any other
+   * outcome is written before returning. Default `now`.
+   */
+  recordRoute?: "now" | "behind";
+}
+
+/** A routing decision: the regions in the order to try, and the job id this dispatch uses. */
+export interface PlannedDispatch {
+  plan: RoutePlan;
+  route: RouteRequest;
+  job: string;
+  decidedAt: Date;
+}
+
+/** Scores the regions for a generation's next dispatch (attempt `attempt`). */
+export async function planDispatch(
+  input: {
+    generationId: string;
+    attempt: number;
+    lane: GenerationRow["params"]["priority"];
+    model: string;
+    from: GeoPoint | null;
+    colo?: string | null;
+    exclude?: ReadonlySet<string>;
+  },
+  deps: GenerationFlowDeps,
+): Promise<PlannedDispatch> {
+  await deps.catalog.rows(); // brings in heartbeats other isolates received
+  const route: RouteRequest = {
+    client: input.from,
+    colo: input.colo ?? null,
+    lane: input.lane,
+    model: input.model,
+    exclude: input.exclude,
+  };
+  return {
+    plan: deps.directory.plan(route),
+    route,
+    job: jobId({ generationId: input.generationId, attempt: input.attempt }),
+    decidedAt: new Date(deps.clock()),
+  };
+}
+
+/**
+ * The columns that name a planned dispatch's first choice on the row before it is dispatched:
+ * region, job id, decision (its `region` still null: no region has answered) and the directory's
+ * wait estimate there. What anyone reads (a GET, a cancel, the sweep) then names where the job is
+ * going; the sweep leaves such a row to its dispatch until its dispatch lease runs out.
+ */
+export function intendedRoute(
+  planned: PlannedDispatch,
+): Pick<NewGenerationRow, "region" | "jobId" | "routedAt" | "routing" | "estimatedWaitMs"> {
+  const first = planned.plan.candidates[0];
+  if (!first) return {};
+  return {
+    region: first.config.name,
+    jobId: planned.job,
+    routedAt: planned.decidedAt,
+    routing: pendingRouting(planned.plan, planned.job, planned.decidedAt),
+    estimatedWaitMs: Math.round(first.queueMs),
+  };
 }
 
 /**
@@ -48,18 +118,23 @@ export async function dispatchGeneration(
   deps: GenerationFlowDeps,
 ): Promise<{ row: GenerationRow; result: DispatchResult }> {
   const { row, attempt } = input;
-  await deps.catalog.rows(); // brings in heartbeats other isolates received
-  const route = {
-    client: input.from,
-    colo: input.colo ?? null,
-    lane: row.params.priority,
-    model: `${row.model}@${row.modelVersion}`,
-    exclude: input.exclude,
-  };
-  const plan = deps.directory.plan(route);
+  const planned =
+    input.planned ??
+    (await planDispatch(
+      {
+        generationId: row.id,
+        attempt,
+        lane: row.params.priority,
+        model: `${row.model}@${row.modelVersion}`,
+        from: input.from,
+        colo: input.colo,
+        exclude: input.exclude,
+      },
+      deps,
+    ));
+  const { plan, route, job } = planned;
   const candidates = plan.candidates.map((c) => c.config);
   const base = input.callbackBase.replace(/\/+$/, "");
-  const job = jobId({ generationId: row.id, attempt });
   const result = await dispatchJob(
     {
       job_id: job,
@@ -87,14 +162,23 @@ export async function dispatchGeneration(
   const routing = routingRecord(plan, result, job, at);
   let stored: GenerationRow | null;
   if (result.kind === "accepted") {
-    stored = await recordRoute(input, result, { job, routing, at }, deps);
+    const record = await routeRecordOf(input, result, { job, routing, at }, deps);
+    // The row names this region and job already: the answer need not wait for the rest.
+    if (input.recordRoute === "behind" && row.region === record.region && row.jobId === job) {
+      deps.waitUntil(recordRoute(row, record, deps));
+      return { row: { ...row, ...record, routedAt: record.at, updatedAt: at }, result };
+    }
+    stored = await recordRoute(row, record, deps);
   } else if (result.kind === "exhausted" && input.onNoRegion === "wait") {
     const until = new Date(at.getTime() + deps.leases.redispatchRetryMs);
     stored = await claimDispatch(deps.db, row.id, { seen: row.leaseExpiresAt, until, routing });
   } else {
     const error = failureOf(result, candidates.length);
+    // A route the row carried (intendedRoute) was never taken: no region, no job.
+    const untaken = row.jobId === null ? {} : { jobId: null, region: null };
     stored = await endGeneration(
-      (tx) => failGeneration(tx, row.id, { error, at, routing, expectJobId: null }),
+      (tx) =>
+        failGeneration(tx, row.id, { error, at, routing, expectJobId: row.jobId, ...untaken }),
       input.callbackBase,
       deps,
     );
@@ -103,18 +187,18 @@ export async function dispatchGeneration(
   return { row: stored ?? (await getGeneration(deps.db, row.id)) ?? row, result };
 }
 
-/** Records the accepting region, the price there and the lease; drops the job if it is moot now. */
-async function recordRoute(
+/** What a region's acceptance records on the row: region, price there, decision and lease. */
+async function routeRecordOf(
   input: DispatchGenerationInput,
   result: Extract<DispatchResult, { kind: "accepted" }>,
   decision: { job: string; routing: ReturnType<typeof routingRecord>; at: Date },
   deps: GenerationFlowDeps,
-): Promise<GenerationRow | null> {
+): Promise<RouteRecord> {
   const { row } = input;
   const region = result.region.name;
   const expectedRunMs = estimateGpuMs(input.gpuMsPerMegapixel, row.params.width, row.params.height);
   const estimatedWaitMs = Math.round(result.accepted.estimated_wait_ms);
-  const stored = await recordGenerationRoute(deps.db, row.id, {
+  return {
     region,
     estimatedWaitMs,
     costEstimatedMicrousd: await estimateFor(row, region, input.gpuMsPerMegapixel, deps.prices),
@@ -125,19 +209,33 @@ async function recordRoute(
     leaseExpiresAt: new Date(
       leaseDeadline(decision.at.getTime(), { estimatedWaitMs, expectedRunMs }, deps.leases),
     ),
-  });
-  if (!stored) {
-    // Canceled, ended or taken over while the region answered: nobody wants this job now.
-    deps.waitUntil(
-      cancelRegionJob(
-        region,
-        decision.job,
-        { requestId: row.requestId ?? row.id, reason: "superseded" },
-        deps,
-      ),
-    );
-  }
-  return stored;
+  };
+}
+
+/**
+ * Writes the acceptance; if the row moved on meanwhile in a way that leaves the job unwanted (a
+ * cancel, a sweep that took it over), tells the region to drop it. A row this job already moved on
+ * (its own `running` or result arrived first, as a region may answer before the edge has written
+ * its 202) keeps it.
+ */
+async function recordRoute(
+  row: GenerationRow,
+  record: RouteRecord,
+  deps: GenerationFlowDeps,
+): Promise<GenerationRow | null> {
+  const stored = await recordGenerationRoute(deps.db, row.id, record);
+  if (stored) return stored;
+  const now = await getGeneration(deps.db, row.id);
+  if (now && now.jobId === record.jobId && now.status !== "canceled") return null;
+  deps.waitUntil(
+    cancelRegionJob(
+      record.region,
+      record.jobId,
+      { requestId: row.requestId ?? row.id, reason: "superseded" },
+      deps,
+    ),
+  );
+  return null;
 }
 
 function failureOf(

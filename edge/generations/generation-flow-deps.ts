@@ -6,7 +6,9 @@ import type { PriceBook } from "../pricing/price-book.ts";
 import type { DispatchDeps } from "../routing/dispatch.ts";
 import type { RegionCatalog } from "../routing/region-catalog.ts";
 import type { GenerationWebhooks } from "../webhooks/generation-webhooks.ts";
+import type { DedupSources } from "../dedup/dedup-sources.ts";
 import type { GenerationNotifier } from "./generation-notifier.ts";
+import type { ReplayCache } from "./replay-cache.ts";
 import type { LeaseTuning } from "./leases.ts";
 
 /**
@@ -28,6 +30,10 @@ export interface GenerationFlowDeps extends DispatchDeps {
   prices: PriceBook;
   /** Budgets as this isolate last read them (the 100% rule at submit). */
   budgets: BudgetBook;
+  /** Idempotency-Keys this isolate answered: replays answered without a round trip. */
+  replays: ReplayCache;
+  /** Dedup keys this isolate saw succeed: hits answered with one statement, no lookup first. */
+  dedupSources: DedupSources;
   /** Budgets whose `usage.threshold` alerts are recorded where spend settles; none without. */
   usageAlerts?: UsageAlerts;
 }

@@ -10,6 +10,7 @@
  */
 export class GenerationNotifier {
   readonly #watchers = new Map<string, Set<Flag>>();
+  readonly #listeners = new Set<(generationId: string) => void>();
   readonly #checkMs: number;
 
   /** `checkMs`: how often a waiting watcher looks at its flag (the wake-up latency it adds). */
@@ -19,6 +20,15 @@ export class GenerationNotifier {
 
   notify(generationId: string): void {
     for (const flag of this.#watchers.get(generationId) ?? []) flag.raised = true;
+    for (const listener of this.#listeners) listener(generationId);
+  }
+
+  /**
+   * Calls `listener` (synchronously, from notify) for every change applied in this isolate: for
+   * in-isolate copies of rows that must not outlive a change (the replay cache).
+   */
+  onChange(listener: (generationId: string) => void): void {
+    this.#listeners.add(listener);
   }
 
   /**

@@ -29,6 +29,7 @@ const dispatched = (over: Partial<SweepCandidate["row"]> = {}): SweepCandidate["
   leaseExpiresAt: new Date(NOW + 60_000),
   attempts: [],
   createdAt: new Date(NOW - 10_000),
+  routing: { region: "eu-west", job_id: "gen_x", decided_at: "", candidates: [] },
   ...over,
 });
 
@@ -100,6 +101,21 @@ describe("sweepAction", () => {
     // Never dispatched at all (the edge stopped after writing it): the same bound, from creation.
     const old = { ...due, createdAt: new Date(NOW - T.maxWaitForRegionMs - 1) };
     expect(sweepAction({ row: old, holderSeenAt: null }, ctx())).toEqual({ kind: "give_up" });
+  });
+
+  it("leaves a dispatch no region has answered yet to its dispatch lease, silence or not", () => {
+    // Written with its intended route; the dispatch may be failing over from a silent region.
+    const pending = dispatched({
+      leaseHolder: null,
+      routing: { region: null, job_id: "gen_x", decided_at: "", candidates: [] },
+    });
+    expect(sweepAction({ row: pending, holderSeenAt: null }, ctx())).toBeNull();
+    expect(sweepAction({ row: pending, holderSeenAt: NOW - TTL - 1 }, ctx())).toBeNull();
+    const overdue = { ...pending, leaseExpiresAt: new Date(NOW - 1) };
+    expect(sweepAction({ row: overdue, holderSeenAt: NOW - 1_000 }, ctx())).toEqual({
+      kind: "lose",
+      reason: "lease_expired",
+    });
   });
 });
 

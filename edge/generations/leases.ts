@@ -44,6 +44,29 @@ export function leaseDeadline(
   return at + Math.min(ahead, t.leaseMaxMs);
 }
 
+/**
+ * The row names a dispatch that no region has answered yet: a new submit's row is written with its
+ * intended route (edge/generations/dispatch-generation.ts, intendedRoute) and the outcome after.
+ * Until then its job may be at any region the decision offers it to (a failover), and only its
+ * dispatch lease (`lease_expires_at`) says when it is overdue.
+ */
+export function awaitingDispatchAnswer(row: Pick<GenerationRow, "jobId" | "routing">): boolean {
+  return (
+    row.jobId !== null &&
+    row.routing !== null &&
+    row.routing.region === null &&
+    row.routing.job_id === row.jobId
+  );
+}
+
+/** Whether the row's pending decision may have offered its job to `region`. */
+export function offeredTo(row: Pick<GenerationRow, "jobId" | "routing">, region: string): boolean {
+  return (
+    awaitingDispatchAnswer(row) &&
+    row.routing!.candidates.some((c) => c.region === region && c.outcome !== "skipped")
+  );
+}
+
 /** The attempt number of the next dispatch: the ones given up, plus one. */
 export const nextAttempt = (row: Pick<GenerationRow, "attempts">) => row.attempts.length + 1;
 
@@ -96,7 +119,14 @@ export function waitingSince(row: Pick<GenerationRow, "attempts" | "createdAt">)
 export interface SweepCandidate {
   row: Pick<
     GenerationRow,
-    "status" | "region" | "jobId" | "leaseHolder" | "leaseExpiresAt" | "attempts" | "createdAt"
+    | "status"
+    | "region"
+    | "jobId"
+    | "leaseHolder"
+    | "leaseExpiresAt"
+    | "attempts"
+    | "createdAt"
+    | "routing"
   > & { status: GenerationStatus };
   /** Newest heartbeat (edge clock) of the node holding the job, or of any node of its region when
    * the region's shared queue holds it; null when none was ever recorded. */
@@ -132,6 +162,9 @@ export function sweepAction(c: SweepCandidate, ctx: SweepContext): SweepAction |
       ? { kind: "give_up" }
       : { kind: "dispatch" };
   }
+  // A dispatch still waiting for its answer is its own process's to finish (a region tried first
+  // may be down: the dispatch fails over); once its dispatch lease is over, it is lost.
+  if (awaitingDispatchAnswer(row)) return due ? { kind: "lose", reason: "lease_expired" } : null;
   const silent = c.holderSeenAt === null || ctx.now - c.holderSeenAt > ctx.heartbeatTtlMs;
   if (silent && ctx.now >= ctx.judgeSilenceFrom) return { kind: "lose", reason: "region_down" };
   return due ? { kind: "lose", reason: "lease_expired" } : null;

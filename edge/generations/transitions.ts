@@ -1,5 +1,6 @@
 import { TERMINAL_STATUSES } from "../../contracts/api.ts";
 import type { Transaction } from "../../db/client/index.ts";
+import { insertFinishedGeneration } from "../../db/queries/generation-accept.ts";
 import { completeFollowers, failFollowers } from "../../db/queries/generation-dedup.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { releaseAdmission } from "../limits/admission.ts";
@@ -61,6 +62,28 @@ export async function endGeneration(
     deps,
   );
   return row ?? null;
+}
+
+/**
+ * Writes a generation that is finished as it is written (an answer from the dedup cache; `row` as
+ * it will be stored, generationAsWritten): the row, its `cached` ledger row and its webhook message
+ * in ONE statement (one round trip, atomic without a transaction): what endGenerations commits
+ * for it. Then what follows a terminal transition, less what such a row cannot have: a hold to
+ * release (it took none) or followers (nothing merges into work that was never in flight). Null
+ * when the row conflicted with another (an Idempotency-Key used meanwhile): nothing was written.
+ */
+export async function insertEnded(
+  row: GenerationRow,
+  savedMicrousd: number,
+  callbackBase: string,
+  deps: GenerationFlowDeps,
+): Promise<GenerationRow | null> {
+  const webhook = await deps.webhooks.draft(row, callbackBase);
+  const written = await insertFinishedGeneration(deps.db, row, { savedMicrousd, webhook });
+  if (!written) return null;
+  if (written.deliveryId !== null) deps.webhooks.send([written.deliveryId]);
+  deps.notifier.notify(written.generation.id);
+  return written.generation;
 }
 
 /**

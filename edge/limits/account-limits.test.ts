@@ -196,4 +196,52 @@ describe("AccountLimits", () => {
     expect(restored.state).toEqual(limits.state);
     expect(restored.idle(T0)).toBe(false);
   });
+
+  it("gives a replay's token back, once, whether it was admitted or refused", () => {
+    const policy = { ...POLICY, requestsPerMinute: 3, concurrency: 1 };
+    const limits = synced(policy); // the sync used one token: 2 left
+    const tokens = () => Math.floor(limits.state.tokens);
+    const admitted = request({ policy });
+    expect(limits.admit(admitted, T0)).toMatchObject({ outcome: "admitted" });
+    expect(tokens()).toBe(1);
+    // The admission found an earlier generation with its Idempotency-Key: all of it comes back.
+    limits.release(
+      { generationId: admitted.generationId, chargedMicrousd: 0, refundToken: true },
+      T0,
+    );
+    limits.release(
+      { generationId: admitted.generationId, chargedMicrousd: 0, refundToken: true },
+      T0,
+    );
+    expect(tokens()).toBe(2);
+    expect(limits.state.open).toEqual({});
+
+    // Refused for concurrency (a slot is taken), the token used; given back if it was a replay.
+    expect(limits.admit(request({ policy }), T0)).toMatchObject({ outcome: "admitted" });
+    const refused = request({ policy });
+    expect(limits.admit(refused, T0)).toMatchObject({ outcome: "denied", reason: "concurrency" });
+    expect(tokens()).toBe(0);
+    limits.release(
+      { generationId: refused.generationId, chargedMicrousd: 0, refundToken: true },
+      T0,
+    );
+    limits.release(
+      { generationId: refused.generationId, chargedMicrousd: 0, refundToken: true },
+      T0,
+    );
+    expect(tokens()).toBe(1);
+  });
+
+  it("admits without a token a request whose refused admission already took one", () => {
+    const policy = { ...POLICY, requestsPerMinute: 3, concurrency: 1 };
+    const limits = synced(policy); // 2 tokens left
+    expect(limits.admit(request({ policy }), T0)).toMatchObject({ outcome: "admitted" });
+    const hit = request({ policy });
+    expect(limits.admit(hit, T0)).toMatchObject({ outcome: "denied", reason: "concurrency" });
+    // Answered from the dedup cache instead: no slot, no spend, and no second token.
+    expect(
+      limits.admit({ ...hit, slot: false, reserveMicrousd: 0, rateToken: false }, T0),
+    ).toMatchObject({ outcome: "admitted", rate: { remaining: 0 } });
+    expect(limits.state.tokens).toBeGreaterThanOrEqual(-1e-9);
+  });
 });

@@ -31,6 +31,8 @@ export const AccountState = z.object({
   open: z.record(z.string(), Hold),
   /** Releases that arrived before the first snapshot, applied (or dropped) by it. */
   pending: z.record(z.string(), z.number()),
+  /** Requests refused for concurrency or spend (their token taken), by generation id: when. */
+  refused: z.record(z.string(), z.number()).default({}),
 });
 export type AccountState = z.infer<typeof AccountState>;
 
@@ -84,6 +86,7 @@ export class AccountLimits {
       refilledAt: 0,
       open: {},
       pending: {},
+      refused: {},
     };
   }
 
@@ -115,12 +118,13 @@ export class AccountLimits {
 
     const usedSlots = this.#slotsInUse(now);
     const ratePerMs = policy.requestsPerMinute / 60_000;
-    if (s.tokens < 1) {
+    if (s.tokens < 1 && request.rateToken !== false) {
       return this.#denied("rate", Math.ceil((1 - s.tokens) / ratePerMs / 1000), policy, now);
     }
-    // Refused below or not, it was a request: it uses a token.
-    s.tokens -= 1;
+    // Refused below or not, it was a request: it uses a token (unless it already did).
+    if (request.rateToken !== false) s.tokens -= 1;
     if (request.slot && usedSlots >= policy.concurrency) {
+      this.#remember(request.generationId, now);
       return this.#denied("concurrency", 1, policy, now);
     }
     const cap = policy.monthlySpendCapMicrousd;
@@ -129,6 +133,7 @@ export class AccountLimits {
       request.reserveMicrousd > 0 &&
       s.spentMicrousd + request.reserveMicrousd > cap
     ) {
+      this.#remember(request.generationId, now);
       return this.#denied("spend", Math.ceil((nextMonthStart(now) - now) / 1000), policy, now);
     }
     if (request.slot || request.reserveMicrousd > 0) {
@@ -157,6 +162,10 @@ export class AccountLimits {
     }
     this.#rollMonth(now);
     const hold = s.open[request.generationId];
+    if (request.refundToken && (hold || s.refused[request.generationId] !== undefined)) {
+      delete s.refused[request.generationId];
+      s.tokens = Math.min(s.capacity, s.tokens + 1);
+    }
     if (!hold) return false;
     delete s.open[request.generationId];
     // The earliest lease may have been this one: validUntil stays a safe (early) bound.
@@ -209,6 +218,18 @@ export class AccountLimits {
       }
       this.#nextSweepAt = now + Math.min(60_000, this.#options.holdTtlMs);
     }
+  }
+
+  /** A refused request's token can be given back (release with refundToken) for a minute. */
+  #remember(generationId: string, now: number): void {
+    const refused = this.#state.refused;
+    let kept = 0;
+    for (const [id, at] of Object.entries(refused)) {
+      if (now - at > 60_000) delete refused[id];
+      else kept += 1;
+    }
+    // A flood of refusals: the ones remembered keep their place; this one's token stays used.
+    if (kept < 1_000) refused[generationId] = now;
   }
 
   #rollMonth(now: number): void {

@@ -24,6 +24,8 @@ export interface Admission {
   reserveMicrousd: number;
   /** False for answers that finish at once (the dedup cache): they take no concurrency slot. */
   slot: boolean;
+  /** false: a refused admission of this request took its rate token already. */
+  rateToken?: false;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function admitGeneration(
     policy: policyOf(admission.plan),
     reserveMicrousd: admission.reserveMicrousd,
     slot: admission.slot,
+    ...(admission.rateToken === false && { rateToken: false }),
   };
   let decision = await ask(deps, admission.accountId, request);
   if (decision.outcome === "unsynced") {
@@ -117,18 +120,24 @@ function refusal(
 
 /**
  * Gives an admission back (charged `chargedMicrousd`): after a generation ends, or when an
- * admitted request did not become one. Retried, since a lost release holds a slot until its lease
- * runs out; failures end as a log line, never as the caller's error.
+ * admitted request did not become one. `refundToken`: it was an Idempotency-Key replay, which
+ * consumes nothing (its token comes back, admitted or refused). Retried, since a lost release
+ * holds a slot until its lease runs out; failures end as a log line, never as the caller's error.
  */
 export async function releaseAdmission(
   accountId: string,
   generationId: string,
   chargedMicrousd: number,
   deps: Pick<AdmissionDeps, "limiter" | "log">,
+  { refundToken = false }: { refundToken?: boolean } = {},
 ): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await deps.limiter.release(accountId, { generationId, chargedMicrousd });
+      await deps.limiter.release(accountId, {
+        generationId,
+        chargedMicrousd,
+        ...(refundToken && { refundToken }),
+      });
       return;
     } catch (err) {
       if (attempt >= 3) {

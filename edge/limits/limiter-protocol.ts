@@ -31,6 +31,11 @@ export const AdmitRequest = z.strictObject({
   reserveMicrousd: z.number().int().nonnegative(),
   /** Whether it takes a concurrency slot (work that will be queued or running). */
   slot: z.boolean(),
+  /**
+   * false: this request's rate token was taken already, by an admission of the same request that
+   * was refused for concurrency or spend (it is now answered from the dedup cache): take none.
+   */
+  rateToken: z.boolean().optional(),
   /** Sent after an `unsynced` answer; ignored by a limiter that already has state. */
   snapshot: LimiterSnapshot.optional(),
 });
@@ -40,6 +45,12 @@ export const ReleaseRequest = z.strictObject({
   generationId: z.string().min(1).max(128),
   /** What the generation finally cost the account (0 when refunded). */
   chargedMicrousd: z.number().int().nonnegative(),
+  /**
+   * The admission turned out not to be a request of its own (an Idempotency-Key replay found
+   * after admitting it): its rate token is given back too, once, whether it was admitted or
+   * refused for concurrency or spend. A replay consumes nothing.
+   */
+  refundToken: z.boolean().optional(),
 });
 export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 

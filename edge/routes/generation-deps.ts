@@ -21,6 +21,8 @@ export function generationDeps(s: EdgeServices): GenerationFlowDeps {
     maxDispatchAttempts: s.tuning.maxDispatchAttempts,
     prices: s.prices,
     budgets: s.budgets,
+    replays: s.replays,
+    dedupSources: s.dedupSources,
     usageAlerts: { budgets: s.budgets, webhooks: s.webhooks },
   };
 }

@@ -31,6 +31,14 @@ export function routingRecord(
   };
 }
 
+/**
+ * A decision no region has answered yet: `region` null, every candidate `not_tried`. Written with
+ * a new generation's row, before its dispatch (edge/generations/dispatch-generation.ts).
+ */
+export function pendingRouting(plan: RoutePlan, jobId: string, at: Date): GenerationRouting {
+  return routingRecord(plan, { kind: "exhausted", retryAfterS: 0, attempts: [] }, jobId, at);
+}
+
 /** Feeds the round trips of the attempts that got an answer back into the directory's estimates. */
 export function observeRoundTrips(
   directory: RegionDirectory,

@@ -1,4 +1,5 @@
 import { WebhookEvent } from "../../contracts/api.ts";
+import { newId } from "../../contracts/ids.ts";
 import type { Database, Transaction } from "../../db/client/index.ts";
 import {
   claimWebhookAttempt,
@@ -14,6 +15,7 @@ import {
   updateWebhookSecretSeal,
 } from "../../db/queries/webhook-secrets.ts";
 import type { WebhookSecretRow } from "../../db/schema/webhook-secrets.ts";
+import type { NewWebhookDelivery } from "../../db/schema/webhook-deliveries.ts";
 import type { EdgeTuning, Log } from "../deps.ts";
 import { invalidRequest } from "../errors/index.ts";
 import { toGeneration } from "../generations/serialize.ts";
@@ -171,11 +173,10 @@ export class WebhookDispatcher implements GenerationWebhooks, AccountWebhooks {
     };
   }
 
-  async record(
-    tx: Database | Transaction,
+  async draft(
     row: GenerationRow,
     callbackBase: string,
-  ): Promise<string | null> {
+  ): Promise<(NewWebhookDelivery & { id: string }) | null> {
     const event = WebhookEvent.safeParse(row.status);
     if (!row.webhook || !event.success) return null;
     if (!(row.webhook.events ?? WebhookEvent.options).includes(event.data)) return null;
@@ -192,14 +193,25 @@ export class WebhookDispatcher implements GenerationWebhooks, AccountWebhooks {
       data,
     });
     // A pending row is due at once: if this process dies before `send`, a sweep or restart sends it.
-    const created = await insertWebhookDelivery(tx, {
+    return {
+      id: newId("webhookDelivery"),
       generationId: row.id,
       event: event.data,
       url: row.webhook.url,
       body,
       nextAttemptAt: new Date(now),
       createdAt: new Date(now),
-    });
+    };
+  }
+
+  async record(
+    tx: Database | Transaction,
+    row: GenerationRow,
+    callbackBase: string,
+  ): Promise<string | null> {
+    const message = await this.draft(row, callbackBase);
+    if (!message) return null;
+    const created = await insertWebhookDelivery(tx, message);
     return created?.id ?? null;
   }
 
