@@ -51,6 +51,7 @@ describe("the distance proxy", () => {
     const elapsed = performance.now() - started;
     expect(rows[0].n).toBe(42);
     expect(tcp.stats().roundTrips - connected.roundTrips).toBe(1);
+    expect(tcp.stats().answered - connected.answered).toBe(1);
     expect(elapsed).toBeGreaterThanOrEqual(RTT_MS - 1);
     expect(elapsed).toBeLessThan(RTT_MS * 2.5);
 

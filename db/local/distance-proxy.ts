@@ -22,6 +22,11 @@ export interface DistanceProxyOptions {
 export interface DistanceStats {
   connections: number;
   roundTrips: number;
+  /**
+   * Flights whose answer has reached the client (handshakes not counted): at the moment a caller
+   * gets its own answer, the round trips it waited for are answered, work started behind it not.
+   */
+  answered: number;
 }
 
 export interface DistanceProxy {
@@ -37,7 +42,7 @@ export interface DistanceProxy {
 
 export async function startDistanceProxy(opts: DistanceProxyOptions): Promise<DistanceProxy> {
   let roundTripMs = opts.roundTripMs;
-  const stats: DistanceStats = { connections: 0, roundTrips: 0 };
+  const stats: DistanceStats = { connections: 0, roundTrips: 0, answered: 0 };
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     stats.connections += 1;
@@ -56,14 +61,20 @@ export async function startDistanceProxy(opts: DistanceProxyOptions): Promise<Di
     const toServer = new DelayLine(performance.now() + roundTripMs);
     const toClient = new DelayLine(0);
     let heardBack = true;
+    let awaiting = 0;
     client.on("data", (chunk: Buffer) => {
-      if (heardBack) stats.roundTrips += 1;
+      if (heardBack) {
+        stats.roundTrips += 1;
+        awaiting += 1;
+      }
       heardBack = false;
       toServer.push(roundTripMs / 2, () => upstream.write(chunk));
     });
     upstream.on("data", (chunk: Buffer) => {
       toClient.push(roundTripMs / 2, () => {
         heardBack = true;
+        stats.answered += awaiting;
+        awaiting = 0;
         client.write(chunk);
       });
     });

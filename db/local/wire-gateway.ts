@@ -1,13 +1,18 @@
 import { once } from "node:events";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
 import { createWebSocketStream, WebSocketServer } from "ws";
+import { serveSqlOverHttp } from "./sql-over-http.ts";
 import { PgliteWireSession } from "./wire-session.ts";
 
 export type WireGateway = {
   /** For node-postgres: `createDatabase(gateway.postgresUrl)`. */
   postgresUrl: string;
-  /** For the Neon driver (e.g. a Worker under `wrangler dev`): `createNeonDatabase(gateway.neon)`. */
+  /**
+   * For the Neon driver (e.g. a Worker under `wrangler dev`): `createNeonDatabase(gateway.neon)`.
+   * The proxy's host serves Neon's WebSocket at `/v1` and its SQL-over-HTTP at `/sql`.
+   */
   neon: { url: string; webSocketProxy: string };
   close(): Promise<void>;
 };
@@ -51,11 +56,16 @@ export async function startWireGateway(
   const wirePort = (wire.address() as AddressInfo).port;
 
   // The Neon driver names its target in the path (/v1?address=host:port); this bridge only ever
-  // serves the local PGlite, whatever it asks for.
-  const bridge = new WebSocketServer({ host: "127.0.0.1", port: opts.webSocketPort ?? 0 });
+  // serves the local PGlite, whatever it asks for. Its one-shot queries come as HTTP on the same
+  // port, as Neon's own proxy serves both.
+  const http = createHttpServer((req, res) => {
+    serveSqlOverHttp(pglite, session, req, res).catch(() => res.destroy());
+  });
+  const bridge = new WebSocketServer({ server: http });
   bridge.on("connection", (socket) => session.attach(createWebSocketStream(socket)));
-  await once(bridge, "listening");
-  const bridgePort = (bridge.address() as AddressInfo).port;
+  http.listen(opts.webSocketPort ?? 0, "127.0.0.1");
+  await once(http, "listening");
+  const bridgePort = (http.address() as AddressInfo).port;
 
   const url = `postgresql://postgres:postgres@127.0.0.1:${wirePort}/postgres`;
   return {
@@ -67,10 +77,12 @@ export async function startWireGateway(
         new Promise<void>((resolve, reject) =>
           bridge.close((error) => (error ? reject(error) : resolve())),
         ),
+        new Promise<void>((resolve) => http.close(() => resolve())),
       ]);
       // Ends every connection and waits until none is running a query on the PGlite.
       await session.close();
       for (const client of bridge.clients) client.terminate();
+      http.closeAllConnections();
       await closed;
     },
   };

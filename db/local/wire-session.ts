@@ -27,8 +27,9 @@ export interface WireSessionOptions {
 }
 
 export class PgliteWireSession {
-  private holder: WireClient | null = null;
-  private readonly queue: Array<{ client: WireClient; turn: (granted: boolean) => void }> = [];
+  /** A wire client, or an HTTP request's token (sql-over-http.ts): whoever holds the session. */
+  private holder: object | null = null;
+  private readonly queue: Array<{ client: object; turn: (granted: boolean) => void }> = [];
   private readonly clients = new Set<WireClient>();
   private closed = false;
   private readonly pglite: PGlite;
@@ -63,7 +64,7 @@ export class PgliteWireSession {
   }
 
   /** Resolves true when it is `client`'s turn, false if it left while waiting. */
-  acquire(client: WireClient): Promise<boolean> {
+  acquire(client: object): Promise<boolean> {
     if (this.holder === null) {
       this.holder = client;
       return Promise.resolve(true);
@@ -71,7 +72,7 @@ export class PgliteWireSession {
     return new Promise((turn) => this.queue.push({ client, turn }));
   }
 
-  release(client: WireClient): void {
+  release(client: object): void {
     if (this.holder !== client) return;
     const next = this.queue.shift();
     this.holder = next?.client ?? null;
@@ -79,7 +80,7 @@ export class PgliteWireSession {
   }
 
   /** A client that left stops waiting for its turn. */
-  forget(client: WireClient): void {
+  forget(client: object): void {
     const i = this.queue.findIndex((w) => w.client === client);
     if (i !== -1) this.queue.splice(i, 1)[0]!.turn(false);
   }

@@ -135,6 +135,8 @@ export async function findLiveReplay(
 /** Frees the Idempotency-Key of `earlier` if its 24 hours are over; true when it did. */
 async function expiredKeyFreed(deps: GenerationFlowDeps, earlier: GenerationRow): Promise<boolean> {
   const expiredBefore = new Date(deps.clock() - IDEMPOTENCY_KEY_TTL_MS);
+  // A replay within its 24 hours (the common case) costs no write.
+  if (earlier.createdAt >= expiredBefore) return false;
   if (!(await expireIdempotencyKey(deps.db, earlier.id, expiredBefore))) return false;
   if (earlier.idempotencyKey !== null) {
     deps.replays.forget(earlier.accountId, earlier.idempotencyKey);
