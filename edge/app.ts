@@ -70,6 +70,7 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     clock,
     ttlMs: tuning.regionCatalogTtlMs,
     log,
+    background: waitUntil,
   });
   const authenticator = new ApiKeyAuthenticator({
     db: deps.db,
@@ -102,8 +103,20 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
     tuning,
     directory,
     catalog,
-    prices: new PriceBook({ db: deps.db, catalog, clock, ttlMs: tuning.regionCatalogTtlMs, log }),
-    budgets: new BudgetBook({ db: deps.db, clock, ttlMs: tuning.regionCatalogTtlMs }),
+    prices: new PriceBook({
+      db: deps.db,
+      catalog,
+      clock,
+      ttlMs: tuning.regionCatalogTtlMs,
+      log,
+      background: waitUntil,
+    }),
+    budgets: new BudgetBook({
+      db: deps.db,
+      clock,
+      ttlMs: tuning.regionCatalogTtlMs,
+      background: waitUntil,
+    }),
     keyring,
     nonces: deps.nonces ?? new ReplayGuard({ clock }),
     notifier,

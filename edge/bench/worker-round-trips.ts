@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { startWireGateway } from "../../db/local/wire-gateway.ts";
 import { createTestDatabase } from "../../db/testing.ts";
 import { edgeVars, writeDotenvFile } from "../../scripts/local-stack/edge-vars.ts";
 import { freePort } from "../../scripts/local-stack/free-port.ts";
+import { loadOrCreateSecrets } from "../../scripts/local-stack/secrets.ts";
 import { startWranglerDev } from "../../scripts/local-stack/wrangler-dev-process.ts";
 import { startRegionStandIn } from "../testing/region-stand-in.ts";
 import {
@@ -19,18 +19,35 @@ import {
 
 // Round trips a submit makes to the database on the Worker path: the Worker (edge/entry/worker.ts)
 // under `wrangler dev` (workerd), its Neon driver reaching PGlite through the wire gateway's
-// Neon-style WebSocket bridge, with the distance proxy in between counting. Counting only: workerd
-// and wrangler on this machine say nothing about a Worker's speed at Cloudflare.
+// Neon-style WebSocket and HTTP bridge, with the distance proxy in between (50 ms a round trip)
+// counting: all round trips, and those answered by the time the submit is (what it waited on).
+// Counting only: workerd and wrangler on this machine say nothing about a Worker's speed at
+// Cloudflare.
 
 export interface WorkerRoundTrips {
+  round_trip_ms: number;
   /** The first submit of a fresh isolate (key, model, regions, prices, budgets, limiter unread). */
   cold: { round_trips: number; connections: number };
-  /** Submits after it, each a new seed (a dedup miss). */
-  warm: { round_trips_per_submit: number; connections_per_submit: number; submits: number };
+  /**
+   * Submits after it, each a new seed (a dedup miss): round trips and new connections per
+   * submit (the work behind the answer included), latency at no distance and at
+   * `round_trip_ms`, and `waited`: the difference in round trips (what the answer waits on).
+   */
+  warm: {
+    round_trips: number;
+    connections: number;
+    latency_ms: Record<string, number>;
+    waited: number;
+    submits: number;
+  };
   /** The same request again with its Idempotency-Key, and a seed the account already ran. */
-  replay_round_trips: number;
-  dedup_hit_round_trips: number;
+  replay: { round_trips: number; waited: number };
+  dedup_hit: { round_trips: number; waited: number };
 }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const DISTANCE_MS = 50;
 
 export async function workerRoundTrips(opts: { submits: number }): Promise<WorkerRoundTrips> {
   const dir = await mkdtemp(join(tmpdir(), "bench-worker-"));
@@ -38,11 +55,7 @@ export async function workerRoundTrips(opts: { submits: number }): Promise<Worke
     async () => rm(dir, { recursive: true, force: true }),
   ];
   try {
-    const secrets = {
-      regionSigning: randomBytes(32).toString("hex"),
-      assetUrl: randomBytes(32).toString("hex"),
-      apiKeyPepper: randomBytes(16).toString("hex"),
-    };
+    const secrets = await loadOrCreateSecrets(dir);
     const region = await startRegionStandIn({
       name: "eu-west",
       lat: 53.35,
@@ -64,7 +77,7 @@ export async function workerRoundTrips(opts: { submits: number }): Promise<Worke
     const [bridgeHost, bridgePort] = gateway.neon.webSocketProxy.split("/")[0]!.split(":");
     const distance = await startDistanceProxy({
       target: { host: bridgeHost!, port: Number(bridgePort) },
-      roundTripMs: 0,
+      roundTripMs: DISTANCE_MS,
     });
     closers.push(distance.close);
 
@@ -94,48 +107,89 @@ export async function workerRoundTrips(opts: { submits: number }): Promise<Worke
     closers.push(() => wrangler.stop());
     await wrangler.ready(url, new AbortController().signal);
 
-    // Counted from the request until its background work (waitUntil) has closed the connection.
-    const counted = async (body: object, headers: Record<string, string> = {}) => {
+    // One submit at `rtt`: its latency, and every round trip it caused (its answer's and the work
+    // behind it), counted once the proxy has been quiet a while.
+    const submit = async (body: object, headers: Record<string, string>, rtt: number) => {
+      distance.setRoundTripMs(rtt);
+      if (process.env.DP_DEBUG) console.log("SUBMIT", JSON.stringify(body), rtt);
       const before = distance.stats();
+      const started = performance.now();
       const res = await fetch(`${url}/v1/generations`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
         body: JSON.stringify(body),
       });
-      if (res.status !== 202 && res.status !== 200) {
-        throw new Error(`worker submit: ${res.status} ${await res.text()}`);
-      }
       await res.arrayBuffer();
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const ms = performance.now() - started;
+      if (res.status !== 202 && res.status !== 200) throw new Error(`worker submit: ${res.status}`);
+      await quiet();
       const after = distance.stats();
       return {
+        ms,
         round_trips: after.roundTrips - before.roundTrips,
         connections: after.connections - before.connections,
       };
     };
+    const quiet = async () => {
+      let still = 0;
+      let last = -1;
+      for (let waited = 0; waited < 5_000 && still < 5; waited += 40) {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        const s = distance.stats();
+        const busy = s.roundTrips - s.connections - s.answered;
+        still = busy === 0 && s.roundTrips === last ? still + 1 : 0;
+        last = s.roundTrips;
+      }
+    };
     const prompt = "a lighthouse at dusk over the harbour";
-    const cold = await counted({ prompt, seed: 1 }, { "idempotency-key": "bench-replay" });
+    const cold = await submit({ prompt, seed: 1 }, { "idempotency-key": "bench-replay" }, 0);
+    // Warm submits, alternately at no distance and at DISTANCE_MS: the difference in latency,
+    // in round trips, is what a submit waits on the database for.
+    const near: number[] = [];
+    const far: number[] = [];
     let roundTrips = 0;
     let connections = 0;
-    for (let i = 0; i < opts.submits; i++) {
-      const one = await counted({ prompt, seed: 1_000 + i });
+    for (let i = 0; i < 2 * opts.submits; i++) {
+      const rtt = i % 2 === 0 ? 0 : DISTANCE_MS;
+      const one = await submit({ prompt, seed: 1_000 + i }, {}, rtt);
+      (rtt === 0 ? near : far).push(one.ms);
       roundTrips += one.round_trips;
       connections += one.connections;
     }
-    const replay = await counted({ prompt, seed: 1 }, { "idempotency-key": "bench-replay" });
-    // seed 1 has run (the stand-in accepted it, nothing finished): a hit needs a finished source.
+    const base = median(near);
+    const waitedAt = (ms: number) => Math.round(((ms - base) / DISTANCE_MS) * 10) / 10;
+    // An isolate's copies of keys, regions, prices and budgets are read again ahead of their 5 s
+    // while traffic comes; after a pause they have run out, and a long request (the wait below)
+    // has workerd start more isolates. Steady traffic first, as production has.
+    const warmUp = async () => {
+      for (let i = 0; i < 3; i++) {
+        await submit({ prompt: "warm", seed: Math.floor(Math.random() * 1e9) }, {}, 0);
+      }
+    };
+    await warmUp();
+    const replay = await submit(
+      { prompt, seed: 1 },
+      { "idempotency-key": "bench-replay" },
+      DISTANCE_MS,
+    );
+    // A hit needs a finished source: one run to completion first (it has seen it succeed).
     region.mode = { kind: "complete", bytes: new TextEncoder().encode("pixels".repeat(100)) };
-    await counted({ prompt, seed: 99 }, { prefer: "wait=10" });
-    const hit = await counted({ prompt, seed: 99 });
+    await submit({ prompt, seed: 99 }, { prefer: "wait=10" }, 0);
+    region.mode = { kind: "accept", estimatedWaitMs: 10 };
+    await warmUp();
+    const hit = await submit({ prompt, seed: 99 }, {}, DISTANCE_MS);
     return {
-      cold,
+      round_trip_ms: DISTANCE_MS,
+      cold: { round_trips: cold.round_trips, connections: cold.connections },
       warm: {
-        round_trips_per_submit: roundTrips / opts.submits,
-        connections_per_submit: connections / opts.submits,
-        submits: opts.submits,
+        round_trips: roundTrips / (2 * opts.submits),
+        connections: connections / (2 * opts.submits),
+        latency_ms: { at_0: Math.round(base), [`at_${DISTANCE_MS}`]: Math.round(median(far)) },
+        waited: waitedAt(median(far)),
+        submits: 2 * opts.submits,
       },
-      replay_round_trips: replay.round_trips,
-      dedup_hit_round_trips: hit.round_trips,
+      replay: { round_trips: replay.round_trips, waited: waitedAt(replay.ms) },
+      dedup_hit: { round_trips: hit.round_trips, waited: waitedAt(hit.ms) },
     };
   } finally {
     for (const close of closers.reverse()) await close().catch(() => {});

@@ -241,6 +241,7 @@ describe("Idempotency-Key: remembered for 24 hours", () => {
       assets: f.assets,
       regions: [region.config],
       environment: "development",
+      publicUrl: "http://localhost",
       secrets: TEST_SECRETS,
       log: () => {},
     });

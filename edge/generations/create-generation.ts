@@ -262,7 +262,7 @@ async function prepareSubmit(input: CreateGenerationInput, deps: CreateGeneratio
   deps.webhooks.checkTarget(request.webhook);
 
   const [name, pinned] = (request.model ?? DEFAULT_MODEL).split("@") as [string, string?];
-  const resolved = await resolveModelVersion(deps.db, name, pinned, deps.clock());
+  const resolved = await resolveModelVersion(deps.db, name, pinned, deps.clock(), deps.waitUntil);
   if (!resolved) {
     throw invalidRequest(
       "model_not_found",

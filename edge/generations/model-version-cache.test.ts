@@ -39,6 +39,30 @@ describe("resolveModelVersion", () => {
     ).toBeNull();
   });
 
+  it("past half its life answers from the copy and reads the catalog again behind it", async () => {
+    const t0 = 3_000_000;
+    await upsertModelVersion(handle.db, release("cache-d", "v1", "active"));
+    expect((await resolveModelVersion(handle.db, "cache-d", undefined, t0))?.version.version).toBe(
+      "v1",
+    );
+    await upsertModelVersion(handle.db, release("cache-d", "v2", "active"));
+    const behind: Promise<unknown>[] = [];
+    const half = t0 + MODEL_VERSION_TTL_MS / 2;
+    const served = await resolveModelVersion(handle.db, "cache-d", undefined, half, (work) =>
+      behind.push(work),
+    );
+    expect(served?.version.version).toBe("v1");
+    expect(behind).toHaveLength(1);
+    await Promise.all(behind);
+    // The copy read at `half` is served until half + TTL, with no read on the request's path.
+    const later = half + MODEL_VERSION_TTL_MS - 1;
+    expect(
+      (await resolveModelVersion(handle.db, "cache-d", undefined, later, (w) => behind.push(w)))
+        ?.version.version,
+    ).toBe("v2");
+    await Promise.all(behind);
+  });
+
   it("keeps pinned versions apart and never remembers an unknown name", async () => {
     const now = 2_000_000;
     expect(await resolveModelVersion(handle.db, "cache-b", undefined, now)).toBeNull();

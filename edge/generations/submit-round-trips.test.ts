@@ -27,6 +27,9 @@ import {
 // answered are the ones it waited for (work written behind the answer is still on its way).
 
 const RTT_MS = 40;
+// The isolates' clock: the age of their copies of keys, regions, prices and budgets is the test's
+// to set (a copy past half its life is read again behind the request, and counted here with it).
+let now = Date.now();
 let pglite: PgliteHandle;
 let gateway: WireGateway;
 let distance: DistanceProxy;
@@ -79,9 +82,11 @@ function isolate() {
     assets: new FsObjectStore(assetsDir),
     regions: [region.config],
     environment: "development",
+    publicUrl: "http://localhost",
     secrets: TEST_SECRETS,
     log: () => {},
     waitUntil: tasks.add,
+    clock: () => now,
   });
   /** The answer, and the database round trips it waited for. */
   const submit = async (body: object, headers: Record<string, string> = {}) => {
@@ -122,6 +127,24 @@ describe("a submit far from its database", () => {
       routing: { region: "eu-west", job_id: generation.id },
       estimatedWaitMs: 10,
     });
+  });
+
+  it("reads its copies again behind the answer past half their life: steady traffic never waits", async () => {
+    const edge = isolate();
+    expect((await edge.submit({ prompt: "warm up", seed: 7 })).res.status).toBe(202);
+    await edge.tasks.drain(5_000);
+    // Past half of the 5 s the copies of regions, prices, budgets and the model are kept for:
+    // answered from them (refresh-ahead.test.ts: the answer does not wait for the re-reads), one
+    // read of each started behind it.
+    now += 3_000;
+    expect((await edge.submit({ prompt: "steady", seed: 8 })).res.status).toBe(202);
+    await edge.tasks.drain(5_000);
+    // 5 s after the first reads, when those copies would have run out: the new ones answer.
+    now += 2_000;
+    const after = await edge.submit({ prompt: "steady", seed: 9 });
+    expect(after.res.status).toBe(202);
+    expect(after.waited).toBe(1);
+    await edge.tasks.drain(5_000);
   });
 
   it("waits on none for a replay this isolate answered, on one for a replay it never saw", async () => {

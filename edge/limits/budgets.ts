@@ -4,6 +4,7 @@ import type { Database, Transaction } from "../../db/client/index.ts";
 import { BUDGET_THRESHOLDS, type Budget } from "../../db/schema/budgets.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { ApiError } from "../errors/index.ts";
+import { RefreshAhead } from "../lib/refresh-ahead.ts";
 import { microusdToUsd } from "../generations/pricing.ts";
 import { monthOf } from "./account-limits.ts";
 
@@ -15,32 +16,38 @@ export const monthStart = (ms: number) => new Date(`${monthOf(ms)}-01T00:00:00Z`
 /** The budgets a generation counts against, as this isolate last read them (`ttlMs` at most). */
 export class BudgetBook {
   readonly #db: Database;
-  readonly #clock: () => number;
-  readonly #ttlMs: number;
-  readonly #cache = new Map<string, { budgets: Promise<Budget[]>; expiresAt: number }>();
+  readonly #read: RefreshAhead<string, Budget[]>;
 
-  constructor(opts: { db: Database; clock: () => number; ttlMs: number }) {
+  constructor(opts: {
+    db: Database;
+    clock: () => number;
+    ttlMs: number;
+    /** Re-reads past half their life run here (waitUntil), off the requests' path. */
+    background?: (work: Promise<unknown>) => void;
+  }) {
     this.#db = opts.db;
-    this.#clock = opts.clock;
-    this.#ttlMs = opts.ttlMs;
+    this.#read = new RefreshAhead({
+      load: (key: string) => {
+        const [accountId, projectId] = key.split("/") as [string, string];
+        return budgetsFor(this.#db, { accountId, projectId: projectId || null });
+      },
+      clock: opts.clock,
+      ttlMs: opts.ttlMs,
+      background: opts.background ?? ((work) => void work),
+    });
   }
 
   /** `db`: where a miss is read (the caller's transaction); default the book's database. */
   for(accountId: string, projectId: string | null, db: Database = this.#db): Promise<Budget[]> {
     const key = `${accountId}/${projectId ?? ""}`;
-    const now = this.#clock();
-    const hit = this.#cache.get(key);
-    if (hit && hit.expiresAt > now) return hit.budgets;
-    const budgets = budgetsFor(db, { accountId, projectId });
-    budgets.catch(() => this.#cache.delete(key));
-    if (this.#cache.size >= 10_000) this.#cache.clear();
-    this.#cache.set(key, { budgets, expiresAt: now + this.#ttlMs });
-    return budgets;
+    // Inside a transaction a miss reads through it (PGlite's one connection is the transaction's).
+    if (db !== this.#db) return this.#read.peek(key) ?? budgetsFor(db, { accountId, projectId });
+    return this.#read.get(key);
   }
 
   /** After a budget changed in this isolate: the next lookups read it at once. */
   invalidate(): void {
-    this.#cache.clear();
+    this.#read.invalidate();
   }
 }
 

@@ -4,6 +4,7 @@ import { Generation, GenerationList } from "../../contracts/api.ts";
 import { GenerationEstimate, PriceList } from "../../contracts/pricing.ts";
 import { BudgetList } from "../../contracts/projects.ts";
 import { WebhookSecret } from "../../contracts/webhooks.ts";
+import type { Database } from "../../db/client/index.ts";
 import { seedPlans } from "../../db/queries/accounts.ts";
 import { createApiKey } from "../../db/queries/api-keys.ts";
 import { ledgerOf } from "../../db/queries/usage-ledger.ts";
@@ -50,9 +51,13 @@ beforeEach(() => {
 });
 
 let plans = 0;
-async function accountOn(overrides: Partial<NewPlan>, mode: "live" | "test" = "live") {
+async function accountOn(
+  overrides: Partial<NewPlan>,
+  mode: "live" | "test" = "live",
+  db: Database = f.db,
+) {
   const id = `price-plan-${(plans += 1)}`;
-  await seedPlans(f.db, [
+  await seedPlans(db, [
     {
       id,
       name: `Plan ${plans}`,
@@ -66,7 +71,7 @@ async function accountOn(overrides: Partial<NewPlan>, mode: "live" | "test" = "l
       ...overrides,
     },
   ]);
-  return seedAccount(f.db, { plan: id, mode });
+  return seedAccount(db, { plan: id, mode });
 }
 
 const submit = (key: string, json: Record<string, unknown> = {}) =>
@@ -272,5 +277,35 @@ describe("budgets", () => {
     const budgets = BudgetList.parse(await (await f.call("/v1/budgets", { key })).json());
     expect(budgets.data[0]!.thresholds.map((t) => t.percent)).toEqual([50, 75, 90, 100]);
     expect(budgets.data[0]!.spent_usd).toBeGreaterThan(0.0001);
+  });
+});
+
+describe("budgets read once a minute (a warm isolate)", () => {
+  it("a stop budget set here applies to the next submit at once, its budgets already read", async () => {
+    const warm = await createEdgeFixture({
+      regions: [region.config],
+      tuning: { regionCatalogTtlMs: 60_000 },
+    });
+    try {
+      await seedModel(warm.db);
+      const { key } = await accountOn({}, "live", warm.db);
+      const post = (json: Record<string, unknown> = {}) =>
+        warm.call("/v1/generations", {
+          method: "POST",
+          key,
+          json: { prompt: "a harbour", ...json },
+        });
+      // This isolate has read the account's budgets (none): 11 µUSD spent.
+      expect((await post()).status).toBe(202);
+      const put = await warm.call("/v1/budgets/account", {
+        method: "PUT",
+        key,
+        json: { amount_usd: 0.00002, rule: "stop" },
+      });
+      expect(put.status).toBe(200);
+      await expectError(await post({ seed: 2 }), 402, "quota_exceeded_error", "budget_exceeded");
+    } finally {
+      await warm.close();
+    }
   });
 });

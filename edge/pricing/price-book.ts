@@ -10,6 +10,7 @@ import {
   type UnitPrice,
 } from "../generations/pricing.ts";
 import { describeError } from "../lib/describe-error.ts";
+import { RefreshAhead } from "../lib/refresh-ahead.ts";
 import type { RegionCatalog } from "../routing/region-catalog.ts";
 
 export interface PriceCell {
@@ -26,6 +27,8 @@ export interface PriceBookOptions {
   /** How long one read of the price table is reused in this isolate. */
   ttlMs: number;
   log: Log;
+  /** Re-reads past half their life run here (waitUntil), off the requests' path. */
+  background?: (work: Promise<unknown>) => void;
 }
 
 /** The most specific row wins: model version, then region, then lane. */
@@ -53,21 +56,20 @@ export function matchPrice(rows: readonly Price[], cell: PriceCell): Price | nul
 export class PriceBook {
   readonly #o: PriceBookOptions;
   #rows: Price[] = [];
-  #loadedAt = -Infinity;
-  #loading: Promise<void> | null = null;
+  readonly #read: RefreshAhead<null, readonly Price[]>;
 
   constructor(opts: PriceBookOptions) {
     this.#o = opts;
+    this.#read = new RefreshAhead({
+      load: () => this.#load(),
+      clock: opts.clock,
+      ttlMs: opts.ttlMs,
+      background: opts.background ?? ((work) => void work),
+    });
   }
 
-  async rows(): Promise<readonly Price[]> {
-    if (this.#o.clock() - this.#loadedAt >= this.#o.ttlMs) {
-      this.#loading ??= this.#load().finally(() => {
-        this.#loading = null;
-      });
-      await this.#loading;
-    }
-    return this.#rows;
+  rows(): Promise<readonly Price[]> {
+    return this.#read.get(null);
   }
 
   async priceOf(cell: PriceCell): Promise<UnitPrice> {
@@ -96,12 +98,12 @@ export class PriceBook {
     );
   }
 
-  async #load(): Promise<void> {
+  async #load(): Promise<readonly Price[]> {
     try {
       this.#rows = await listPrices(this.#o.db);
     } catch (err) {
       this.#o.log({ level: "warn", msg: "prices table unreadable", error: describeError(err) });
     }
-    this.#loadedAt = this.#o.clock();
+    return this.#rows;
   }
 }

@@ -46,6 +46,13 @@ describe("/v1/keys", () => {
 
     const revoked = await f.call(`/v1/keys/${made.id}`, { method: "DELETE" });
     expect((await revoked.json()).revoked_at).not.toBeNull();
+    // This isolate revoked it: refused at once here.
+    await expectError(
+      await f.call("/v1/usage", { key: made.key }),
+      401,
+      "authentication_error",
+      "revoked_api_key",
+    );
     // Past the lookup cache's 30 s (a fresh isolate) it is refused.
     const other = createApp({
       db: f.db,

@@ -135,6 +135,7 @@ export function keyRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     const { id } = c.req.valid("param");
     const row = await revokeApiKey(s.db, c.var.caller.account.id, id, new Date(s.clock()));
     if (!row) throw notFound(`no such key: ${id}`, "key_not_found");
+    s.authenticator.forget(row.id);
     return c.json(toApiKey(row), 200);
   });
 

@@ -34,6 +34,7 @@ export interface ApiKeyAuthenticatorOptions {
 interface Entry {
   lookup: ApiKeyLookup;
   expiresAt: number;
+  refreshing?: boolean;
 }
 
 const unauthenticated = (code: string, message: string) =>
@@ -54,6 +55,8 @@ export class ApiKeyAuthenticator {
   readonly #unknown = new Map<string, number>();
   /** Lookups under way (single flight). */
   readonly #inflight = new Map<string, Promise<ApiKeyLookup | null>>();
+  /** Counts `forget` calls: a read begun before one is not remembered. */
+  #epoch = 0;
 
   constructor(opts: ApiKeyAuthenticatorOptions) {
     this.#db = opts.db;
@@ -105,23 +108,60 @@ export class ApiKeyAuthenticator {
   async #lookup(hash: string): Promise<ApiKeyLookup | null> {
     const now = this.#clock();
     const found = this.#found.get(hash);
-    if (found && found.expiresAt > now) return found.lookup;
+    if (found && found.expiresAt > now) {
+      // Past half its life it is read again behind this request: a key in use never waits.
+      if (!found.refreshing && found.expiresAt - now <= this.#ttlMs / 2) {
+        found.refreshing = true;
+        this.#waitUntil(this.#refresh(hash, found, now));
+      }
+      return found.lookup;
+    }
     const unknownUntil = this.#unknown.get(hash);
     if (unknownUntil !== undefined && unknownUntil > now) return null;
     const pending = this.#inflight.get(hash);
     if (pending) return pending;
     const lookup = findApiKeyByHash(this.#db, hash);
+    const epoch = this.#epoch;
     this.#inflight.set(hash, lookup);
     try {
       const result = await lookup;
-      this.#remember(hash, result, now + this.#ttlMs);
+      // A key forgotten while this read was under way may have changed before it answered.
+      if (epoch === this.#epoch) this.#remember(hash, result, now + this.#ttlMs);
       if (result && result.apiKey.revokedAt === null) {
         this.#waitUntil(touchApiKey(this.#db, result.apiKey.id, { at: new Date(this.#clock()) }));
       }
       return result;
     } finally {
       // A failed lookup (database down) is not remembered.
-      this.#inflight.delete(hash);
+      if (this.#inflight.get(hash) === lookup) this.#inflight.delete(hash);
+    }
+  }
+
+  async #refresh(hash: string, entry: Entry, at: number): Promise<void> {
+    const epoch = this.#epoch;
+    try {
+      const result = await findApiKeyByHash(this.#db, hash);
+      // Forgotten meanwhile (revoked here), or read again: the newer answer stands.
+      if (this.#found.get(hash) !== entry || epoch !== this.#epoch) return;
+      this.#remember(hash, result, at + this.#ttlMs);
+      if (result && result.apiKey.revokedAt === null) {
+        await touchApiKey(this.#db, result.apiKey.id, { at: new Date(at) });
+      }
+    } catch (err) {
+      entry.refreshing = false;
+      throw err;
+    }
+  }
+
+  /**
+   * After this isolate changed a key (revoked it): the next request with it is looked up at once.
+   * Other isolates see the change within `cacheTtlMs`.
+   */
+  forget(apiKeyId: string): void {
+    this.#epoch++;
+    this.#inflight.clear();
+    for (const [hash, entry] of this.#found) {
+      if (entry.lookup.apiKey.id === apiKeyId) this.#found.delete(hash);
     }
   }
 

@@ -76,6 +76,54 @@ describe("auth", () => {
     );
   });
 
+  it("reads a key in use again behind the request past half the TTL: no request waits", async () => {
+    const { account, key, apiKey } = await seedAccount(handle.db);
+    const work: Promise<unknown>[] = [];
+    const authenticator = new ApiKeyAuthenticator({
+      db: handle.db,
+      clock,
+      cacheTtlMs: 30_000,
+      waitUntil: (p) => work.push(p),
+    });
+    await authenticator.authenticate(`Bearer ${key}`);
+    await Promise.all(work.splice(0));
+    await revokeApiKey(handle.db, account.id, apiKey.id, new Date(now));
+    now += 14_000;
+    await authenticator.authenticate(`Bearer ${key}`);
+    expect(work).toHaveLength(0);
+    // Past half its life: answered from the copy, one read started behind it.
+    now += 1_000;
+    await authenticator.authenticate(`Bearer ${key}`);
+    expect(work).toHaveLength(1);
+    await Promise.all(work.splice(0));
+    // That read saw the revocation (elsewhere): refused well inside the TTL.
+    await expect(authenticator.authenticate(`Bearer ${key}`)).rejects.toMatchObject({
+      code: "revoked_api_key",
+    });
+  });
+
+  it("forget (a revocation in this isolate): refused at once, a read under way included", async () => {
+    const { account, key, apiKey } = await seedAccount(handle.db);
+    const authenticator = new ApiKeyAuthenticator({ db: handle.db, clock });
+    await authenticator.authenticate(`Bearer ${key}`);
+    await revokeApiKey(handle.db, account.id, apiKey.id, new Date(now - 1));
+    authenticator.forget(apiKey.id);
+    await expect(authenticator.authenticate(`Bearer ${key}`)).rejects.toMatchObject({
+      code: "revoked_api_key",
+    });
+
+    // A lookup begun before the revocation answers its caller but is not remembered after it.
+    const other = await seedAccount(handle.db);
+    const fresh = new ApiKeyAuthenticator({ db: handle.db, clock });
+    const before = fresh.authenticate(`Bearer ${other.key}`);
+    await revokeApiKey(handle.db, other.account.id, other.apiKey.id, new Date(now - 1));
+    fresh.forget(other.apiKey.id);
+    await before.catch(() => {});
+    await expect(fresh.authenticate(`Bearer ${other.key}`)).rejects.toMatchObject({
+      code: "revoked_api_key",
+    });
+  });
+
   it("refuses a key revoked before its first use at once", async () => {
     const { account, key, apiKey } = await seedAccount(handle.db);
     await revokeApiKey(handle.db, account.id, apiKey.id, new Date(now - 1000));
