@@ -10,7 +10,9 @@ import { BudgetBook } from "./limits/budgets.ts";
 import { AccessLimits } from "./limits/access-limits.ts";
 import { InProcessAccountLimiter } from "./limits/in-process-limiter.ts";
 import { PriceBook } from "./pricing/price-book.ts";
+import { ASSETS_PATH } from "./assets/asset-url.ts";
 import { accessLog } from "./middleware/access-log/index.ts";
+import { cachedAsset } from "./middleware/cached-asset/index.ts";
 import { corsPolicy } from "./middleware/cors-policy/index.ts";
 import { ApiKeyAuthenticator } from "./middleware/auth/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
@@ -168,6 +170,17 @@ export function createEdge(deps: EdgeDeps): { app: OpenAPIHono<AppEnv>; services
 
 function appOf(s: EdgeServices): OpenAPIHono<AppEnv> {
   const app = openApiRouter();
+  // Before everything else: a cached public asset needs none of the chain (it sets what it must).
+  app.use(
+    `${ASSETS_PATH}/*`,
+    cachedAsset({
+      responseCache: s.responseCache,
+      environment: s.environment,
+      assetUrlSecret: s.secrets.assetUrl,
+      clock: s.clock,
+      log: s.log,
+    }),
+  );
   app.use("*", requestId());
   app.use("*", accessLog({ log: s.log }));
   app.use("*", securityHeaders({ environment: s.environment }));

@@ -184,6 +184,15 @@ describe("GET /v1/assets/:key", () => {
     expect(fromCache.status).toBe(206);
     expect(new Uint8Array(await fromCache.arrayBuffer())).toEqual(a.bytes.slice(0, 5));
     expect(eu.objectFetches.filter((k) => k === a.key)).toHaveLength(1);
+
+    // A plain anonymous GET is answered before the middleware chain, with the headers it sets.
+    const plain = await f.call(a.path, { key: null });
+    expect(cache.hits).toBe(hitsBefore + 2);
+    expect(new Uint8Array(await plain.arrayBuffer())).toEqual(a.bytes);
+    expect(plain.headers.get("x-request-id")).toMatch(/^req_/);
+    for (const name of ["etag", "cache-control", "x-content-type-options", "x-frame-options"]) {
+      expect(plain.headers.get(name)).toBe(res.headers.get(name));
+    }
   });
 
   it("honours Range (206), unsatisfiable ranges (416) and If-None-Match (304)", async () => {

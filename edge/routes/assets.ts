@@ -20,8 +20,12 @@ function cacheControl(key: string, visibility: "public" | "private"): string {
 }
 
 /** No Range, If-Range or If-None-Match: the full stored response is the answer. */
-const isPlainGet = (req: Request) =>
+export const isPlainGet = (req: Request) =>
   !req.headers.has("range") && !req.headers.has("if-range") && !req.headers.has("if-none-match");
+
+/** What the response cache holds an asset under: its path without the signature. */
+export const assetCacheKey = (key: string, url: string) =>
+  new Request(new URL(`${ASSETS_PATH}/${key}`, url));
 
 const assetNotFound = () => notFound("no such asset", "asset_not_found");
 
@@ -115,7 +119,7 @@ export function assetRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     }
 
     // Only public assets are put in the response cache, so a hit may be served to anyone.
-    const cacheKey = new Request(new URL(`${ASSETS_PATH}/${key}`, c.req.url));
+    const cacheKey = assetCacheKey(key, c.req.url);
     const hit = s.responseCache && (await s.responseCache.match(cacheKey));
     // A plain GET takes the stored response as it is: no copy of the bytes, no second Response.
     if (hit && hit.status === 200 && hit.headers.has("etag") && isPlainGet(c.req.raw)) return hit;

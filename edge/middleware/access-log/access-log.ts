@@ -11,14 +11,23 @@ export const accessLog = (opts: AccessLogOptions): MiddlewareHandler<AppEnv> => 
   return async function accessLog(c, next) {
     const started = performance.now();
     await next();
-    log({
-      level: c.res.status >= 500 ? "error" : "info",
-      msg: "request",
-      request_id: c.get("requestId"),
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      duration_ms: Math.round((performance.now() - started) * 10) / 10,
-    });
+    log(accessLogEntry(c.get("requestId"), c.req.method, c.req.path, c.res.status, started));
   };
 };
+
+/** The line for one request (`started`: performance.now() when it came in). */
+export const accessLogEntry = (
+  requestId: string,
+  method: string,
+  path: string,
+  status: number,
+  started: number,
+): Record<string, unknown> => ({
+  level: status >= 500 ? "error" : "info",
+  msg: "request",
+  request_id: requestId,
+  method,
+  path,
+  status,
+  duration_ms: Math.round((performance.now() - started) * 10) / 10,
+});

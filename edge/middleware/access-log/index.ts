@@ -1,1 +1,1 @@
-export { accessLog, type AccessLogOptions } from "./access-log.ts";
+export { accessLog, accessLogEntry, type AccessLogOptions } from "./access-log.ts";

@@ -1,1 +1,1 @@
-export { requestId, REQUEST_ID_HEADER, type RequestIdOptions } from "./request-id.ts";
+export { requestId, requestIdOf, REQUEST_ID_HEADER, type RequestIdOptions } from "./request-id.ts";

@@ -14,12 +14,17 @@ export interface RequestIdOptions {
 // Printable, header- and log-safe, bounded: anything else is replaced, never echoed.
 const WELL_FORMED = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
 
+/** The request's id: the caller's when well formed, else a new one. */
+export const requestIdOf = (req: Request, opts: RequestIdOptions = {}): string => {
+  const incoming = req.headers.get(REQUEST_ID_HEADER);
+  return incoming !== null && (opts.accept ?? WELL_FORMED).test(incoming)
+    ? incoming
+    : (opts.generate ?? (() => newId("request")))();
+};
+
 export const requestId = (opts: RequestIdOptions = {}): MiddlewareHandler<AppEnv> => {
-  const accept = opts.accept ?? WELL_FORMED;
-  const generate = opts.generate ?? (() => newId("request"));
   return async function requestId(c, next) {
-    const incoming = c.req.header(REQUEST_ID_HEADER);
-    const id = incoming !== undefined && accept.test(incoming) ? incoming : generate();
+    const id = requestIdOf(c.req.raw, opts);
     c.set("requestId", id);
     await next();
     // After next(): also covers responses built outside c (raw Response objects, onError, notFound).

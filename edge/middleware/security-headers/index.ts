@@ -1,1 +1,7 @@
-export { API_CSP, HSTS, securityHeaders, type SecurityHeadersOptions } from "./security-headers.ts";
+export {
+  API_CSP,
+  HSTS,
+  securityHeaders,
+  securityHeadersOf,
+  type SecurityHeadersOptions,
+} from "./security-headers.ts";

@@ -16,16 +16,21 @@ export const HSTS = "max-age=63072000; includeSubDomains; preload";
  * A route serving HTML sets its own Content-Security-Policy, which is kept.
  */
 export const securityHeaders = (opts: SecurityHeadersOptions): MiddlewareHandler<AppEnv> => {
+  const apply = securityHeadersOf(opts);
+  return async function securityHeaders(c, next) {
+    await next();
+    setFinalHeaders(c, apply);
+  };
+};
+
+/** Sets the headers on `h` (also for answers given before the middleware chain). */
+export function securityHeadersOf(opts: SecurityHeadersOptions): (h: Headers) => void {
   const hsts = opts.environment === "production";
-  const apply = (h: Headers) => {
+  return (h) => {
     h.set("X-Content-Type-Options", "nosniff");
     h.set("X-Frame-Options", "DENY");
     h.set("Referrer-Policy", "no-referrer");
     if (!h.has("Content-Security-Policy")) h.set("Content-Security-Policy", API_CSP);
     if (hsts) h.set("Strict-Transport-Security", HSTS);
   };
-  return async function securityHeaders(c, next) {
-    await next();
-    setFinalHeaders(c, apply);
-  };
-};
+}

@@ -1,0 +1,1 @@
+export { cachedAsset, type CachedAssetOptions } from "./cached-asset.ts";
