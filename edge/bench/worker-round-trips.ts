@@ -111,7 +111,6 @@ export async function workerRoundTrips(opts: { submits: number }): Promise<Worke
     // behind it), counted once the proxy has been quiet a while.
     const submit = async (body: object, headers: Record<string, string>, rtt: number) => {
       distance.setRoundTripMs(rtt);
-      if (process.env.DP_DEBUG) console.log("SUBMIT", JSON.stringify(body), rtt);
       const before = distance.stats();
       const started = performance.now();
       const res = await fetch(`${url}/v1/generations`, {
