@@ -88,7 +88,9 @@ export async function migrationsWithoutVector(into: string): Promise<string> {
     const kept = statements
       .filter((s) => !/CREATE EXTENSION IF NOT EXISTS vector/i.test(s))
       .filter((s) => !/USING hnsw/i.test(s))
-      .map((s) => s.replace(/\bvector\(\d+\)/g, "real[]"));
+      .map((s) => s.replace(/\bvector\(\d+\)/g, "real[]"))
+      // An index left out above (hnsw) may be dropped by a later migration.
+      .map((s) => s.replace(/\bDROP INDEX "/g, 'DROP INDEX IF EXISTS "'));
     // drizzle runs an empty file as a no-op statement; keep one so the journal stays complete.
     await writeFile(file, kept.length > 0 ? kept.join("--> statement-breakpoint") : "SELECT 1;");
   }
