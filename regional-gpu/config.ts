@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { SigningKeyInput, SigningKeyText } from "../contracts/region-keys.ts";
 import { RegionName } from "../contracts/region-protocol.ts";
-import { ClassifierBackend, ClassifierModel } from "./moderation/classifier-options.ts";
+import { ClassifierModel } from "./moderation/classifier-options.ts";
 
 // The regional node's configuration: RegionNodeConfig is what startRegion takes (in-process callers
 // build it directly); configFromEnv maps the process environment onto it.
@@ -98,12 +98,12 @@ const RegionNodeFields = z.strictObject({
   modelMemoryBudgetBytes: z.number().int().min(1).optional(),
   /** A model store request that makes no progress for this long fails. */
   modelStoreTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
-  /** Output moderation: the classifier that screens every image, on how many worker threads. */
+  /** Output moderation: the classifier that screens every image (ONNX, on executionProvider). */
   moderationModel: ClassifierModel.default("MobileNetV2Mid"),
-  moderationWorkers: z.number().int().min(1).max(64).default(1),
   /** The classifier that re-judges the screen's flags (policy permitting); "none": the screen decides. */
   moderationConfirmModel: z.union([ClassifierModel, z.literal("none")]).default("InceptionV3"),
-  moderationBackend: ClassifierBackend.default("wasm"),
+  /** Where the classifiers converted from nsfwjs's bundled weights are cached. */
+  moderationModelDir: z.string().min(1).default(".data/classifiers"),
   /** How long a drain waits for in-flight jobs and event deliveries. */
   drainTimeoutMs: ms(600_000).default(30_000),
   eventMaxAttempts: z.number().int().min(1).max(50).default(10),
@@ -173,9 +173,8 @@ const ENV_NAME_OF = {
   modelMemoryBudgetBytes: "MODEL_MEMORY_BUDGET_BYTES",
   modelStoreTimeoutMs: "MODEL_STORE_TIMEOUT_MS",
   moderationModel: "MODERATION_MODEL",
-  moderationWorkers: "MODERATION_WORKERS",
   moderationConfirmModel: "MODERATION_CONFIRM_MODEL",
-  moderationBackend: "MODERATION_BACKEND",
+  moderationModelDir: "MODERATION_MODEL_DIR",
   drainTimeoutMs: "DRAIN_TIMEOUT_MS",
   eventMaxAttempts: "EVENT_MAX_ATTEMPTS",
   eventRetryBaseMs: "EVENT_RETRY_BASE_MS",
@@ -201,7 +200,6 @@ const NUMERIC = new Set<string>([
   "queueMaxStalledCount",
   "heartbeatIntervalMs",
   "drainTimeoutMs",
-  "moderationWorkers",
   "eventMaxAttempts",
   "eventRetryBaseMs",
   "metricsSampleMs",

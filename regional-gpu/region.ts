@@ -270,8 +270,8 @@ export async function startRegion(
         screenModel: config.moderationModel,
         confirmModel:
           config.moderationConfirmModel === "none" ? null : config.moderationConfirmModel,
-        backend: config.moderationBackend,
-        workers: config.moderationWorkers,
+        executionProvider: config.executionProvider,
+        dir: resolve(config.moderationModelDir),
         logger,
       });
   try {

@@ -10,7 +10,7 @@ import { measureColdLoads } from "../models/measure-cold-loads.ts";
 import { PIPELINE_FACTORIES } from "../models/pipeline-factories.ts";
 import { OrtSessionFactory } from "../models/session-factory.ts";
 import { OutputModerator } from "../moderation/output-moderator.ts";
-import type { SafetyClassifier } from "../moderation/classifier-pool.ts";
+import type { SafetyClassifier } from "../moderation/safety-classifier.ts";
 import { startRegion } from "../region.ts";
 import { BATCH_DEFAULTS } from "../scheduler/batch-policy.ts";
 import { referenceModel, type TestModel } from "../testing/reference-model.ts";
@@ -52,9 +52,9 @@ const REGION = "bench";
 /** A classifier that passes everything at once: "moderation off", so its cost is measured apart. */
 const passEverything = (side: number): SafetyClassifier => ({
   id: "none (benchmark: moderation off)",
-  backend: "cpu",
   side,
-  classify: async () => ({ drawing: 0, hentai: 0, neutral: 1, porn: 0, sexy: 0 }),
+  classify: async (images) =>
+    images.map(() => ({ drawing: 0, hentai: 0, neutral: 1, porn: 0, sexy: 0 })),
 });
 
 async function rawPipeline(model: TestModel) {

@@ -6,6 +6,7 @@ import { InferenceSession } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_FACTORIES } from "../models/pipeline-factories.ts";
 import { OutputModerator } from "../moderation/output-moderator.ts";
+import type { SafetyClassifier } from "../moderation/safety-classifier.ts";
 import type { Pipeline } from "../pipelines/pipeline.ts";
 import { startRegion, type RunningRegion } from "../region.ts";
 import { referenceModel, type TestModel } from "../testing/reference-model.ts";
@@ -42,11 +43,11 @@ beforeAll(async () => {
     dir,
     session,
   });
-  const pass = {
+  const pass: SafetyClassifier = {
     id: "pass",
-    backend: "cpu" as const,
     side: 64,
-    classify: async () => ({ drawing: 0, hentai: 0, neutral: 1, porn: 0, sexy: 0 }),
+    classify: async (images) =>
+      images.map(() => ({ drawing: 0, hentai: 0, neutral: 1, porn: 0, sexy: 0 })),
   };
   region = await startRegion(
     {

@@ -15,19 +15,21 @@ import { FsObjectStore } from "../../storage/fs.ts";
 import { JOB_FAILURE } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { ensureReferenceModel } from "../model-build/build-reference-model.ts";
+import { OrtSessionFactory } from "../models/session-factory.ts";
 import { createCppnPipeline } from "../pipelines/cppn-text2img.ts";
 import type { Pipeline, RawImage } from "../pipelines/pipeline.ts";
 import { loadVocabulary } from "../pipelines/vocabulary.ts";
+import { TEST_CLASSIFIERS_DIR } from "../testing/classifiers.ts";
 import { TEST_MODELS_DIR } from "../testing/reference-model.ts";
-import { ClassifierPool } from "./classifier-pool.ts";
+import { OnnxClassifier } from "./onnx-classifier.ts";
 import { OutputGate } from "./output-gate.ts";
 import { OutputModerator } from "./output-moderator.ts";
 import { SAMPLE_PROMPTS } from "./sample-prompts.ts";
 import { startModerator } from "./shared-moderator.ts";
 import { ramp } from "./synthetic-images.ts";
 
-// Real images through the real classifiers (MobileNetV2Mid screening, InceptionV3 confirming) into a
-// real on-disk object store: CPPN outputs pass, a block lands in quarantine only, a check that cannot
+// Real images through the real classifiers (MobileNetV2Mid screening, InceptionV3 confirming, both
+// converted to ONNX and run by ONNX Runtime) into a real on-disk object store: CPPN outputs pass, a block lands in quarantine only, a check that cannot
 // run fails the job without storing anything.
 
 let session: InferenceSession;
@@ -50,8 +52,8 @@ beforeAll(async () => {
   moderation = await startModerator({
     screenModel: "MobileNetV2Mid",
     confirmModel: "InceptionV3",
-    backend: "wasm",
-    workers: 1,
+    executionProvider: "cpu",
+    dir: TEST_CLASSIFIERS_DIR,
     logger: createLogger({ level: "silent" }),
   });
   dir = await mkdtemp(join(tmpdir(), "output-gate-"));
@@ -98,7 +100,7 @@ describe("output moderation on real images", () => {
         `${SAMPLE_PROMPTS[i]}: ${JSON.stringify(check.verdict.scores)}`,
       ).toBe(false);
       expect(check.screening).toBeUndefined();
-      expect(check.classifier).toMatch(/^nsfwjs\/MobileNetV2Mid@/);
+      expect(check.classifier).toMatch(/^nsfwjs\/MobileNetV2Mid@\d+\.\d+\.\d+\+onnx$/);
     }
   }, 120_000);
 
@@ -171,6 +173,8 @@ describe("output moderation on real images", () => {
     expect(gated.flag).toMatchObject({ categories: ["porn"] });
     expect(gated.flag!.classifier).toMatch(/^nsfwjs\/MobileNetV2Mid@/);
     expect(gated.flag!.scores.porn).toBeGreaterThan(0.5);
+    const confirmed = await moderation.moderator.check(image);
+    expect(confirmed.classifier).toMatch(/^nsfwjs\/InceptionV3@\d+\.\d+\.\d+\+onnx$/);
 
     // Under strict the screen's verdict stands: the same image is blocked.
     const strict = await gate().pass(job({ strictness: "strict" }), image);
@@ -178,12 +182,11 @@ describe("output moderation on real images", () => {
   }, 60_000);
 
   it("fails the job, storing nothing, when the image cannot be checked", async () => {
-    const closed = await ClassifierPool.start({
+    const closed = new OnnxClassifier({
       model: "MobileNetV2Mid",
-      backend: "wasm",
-      workers: 1,
+      sessions: new OrtSessionFactory({ choice: "cpu", logger: createLogger({ level: "silent" }) }),
+      dir: TEST_CLASSIFIERS_DIR,
       logger: createLogger({ level: "silent" }),
-      workerUrl: new URL("./test-workers/crash-on-white-worker.ts", import.meta.url),
     });
     await closed.close();
     const filesBefore = await readdir(dir, { recursive: true });

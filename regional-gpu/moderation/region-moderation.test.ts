@@ -14,12 +14,15 @@ import {
 import { FsObjectStore } from "../../storage/fs.ts";
 import { createLogger } from "../log.ts";
 import { startRegion, type RunningRegion } from "../region.ts";
+import { TEST_CLASSIFIERS_DIR } from "../testing/classifiers.ts";
 import { startEdgeStub, type EdgeStub } from "../testing/edge-stub.ts";
 import { referenceModel, type TestModel } from "../testing/reference-model.ts";
 import { signedFetch } from "../testing/signed-client.ts";
-import { acquireModerator } from "./shared-moderator.ts";
+import { OutputModerator } from "./output-moderator.ts";
+import type { SafetyClassifier } from "./safety-classifier.ts";
+import { acquireModerator, startModerator, type StartedModerator } from "./shared-moderator.ts";
 
-// A whole regional node with output moderation wired in: real classifier workers, the reference model
+// A whole regional node with output moderation wired in: the real classifier and the reference model
 // on ONNX Runtime, the on-disk object store, a stub edge receiving the signed events.
 
 const SECRET = "region-moderation-test-secret";
@@ -28,17 +31,21 @@ const REGION = "eu-west";
 const MODERATION = {
   moderationModel: "MobileNetV2Mid",
   moderationConfirmModel: "none",
-  moderationBackend: "wasm",
-  moderationWorkers: 1,
+  moderationModelDir: TEST_CLASSIFIERS_DIR,
 } as const;
 
 let model: TestModel;
+let moderation: StartedModerator;
 let edge: EdgeStub;
 let dir: string;
 const running: RunningRegion[] = [];
 
 beforeAll(async () => {
   model = await referenceModel();
+  moderation = await startModerator({
+    ...shared(),
+    logger: createLogger({ level: "silent" }),
+  });
   dir = await mkdtemp(join(tmpdir(), "region-moderation-"));
   edge = await startEdgeStub(SECRET);
 });
@@ -46,11 +53,12 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.close()));
 });
 afterAll(async () => {
+  await moderation?.close();
   await edge?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-async function boot() {
+async function boot(overrides: Parameters<typeof startRegion>[1] = {}, batching = {}) {
   const objects = join(dir, newId("request"));
   const region = await startRegion({
     regionName: REGION,
@@ -65,7 +73,8 @@ async function boot() {
     eventRetryBaseMs: 10,
     logLevel: "silent",
     ...MODERATION,
-  });
+    ...batching,
+  }, overrides);
   running.push(region);
   return { region, store: new FsObjectStore(objects) };
 }
@@ -125,7 +134,7 @@ describe("regional node: output moderation", () => {
     expect(blocked.categories.length).toBeGreaterThan(0);
     for (const c of blocked.categories) expect(blocked.scores[c]).toBeGreaterThanOrEqual(0.001);
     expect(blocked.thresholds).toEqual({ porn: 0.001, hentai: 0.001, sexy: 0.001 });
-    expect(blocked.classifier).toMatch(/^nsfwjs\/MobileNetV2Mid@/);
+    expect(blocked.classifier).toMatch(/^nsfwjs\/MobileNetV2Mid@\d+\.\d+\.\d+\+onnx$/);
     expect(blocked.gpu_ms).toBeGreaterThan(0);
     expect(blocked.timings.moderation_ms).toBeGreaterThan(0);
 
@@ -145,7 +154,31 @@ describe("regional node: output moderation", () => {
     expect(beat.failure_rate).toBe(0);
   });
 
-  it("shares one set of classifier workers between the nodes of a process", async () => {
+  it("moderates a generation batch as one classifier run", async () => {
+    const batches: number[] = [];
+    const screen = moderation.screen;
+    const recording: SafetyClassifier = {
+      id: screen.id,
+      side: screen.side,
+      classify: (images) => {
+        batches.push(images.length);
+        return screen.classify(images);
+      },
+    };
+    const { region } = await boot(
+      { moderator: new OutputModerator({ screen: recording }) },
+      { maxBatch: 4, maxBatchDelayMs: 2_000 },
+    );
+    const jobs = [1, 2, 3, 4].map((seed) => job({ seed }));
+    await Promise.all(jobs.map((j) => submit(region, j)));
+    const done = await Promise.all(
+      jobs.map(async (j) => typed(await edge.waitFor(() => terminal(j.job_id)), "succeeded")),
+    );
+    expect(done.map((d) => d.timings.batch_size)).toEqual([4, 4, 4, 4]);
+    expect(batches).toEqual([4]);
+  });
+
+  it("shares one set of classifiers between the nodes of a process", async () => {
     await boot();
     const started = performance.now();
     const lease = await acquireModerator({
@@ -170,6 +203,6 @@ describe("regional node: output moderation", () => {
 const shared = () => ({
   screenModel: MODERATION.moderationModel,
   confirmModel: null,
-  backend: MODERATION.moderationBackend,
-  workers: MODERATION.moderationWorkers,
+  executionProvider: "cpu" as const,
+  dir: MODERATION.moderationModelDir,
 });

@@ -1,10 +1,12 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { SafetyScores } from "../../contracts/region-protocol.ts";
-import { classifierId, loadNsfwModel, OUTPUT_ORDER, type NsfwModel } from "./nsfw-model.ts";
-import { noise, ramp, solid } from "./synthetic-images.ts";
+import { SafetyScores } from "../../../contracts/region-protocol.ts";
+import { OUTPUT_ORDER } from "../../moderation/classifier-options.ts";
+import { noise, ramp, solid } from "../../moderation/synthetic-images.ts";
+import { loadNsfwModel, type NsfwModel } from "./tfjs-reference.ts";
 
-// The bundled classifier itself, in this thread: loaded from node_modules with no network, its
-// output order checked against nsfwjs's own classify, batching checked against single images.
+// The reference the ONNX classifiers are verified against (TensorFlow.js, dev dependency): loaded
+// from node_modules with no network, its output order checked against nsfwjs's own classify,
+// batching checked against single images.
 
 let model: NsfwModel;
 const fetches: string[] = [];
@@ -29,7 +31,6 @@ describe("bundled nsfwjs classifier", () => {
   it("loads from the package's bundled weights without fetching anything", () => {
     expect(fetches).toEqual([]);
     expect(model.side).toBe(224);
-    expect(classifierId("MobileNetV2Mid")).toMatch(/^nsfwjs\/MobileNetV2Mid@\d+\.\d+\.\d+$/);
   });
 
   it("maps outputs to classes in nsfwjs's own order, as probabilities", async () => {

@@ -1,44 +1,30 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { NSFWJS, type ModelDefinition } from "nsfwjs/core";
 import { InceptionV3Model } from "nsfwjs/models/inception_v3";
 import { MobileNetV2Model } from "nsfwjs/models/mobilenet_v2";
 import { MobileNetV2MidModel } from "nsfwjs/models/mobilenet_v2_mid";
-import type { SafetyClass, SafetyScores } from "../../contracts/region-protocol.ts";
+import { z } from "zod";
+import type { SafetyScores } from "../../../contracts/region-protocol.ts";
 import {
   CLASSIFIER_SIDE,
-  type ClassifierBackend,
+  OUTPUT_ORDER,
   type ClassifierModel,
-} from "./classifier-options.ts";
+} from "../../moderation/classifier-options.ts";
 
-// nsfwjs's classifiers on TensorFlow.js, loaded from the weights the npm package bundles (JS modules
-// holding base64), so nothing is fetched at run time. Runs inside a classifier worker thread.
+// nsfwjs's classifiers as the package runs them, on TensorFlow.js, loaded from the weights it bundles
+// (nothing fetched): the reference the ONNX conversion is verified against, and the "before" of
+// `npm run bench:moderation`. Tests and benchmarks only: TensorFlow.js is a dev dependency, and no
+// node ever loads this module.
+
+export const TfjsBackend = z.enum(["wasm", "cpu"]);
+export type TfjsBackend = z.infer<typeof TfjsBackend>;
 
 const DEFINITIONS: Record<ClassifierModel, ModelDefinition> = {
   MobileNetV2Mid: MobileNetV2MidModel,
   MobileNetV2: MobileNetV2Model,
   InceptionV3: InceptionV3Model,
 };
-
-/** The models' output order (nsfwjs's NSFW_CLASSES, which the package does not export). */
-export const OUTPUT_ORDER = [
-  "drawing",
-  "hentai",
-  "neutral",
-  "porn",
-  "sexy",
-] as const satisfies readonly SafetyClass[];
-
-/** e.g. "nsfwjs/MobileNetV2Mid@4.4.0": which classifier judged, for the audit trail. */
-export function classifierId(model: ClassifierModel): string {
-  // The package's exports map hides package.json; its CommonJS entry is dist/cjs/index.js.
-  const entry = createRequire(import.meta.url).resolve("nsfwjs");
-  const pkg = JSON.parse(readFileSync(join(dirname(entry), "..", "..", "package.json"), "utf8"));
-  return `nsfwjs/${model}@${String(pkg.version)}`;
-}
 
 /** The bundled topology and weights as an in-memory IOHandler (nsfwjs's own loader reads globals). */
 async function bundledModel(definition: ModelDefinition): Promise<tf.io.IOHandler> {
@@ -76,7 +62,7 @@ export interface NsfwModel {
 
 export async function loadNsfwModel(
   model: ClassifierModel,
-  backend: ClassifierBackend,
+  backend: TfjsBackend,
 ): Promise<NsfwModel> {
   // PROD skips tfjs's debug checks and its console banner advertising tfjs-node.
   tf.env().set("PROD", true);
