@@ -23,7 +23,8 @@ import { servedLoad, type ServedLoadResult } from "./served-load.ts";
 // `npm run bench:region`: the regional node against raw ONNX Runtime, in one run on this machine.
 //   raw:    tight loop of pipeline run + PNG encode (batch 1, 2, 4, 8), bracketing the served runs
 //   served: signed HTTP intake -> queue -> batch -> executor thread -> encode -> store -> events,
-//           N closed-loop clients, callbacks to a local receiver; moderation off, then on (timed apart)
+//           N closed-loop clients, callbacks to a local receiver; moderation off (a pass-all
+//           classifier), then on (the real ONNX classifiers, batching on)
 //   loads:  cold-load times by tier through the node's model pool (models/measure-cold-loads.ts)
 // Figures go to stdout and to bench-results/region.json. --quick: a seconds-long smoke run;
 // --no-moderation skips the moderated run; --side, --clients change the shape and concurrency.
@@ -202,12 +203,13 @@ async function main(): Promise<void> {
     }
     let moderated: ServedLoadResult | null = null;
     if (args.moderation) {
-      log(`served, ${CLIENTS} clients, batching off, moderation on`);
-      const moderatedTiming = { warmupMs: ms(2_000, 300), durationMs: ms(6_000, 700) };
+      // As nodes run: the provider's batching, each generation batch moderated as one batch.
+      log(`served, ${CLIENTS} clients, batching on, moderation on`);
+      const moderatedTiming = { warmupMs: ms(2_000, 300), durationMs: saturated.durationMs };
       moderated = await withNode(
         model,
         scratch,
-        { ...batchingOff, moderation: true },
+        { ...defaults, moderation: true },
         load(CLIENTS, moderatedTiming),
       );
     }

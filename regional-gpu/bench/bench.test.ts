@@ -126,7 +126,12 @@ describe("report", () => {
     failures: 0,
     cpuMsPerImage: 100,
   });
-  const input = (servedRate: number, overhead: number, diskMs: number): BenchInput => ({
+  const input = (
+    servedRate: number,
+    overhead: number,
+    diskMs: number,
+    moderatedRate: number | null = null,
+  ): BenchInput => ({
     machine: { cpus: 2, execution_provider: "cpu" },
     started_at: "2026-11-27T00:00:00.000Z",
     command: "npm run bench:region",
@@ -139,7 +144,11 @@ describe("report", () => {
       noSpinning: rawRun(1, 40),
     },
     batchingOn: { maxBatch: 8, maxBatchDelayMs: 10 },
-    served: { off: servedRun(servedRate), on: servedRun(24), moderated: null },
+    served: {
+      off: servedRun(servedRate),
+      on: servedRun(24),
+      moderated: moderatedRate === null ? null : servedRun(moderatedRate),
+    },
     paired: {
       pairs: 10,
       rawMs: s(50),
@@ -165,12 +174,16 @@ describe("report", () => {
   });
 
   it("judges each target against the raw baseline of the same run", () => {
-    const met = report(input(19, 4, 250)).json as { targets: Record<string, { met: boolean }> };
+    const met = report(input(19, 4, 250, 17)).json as {
+      targets: Record<string, { met: boolean }>;
+    };
     expect(Object.values(met.targets).every((t) => t.met)).toBe(true);
-    const missed = report(input(17, 6, 350)).json as typeof met & {
+    expect(met.targets.served_with_moderation_over_raw).toBeDefined();
+    const missed = report(input(17, 6, 350, 15)).json as typeof met & {
       ratios: Record<string, unknown>;
     };
     expect(missed.targets.served_over_raw!.met).toBe(false);
+    expect(missed.targets.served_with_moderation_over_raw!.met).toBe(false);
     expect(missed.targets.p50_overhead_ms!.met).toBe(false);
     expect(missed.targets.disk_load_ms!.met).toBe(false);
     expect(missed.targets.store_load_ms!.met).toBe(true);
@@ -181,6 +194,11 @@ describe("report", () => {
       raw_batch_over_batch1: { batch2: 1.1, batch8: 1.5 },
       raw_batch_cpu_efficiency: { batch2: 1.1, batch8: 1.5 },
       raw_without_spinning_over_raw: 2,
+      served_with_moderation_over_raw: 0.75,
+      served_with_moderation_over_without: 0.63,
     });
+    // Without a moderated run there is no moderation verdict to give.
+    const skipped = report(input(19, 4, 250)).json as typeof met;
+    expect(skipped.targets.served_with_moderation_over_raw).toBeUndefined();
   });
 });
