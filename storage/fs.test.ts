@@ -31,6 +31,15 @@ describe("FsObjectStore on disk", () => {
     expect(left.flat()).toEqual([]);
   });
 
+  it("creates its folders again when they are removed behind its back", async () => {
+    const dir = await mkdtemp(join(root, "gone-"));
+    const store = new FsObjectStore(dir);
+    await store.put("a/b.png", new Uint8Array([1]), { contentType: "image/png" });
+    await rm(dir, { recursive: true, force: true });
+    await store.put("a/b.png", new Uint8Array([2]), { contentType: "image/png" });
+    expect(Array.from((await store.get("a/b.png"))!.body)).toEqual([2]);
+  });
+
   it("survives a reopen: state lives on disk only", async () => {
     const dir = await mkdtemp(join(root, "reopen-"));
     await new FsObjectStore(dir).put("a/b.png", new Uint8Array([1, 2, 3]), {

@@ -18,7 +18,9 @@ import {
 //   blobs/<id>          immutable bytes, written once under a fresh id
 //   tmp/                same-filesystem staging for atomic renames
 // Renaming the sidecar into place is the one commit point of a put, and a blob never changes once
-// written, so a reader that opened the blob named by a sidecar always gets bytes matching it.
+// written, so a reader that opened the blob named by a sidecar always gets bytes matching it. A put
+// stages and flushes the blob and the sidecar side by side (one fsync's wait, not two in a row),
+// then renames the blob into place before the sidecar.
 
 const Sidecar = z.object({
   blob: z.string().regex(/^[0-9a-f-]{36}$/),
@@ -43,6 +45,8 @@ export class FsObjectStore implements ObjectStore {
   readonly rootDir: string;
   /** Serialises writers of one key in this process, so a replaced blob is always cleaned up. */
   private readonly writing = new Map<string, Promise<unknown>>();
+  /** Folders known to exist, so a put does not ask the file system again each time. */
+  private readonly folders = new Set<string>();
 
   constructor(rootDir: string) {
     this.rootDir = rootDir;
@@ -59,11 +63,18 @@ export class FsObjectStore implements ObjectStore {
         metadata: normaliseMetadata(opts.metadata),
       };
       const previous = await this.readSidecar(key);
-      await this.writeAtomic(this.blobPath(sidecar.blob), bytes);
+      const staged = await Promise.allSettled([
+        this.stage(bytes),
+        this.stage(JSON.stringify(sidecar)),
+      ]);
+      const [blobTmp, metaTmp] = staged.map((s) => (s.status === "fulfilled" ? s.value : null));
+      const blob = this.blobPath(sidecar.blob);
       try {
-        await this.writeAtomic(this.metaPath(key), JSON.stringify(sidecar));
+        for (const s of staged) if (s.status === "rejected") throw s.reason;
+        await this.place(blobTmp!, blob);
+        await this.place(metaTmp!, this.metaPath(key));
       } catch (err) {
-        await rm(this.blobPath(sidecar.blob), { force: true });
+        await Promise.all([blobTmp, metaTmp, blob].map((f) => f && rm(f, { force: true })));
         throw err;
       }
       if (previous) await rm(this.blobPath(previous.blob), { force: true });
@@ -116,19 +127,37 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  private async writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-    const tmpDir = join(this.rootDir, "tmp");
-    const tmp = join(tmpDir, randomUUID());
-    await Promise.all([
-      mkdir(tmpDir, { recursive: true }),
-      mkdir(dirname(path), { recursive: true }),
-    ]);
+  /** Writes `data` to a fresh file under tmp/ and flushes it to disk; answers its path. */
+  private async stage(data: Uint8Array | string): Promise<string> {
+    const tmp = join(this.rootDir, "tmp", randomUUID());
     try {
-      await writeFile(tmp, data, { flush: true });
-      await rename(tmp, path);
+      await this.inFolder(tmp, () => writeFile(tmp, data, { flush: true }));
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
+    }
+    return tmp;
+  }
+
+  private place(tmp: string, path: string): Promise<void> {
+    return this.inFolder(path, () => rename(tmp, path));
+  }
+
+  /** Runs `write` of `path`, creating its folder first unless known, and again if it vanished. */
+  private async inFolder(path: string, write: () => Promise<void>): Promise<void> {
+    const folder = dirname(path);
+    if (!this.folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.folders.add(folder);
+    }
+    try {
+      await write();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      this.folders.delete(folder);
+      await mkdir(folder, { recursive: true });
+      this.folders.add(folder);
+      await write();
     }
   }
 

@@ -1,7 +1,7 @@
 import { REGION_PATHS, type JobEvent } from "../../contracts/region-protocol.ts";
 import type { SigningKey } from "../../contracts/signing.ts";
 import type { Logger } from "../log.ts";
-import { signedPost, type Fetch } from "./signed-post.ts";
+import { signedPost, undiciFetch, type Fetch } from "./signed-post.ts";
 
 // Delivers JobEvents to the edge (the configured EDGE_URL; a job's callback_url only where none is
 // configured, in-process tests): signed, in order per job, retried with exponential
@@ -38,7 +38,7 @@ export class EventSender {
 
   constructor(opts: EventSenderOptions) {
     this.opts = {
-      fetch: (input, init) => fetch(input, init),
+      fetch: undiciFetch,
       maxAttempts: 10,
       baseDelayMs: 250,
       maxDelayMs: 15_000,

@@ -1,7 +1,7 @@
 import { Heartbeat, REGION_PATHS } from "../../contracts/region-protocol.ts";
 import type { SigningKey } from "../../contracts/signing.ts";
 import type { Logger } from "../log.ts";
-import { signedPost, type Fetch } from "./signed-post.ts";
+import { signedPost, undiciFetch, type Fetch } from "./signed-post.ts";
 
 // Tells the edge's region directory how this node is doing, every interval and at once on changes that
 // matter for routing (ready, draining). Failures are logged when they start and when they end, never
@@ -61,7 +61,7 @@ export class HeartbeatSender {
     try {
       const beat = Heartbeat.parse(await this.opts.snapshot());
       const { status } = await signedPost(
-        this.opts.fetch ?? ((input, init) => fetch(input, init)),
+        this.opts.fetch ?? undiciFetch,
         this.opts.signingKey,
         this.url,
         beat,

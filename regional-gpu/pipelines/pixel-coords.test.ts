@@ -33,4 +33,10 @@ describe("PixelCoordsCache", () => {
     expect(cache.get(64, 64)).toBe(a);
     expect(cache.get(128, 64)).not.toBe(b);
   });
+
+  it("keeps them in shared memory, equal to the plain grid", () => {
+    const shared = new PixelCoordsCache().get(8, 4);
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(shared)).toEqual(Array.from(pixelCoords(8, 4)));
+  });
 });
