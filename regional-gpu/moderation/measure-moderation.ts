@@ -188,7 +188,11 @@ async function cppnRenderer() {
     }
     return images;
   };
-  return { render, model: `${manifest.name}@${manifest.version}`, release: () => session.release() };
+  return {
+    render,
+    model: `${manifest.name}@${manifest.version}`,
+    release: () => session.release(),
+  };
 }
 
 const blocking = ["porn", "hentai", "sexy"] as const;
@@ -201,7 +205,9 @@ async function cppnScores(args: Args) {
   const confirm = new OnnxClassifier({ model: "InceptionV3", sessions, dir: args.dir, logger });
   const moderator = new OutputModerator({ screen, confirm });
   try {
-    const fixed = await renderer.render(SAMPLE_PROMPTS.map((prompt, i) => ({ prompt, seed: 1000 + i })));
+    const fixed = await renderer.render(
+      SAMPLE_PROMPTS.map((prompt, i) => ({ prompt, seed: 1000 + i })),
+    );
     const fixedChecks = await Promise.all(fixed.map((img) => moderator.check(img)));
     const rows = fixedChecks.map((c, i) => ({
       prompt: SAMPLE_PROMPTS[i]!,
@@ -211,10 +217,19 @@ async function cppnScores(args: Args) {
     }));
     const requests = seededPrompts(args.sample).map((prompt, i) => ({ prompt, seed: 5000 + i }));
     const wide = await renderer.render(requests);
-    const wideChecks: ModerationCheck[] = await Promise.all(wide.map((img) => moderator.check(img)));
+    const wideChecks: ModerationCheck[] = await Promise.all(
+      wide.map((img) => moderator.check(img)),
+    );
     const flagged = wideChecks.flatMap((c, i) =>
       c.screening
-        ? [{ ...requests[i]!, screen: c.screening.verdict.scores, confirm: c.verdict.scores, blocked: c.verdict.blocked }]
+        ? [
+            {
+              ...requests[i]!,
+              screen: c.screening.verdict.scores,
+              confirm: c.verdict.scores,
+              blocked: c.verdict.blocked,
+            },
+          ]
         : [],
     );
     const max = (key: (typeof blocking)[number]) =>
@@ -294,7 +309,9 @@ async function main(): Promise<void> {
       `blocked after confirmation ${wide.blocked_after_confirmation}`,
   );
   for (const f of wide.flagged) {
-    console.log(`  flagged "${f.prompt}" seed ${f.seed}: screen ${show(f.screen)} -> confirm ${show(f.confirm)}`);
+    console.log(
+      `  flagged "${f.prompt}" seed ${f.seed}: screen ${show(f.screen)} -> confirm ${show(f.confirm)}`,
+    );
   }
 
   const out = resolve(args.out);

@@ -21,7 +21,12 @@ let executor: WorkerSessionFactory;
 let screen: OnnxClassifier;
 beforeAll(async () => {
   executor = new WorkerSessionFactory({ choice: "cpu", logger });
-  screen = new OnnxClassifier({ model: "MobileNetV2Mid", sessions: executor, dir: TEST_CLASSIFIERS_DIR, logger });
+  screen = new OnnxClassifier({
+    model: "MobileNetV2Mid",
+    sessions: executor,
+    dir: TEST_CLASSIFIERS_DIR,
+    logger,
+  });
   await screen.load();
 }, 120_000);
 afterAll(async () => {
@@ -79,7 +84,12 @@ describe("OnnxClassifier (executor thread)", () => {
   });
 
   it("gives the same scores to images in one batch, in batches waiting together, and alone", async () => {
-    const images = [ramp(side, side), noise(side, 3), solid(side, [200, 40, 90]), ramp(side, side, 60)];
+    const images = [
+      ramp(side, side),
+      noise(side, 3),
+      solid(side, [200, 40, 90]),
+      ramp(side, side, 60),
+    ];
     const alone: SafetyScores[] = [];
     for (const img of images) alone.push((await screen.classify([img.data]))[0]!);
     const oneBatch = await screen.classify(images.map((img) => img.data));
@@ -101,7 +111,12 @@ describe("OnnxClassifier (executor thread)", () => {
 
 describe("OnnxClassifier (failing sessions)", () => {
   const start = (factory: SessionFactory) =>
-    new OnnxClassifier({ model: "MobileNetV2Mid", sessions: factory, dir: TEST_CLASSIFIERS_DIR, logger });
+    new OnnxClassifier({
+      model: "MobileNetV2Mid",
+      sessions: factory,
+      dir: TEST_CLASSIFIERS_DIR,
+      logger,
+    });
 
   it("fails the batch of a run that fails, loads the session again and goes on", async () => {
     const { factory, state } = faultySessions();
@@ -122,13 +137,19 @@ describe("OnnxClassifier (failing sessions)", () => {
     const { factory } = faultySessions();
     const classifier = start(factory);
     await classifier.load();
-    const waiting = [classifier.classify([ramp(side, side).data]), classifier.classify([noise(side, 1).data])];
+    const waiting = [
+      classifier.classify([ramp(side, side).data]),
+      classifier.classify([noise(side, 1).data]),
+    ];
     const settled = Promise.allSettled(waiting);
     await classifier.close();
     const outcomes = await settled;
     // The first was already running and finishes; the one waiting behind it is refused.
     expect(outcomes[0]!.status).toBe("fulfilled");
-    expect(outcomes[1]).toMatchObject({ status: "rejected", reason: expect.any(ClassifierUnavailableError) });
+    expect(outcomes[1]).toMatchObject({
+      status: "rejected",
+      reason: expect.any(ClassifierUnavailableError),
+    });
     await expect(classifier.classify([ramp(side, side).data])).rejects.toBeInstanceOf(
       ClassifierUnavailableError,
     );

@@ -197,7 +197,9 @@ export class OnnxClassifier implements SafetyClassifier {
     const probabilities = outputs[CLASSIFIER_IO.output];
     const classes = OUTPUT_ORDER.length;
     if (!probabilities || probabilities.dims.join() !== [images.length, classes].join()) {
-      throw new Error(`safety classifier output is [${probabilities?.dims}], expected [${images.length}, ${classes}]`);
+      throw new Error(
+        `safety classifier output is [${probabilities?.dims}], expected [${images.length}, ${classes}]`,
+      );
     }
     const values = probabilities.data as Float32Array;
     return images.map((_, i) => {

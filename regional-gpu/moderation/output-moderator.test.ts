@@ -54,7 +54,10 @@ describe("OutputModerator", () => {
       ["confirm", false],
       ["screen", true],
     ]);
-    expect(checks[1]!.screening).toMatchObject({ classifier: "screen", verdict: { blocked: true } });
+    expect(checks[1]!.screening).toMatchObject({
+      classifier: "screen",
+      verdict: { blocked: true },
+    });
     expect(checks[0]!.screening).toBeUndefined();
     for (const check of checks) expect(check.ms).toBeGreaterThan(0);
   });
@@ -71,7 +74,10 @@ describe("OutputModerator", () => {
     const screen = ruleClassifier("screen", 16);
     const moderator = new OutputModerator({ screen });
     const broken: RawImage = { width: 32, height: 32, channels: 3, data: new Uint8Array(7) };
-    const [bad, good] = await Promise.allSettled([moderator.check(broken), moderator.check(grey(9))]);
+    const [bad, good] = await Promise.allSettled([
+      moderator.check(broken),
+      moderator.check(grey(9)),
+    ]);
     expect(bad!.status).toBe("rejected");
     expect(good).toMatchObject({ status: "fulfilled", value: { verdict: { blocked: false } } });
     expect(screen.batches).toEqual([1]);

@@ -60,21 +60,24 @@ afterAll(async () => {
 
 async function boot(overrides: Parameters<typeof startRegion>[1] = {}, batching = {}) {
   const objects = join(dir, newId("request"));
-  const region = await startRegion({
-    regionName: REGION,
-    port: 0,
-    signingKey: testKey(SECRET),
-    edgeUrl: edge.url,
-    modelDir: model.modelsDir,
-    warmModels: [model.ref],
-    objectStore: { kind: "file", dir: objects },
-    executionProvider: "cpu",
-    heartbeatIntervalMs: 100,
-    eventRetryBaseMs: 10,
-    logLevel: "silent",
-    ...MODERATION,
-    ...batching,
-  }, overrides);
+  const region = await startRegion(
+    {
+      regionName: REGION,
+      port: 0,
+      signingKey: testKey(SECRET),
+      edgeUrl: edge.url,
+      modelDir: model.modelsDir,
+      warmModels: [model.ref],
+      objectStore: { kind: "file", dir: objects },
+      executionProvider: "cpu",
+      heartbeatIntervalMs: 100,
+      eventRetryBaseMs: 10,
+      logLevel: "silent",
+      ...MODERATION,
+      ...batching,
+    },
+    overrides,
+  );
   running.push(region);
   return { region, store: new FsObjectStore(objects) };
 }

@@ -50,7 +50,10 @@ describe("ensureClassifierModel", () => {
   }, 60_000);
 
   it("converts to the same bytes every time", async () => {
-    const [a, b] = [await buildClassifierGraph("MobileNetV2", "1"), await buildClassifierGraph("MobileNetV2", "1")];
+    const [a, b] = [
+      await buildClassifierGraph("MobileNetV2", "1"),
+      await buildClassifierGraph("MobileNetV2", "1"),
+    ];
     expect(sha256(a)).toBe(sha256(b));
   }, 60_000);
 });

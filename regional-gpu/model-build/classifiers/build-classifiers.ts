@@ -103,7 +103,9 @@ export async function buildClassifierModel(
   };
   await writeFileAtomic(join(out, FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  log(`classifier ${manifest.classifier}: ${path} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, ${seconds} s)`);
+  log(
+    `classifier ${manifest.classifier}: ${path} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, ${seconds} s)`,
+  );
   return { path, manifest };
 }
 

@@ -83,7 +83,10 @@ describe.each(ClassifierModel.options)("%s converted to ONNX", (model) => {
     let maxAbsDiff = 0;
     theirs.forEach((scores, i) =>
       OUTPUT_ORDER.forEach((c, k) => {
-        maxAbsDiff = Math.max(maxAbsDiff, Math.abs(values[i * OUTPUT_ORDER.length + k]! - scores[c]));
+        maxAbsDiff = Math.max(
+          maxAbsDiff,
+          Math.abs(values[i * OUTPUT_ORDER.length + k]! - scores[c]),
+        );
       }),
     );
     expect(maxAbsDiff).toBeLessThan(MAX_ABS_DIFF);

@@ -1,4 +1,8 @@
-import { CLASSIFIER_IO, CLASSIFIER_SIDE, type ClassifierModel } from "../../moderation/classifier-options.ts";
+import {
+  CLASSIFIER_IO,
+  CLASSIFIER_SIDE,
+  type ClassifierModel,
+} from "../../moderation/classifier-options.ts";
 import { GraphBuilder } from "../onnx-graph.ts";
 import { emitKerasModel } from "./keras-layers.ts";
 import { NchwNet } from "./nchw-net.ts";

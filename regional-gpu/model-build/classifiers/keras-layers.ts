@@ -39,130 +39,152 @@ function checkChannelsLast(layer: Layer): void {
   }
 }
 
+interface Context {
+  net: NchwNet;
+  weights: ReadonlyMap<string, Weight>;
+  io: { input: string; output: string; side: number };
+}
+
+const weightOf = ({ weights }: Context, layer: string, name: string): Weight => {
+  const found = weights.get(`${layer}/${name}`);
+  if (!found) throw new Error(`${layer}: no weight ${name}`);
+  return found;
+};
+
+function activate(net: NchwNet, x: Value, activation: unknown, layer: string): Value {
+  switch (activation) {
+    case undefined:
+    case "linear":
+      return x;
+    case "relu":
+      return net.relu(x);
+    case "relu6":
+      return net.clip(x, 6);
+    case "softmax":
+      return net.softmax(x);
+    default:
+      throw new Error(`${layer}: activation ${JSON.stringify(activation)} is not supported`);
+  }
+}
+
+function conv(ctx: Context, layer: Layer, x: Value): Value {
+  const { config, name } = layer;
+  checkChannelsLast(layer);
+  const depthwise = layer.class_name === "DepthwiseConv2D";
+  if (depthwise && config.depth_multiplier !== 1) {
+    throw new Error(`${name}: depth_multiplier ${config.depth_multiplier} is not supported`);
+  }
+  const bias = config.use_bias ? weightOf(ctx, name, "bias").values : undefined;
+  const y = ctx.net.conv(x, {
+    name: `${name}/kernel`,
+    kernel: weightOf(ctx, name, depthwise ? "depthwise_kernel" : "kernel"),
+    depthwise,
+    ...(bias && { bias }),
+    strides: pair(config.strides, `${name}.strides`),
+    dilations: pair(config.dilation_rate ?? [1, 1], `${name}.dilation_rate`),
+    padding: paddingOf(config, name),
+  });
+  return activate(ctx.net, y, config.activation, name);
+}
+
+function batchNorm(ctx: Context, { config, name }: Layer, x: Value): Value {
+  if (config.axis !== -1 && config.axis !== 3) {
+    throw new Error(`${name}: batch normalization over axis ${config.axis} is not supported`);
+  }
+  const gamma = config.scale ? weightOf(ctx, name, "gamma").values : undefined;
+  const beta = config.center ? weightOf(ctx, name, "beta").values : undefined;
+  return ctx.net.batchNorm(x, {
+    name,
+    mean: weightOf(ctx, name, "moving_mean").values,
+    variance: weightOf(ctx, name, "moving_variance").values,
+    epsilon: Number(config.epsilon),
+    ...(gamma && { gamma }),
+    ...(beta && { beta }),
+  });
+}
+
+function pool(net: NchwNet, layer: Layer, x: Value): Value {
+  const { config, name } = layer;
+  checkChannelsLast(layer);
+  const kind = layer.class_name === "MaxPooling2D" ? "MaxPool" : "AveragePool";
+  const size = pair(config.pool_size, `${name}.pool_size`);
+  const strides = pair(config.strides ?? size, `${name}.strides`);
+  return net.pool(kind, x, size, strides, paddingOf(config, name));
+}
+
+function relu(net: NchwNet, { config, name }: Layer, x: Value): Value {
+  if ((config.negative_slope ?? 0) !== 0 || (config.threshold ?? 0) !== 0) {
+    throw new Error(`${name}: leaky or thresholded ReLU is not supported`);
+  }
+  return config.max_value == null ? net.relu(x) : net.clip(x, Number(config.max_value));
+}
+
+function emitLayer(ctx: Context, layer: Layer, inputs: Value[]): Value {
+  const { net } = ctx;
+  const { config, name } = layer;
+  const x = inputs[0]!;
+  switch (layer.class_name) {
+    case "InputLayer":
+      return net.pixelsInput(ctx.io.input, ctx.io.side);
+    case "Conv2D":
+    case "DepthwiseConv2D":
+      return conv(ctx, layer, x);
+    case "BatchNormalization":
+      return batchNorm(ctx, layer, x);
+    case "Activation":
+      return activate(net, x, config.activation, name);
+    case "ReLU":
+      return relu(net, layer, x);
+    case "ZeroPadding2D": {
+      checkChannelsLast(layer);
+      const [rows, cols] = config.padding as [unknown, unknown];
+      return net.pad(x, [pair(rows, `${name}.padding`), pair(cols, `${name}.padding`)]);
+    }
+    case "MaxPooling2D":
+    case "AveragePooling2D":
+      return pool(net, layer, x);
+    case "Add":
+      return inputs.slice(1).reduce((sum, v) => net.binary("Add", sum, v), x);
+    case "Concatenate":
+      if (config.axis !== -1 && config.axis !== 3) {
+        throw new Error(`${name}: concatenation over axis ${config.axis} is not supported`);
+      }
+      return net.concat(inputs);
+    case "Flatten":
+      checkChannelsLast(layer);
+      return net.flatten(x);
+    case "Dense": {
+      const bias = config.use_bias ? weightOf(ctx, name, "bias").values : undefined;
+      const y = net.dense(x, `${name}/kernel`, weightOf(ctx, name, "kernel"), bias);
+      return activate(net, y, config.activation, name);
+    }
+    case "Dropout":
+      return x;
+    default:
+      throw new Error(`${name}: Keras layer ${layer.class_name} is not supported`);
+  }
+}
+
 /** Emits the model into `net`: its input becomes uint8 NHWC `io.input`, its output `io.output`. */
 export function emitKerasModel(
   net: NchwNet,
   topology: Record<string, unknown>,
   weights: ReadonlyMap<string, Weight>,
-  io: { input: string; output: string; side: number },
+  io: Context["io"],
 ): void {
   const model = ModelConfig.parse(topology.model_config ?? topology);
+  const ctx: Context = { net, weights, io };
   const values = new Map<string, Value>();
-  const weight = (layer: string, name: string): Weight => {
-    const found = weights.get(`${layer}/${name}`);
-    if (!found) throw new Error(`${layer}: no weight ${name}`);
-    return found;
-  };
-  const optional = (layer: string, name: string) => weights.get(`${layer}/${name}`)?.values;
-
-  const activate = (x: Value, activation: unknown, layer: string): Value => {
-    switch (activation) {
-      case undefined:
-      case "linear":
-        return x;
-      case "relu":
-        return net.relu(x);
-      case "relu6":
-        return net.clip(x, 6);
-      case "softmax":
-        return net.softmax(x);
-      default:
-        throw new Error(`${layer}: activation ${JSON.stringify(activation)} is not supported`);
-    }
-  };
-
-  const emitLayer = (layer: Layer, inputs: Value[]): Value => {
-    const { config, name } = layer;
-    const x = inputs[0]!;
-    switch (layer.class_name) {
-      case "InputLayer":
-        return net.pixelsInput(io.input, io.side);
-      case "Conv2D":
-      case "DepthwiseConv2D": {
-        checkChannelsLast(layer);
-        const depthwise = layer.class_name === "DepthwiseConv2D";
-        if (depthwise && config.depth_multiplier !== 1) {
-          throw new Error(`${name}: depth_multiplier ${config.depth_multiplier} is not supported`);
-        }
-        const kernel = weight(name, depthwise ? "depthwise_kernel" : "kernel");
-        const bias = config.use_bias ? weight(name, "bias").values : undefined;
-        const y = net.conv(x, {
-          name: `${name}/kernel`,
-          kernel,
-          depthwise,
-          ...(bias && { bias }),
-          strides: pair(config.strides, `${name}.strides`),
-          dilations: pair(config.dilation_rate ?? [1, 1], `${name}.dilation_rate`),
-          padding: paddingOf(config, name),
-        });
-        return activate(y, config.activation, name);
-      }
-      case "BatchNormalization": {
-        if (config.axis !== -1 && config.axis !== 3) {
-          throw new Error(`${name}: batch normalization over axis ${config.axis} is not supported`);
-        }
-        const gamma = config.scale ? weight(name, "gamma").values : undefined;
-        const beta = config.center ? weight(name, "beta").values : undefined;
-        return net.batchNorm(x, {
-          name,
-          mean: weight(name, "moving_mean").values,
-          variance: weight(name, "moving_variance").values,
-          epsilon: Number(config.epsilon),
-          ...(gamma && { gamma }),
-          ...(beta && { beta }),
-        });
-      }
-      case "Activation":
-        return activate(x, config.activation, name);
-      case "ReLU": {
-        if ((config.negative_slope ?? 0) !== 0 || (config.threshold ?? 0) !== 0) {
-          throw new Error(`${name}: leaky or thresholded ReLU is not supported`);
-        }
-        return config.max_value == null ? net.relu(x) : net.clip(x, Number(config.max_value));
-      }
-      case "ZeroPadding2D": {
-        checkChannelsLast(layer);
-        const [rows, cols] = config.padding as [[number, number], [number, number]];
-        return net.pad(x, [pair(rows, `${name}.padding`), pair(cols, `${name}.padding`)]);
-      }
-      case "MaxPooling2D":
-      case "AveragePooling2D": {
-        checkChannelsLast(layer);
-        const kind = layer.class_name === "MaxPooling2D" ? "MaxPool" : "AveragePool";
-        const size = pair(config.pool_size, `${name}.pool_size`);
-        const strides = pair(config.strides ?? size, `${name}.strides`);
-        return net.pool(kind, x, size, strides, paddingOf(config, name));
-      }
-      case "Add":
-        return inputs.slice(1).reduce((sum, v) => net.binary("Add", sum, v), x);
-      case "Concatenate":
-        if (config.axis !== -1 && config.axis !== 3) {
-          throw new Error(`${name}: concatenation over axis ${config.axis} is not supported`);
-        }
-        return net.concat(inputs);
-      case "Flatten":
-        checkChannelsLast(layer);
-        return net.flatten(x);
-      case "Dense": {
-        const bias = config.use_bias ? weight(name, "bias").values : optional(name, "bias");
-        const y = net.dense(x, `${name}/kernel`, weight(name, "kernel"), bias);
-        return activate(y, config.activation, name);
-      }
-      case "Dropout":
-        return x;
-      default:
-        throw new Error(`${name}: Keras layer ${layer.class_name} is not supported`);
-    }
-  };
-
   for (const layer of model.config.layers) {
-    if (layer.inbound_nodes.length > 1) throw new Error(`${layer.name}: shared layers are not supported`);
+    if (layer.inbound_nodes.length > 1) {
+      throw new Error(`${layer.name}: shared layers are not supported`);
+    }
     const inputs = (layer.inbound_nodes[0] ?? []).map(([source]) => {
       const value = values.get(source);
       if (!value) throw new Error(`${layer.name}: input ${source} is not emitted yet`);
       return value;
     });
-    values.set(layer.name, emitLayer(layer, inputs));
+    values.set(layer.name, emitLayer(ctx, layer, inputs));
   }
   const outputs = model.config.output_layers;
   const last = outputs[0] && values.get(outputs[0][0]);

@@ -52,7 +52,14 @@ describe("NchwNet", () => {
     });
     net.output(net.flatten(y), "out");
     const session = await InferenceSession.create(
-      g.encode({ graphName: "t", producerName: "t", producerVersion: "1", docString: "", opset: 17, irVersion: 8 }),
+      g.encode({
+        graphName: "t",
+        producerName: "t",
+        producerVersion: "1",
+        docString: "",
+        opset: 17,
+        irVersion: 8,
+      }),
       { executionProviders: ["cpu"] },
     );
     const pixels = new Uint8Array(4 * 4 * 3);

@@ -106,7 +106,8 @@ export class NchwNet {
   conv(x: Value, spec: ConvSpec): Value {
     const [kh, kw, cin, cout] = [0, 1, 2, 3].map((i) => at(spec.kernel.shape, i));
     const channels = at(x.shape, 1);
-    if (cin !== channels) throw new Error(`${spec.name}: kernel takes ${cin} channels, got ${channels}`);
+    if (cin !== channels)
+      throw new Error(`${spec.name}: kernel takes ${cin} channels, got ${channels}`);
     const [sh, sw] = spec.strides;
     const [dh, dw] = spec.dilations ?? [1, 1];
     const rows = tfPadding(at(x.shape, 2), kh!, sh, dh, spec.padding);
@@ -135,7 +136,8 @@ export class NchwNet {
     const c = at(x.shape, 1);
     const vector = (suffix: string, values: Float32Array | undefined, fill: number) => {
       const data = values ?? new Float32Array(c).fill(fill);
-      if (data.length !== c) throw new Error(`${spec.name}/${suffix}: ${data.length} values, ${c} channels`);
+      if (data.length !== c)
+        throw new Error(`${spec.name}/${suffix}: ${data.length} values, ${c} channels`);
       return this.g.constant(`${spec.name}/${suffix}`, data, [c]);
     };
     const y = this.g.op(
@@ -193,7 +195,10 @@ export class NchwNet {
   pad(x: Value, [[top, bottom], [left, right]]: [[number, number], [number, number]]): Value {
     const pads = this.g.ints(`pads_${this.pads++}`, [0, 0, top, left, 0, 0, bottom, right]);
     const [c, h, w] = [1, 2, 3].map((i) => at(x.shape, i));
-    return { name: this.g.op("Pad", [x.name, pads]), shape: [-1, c!, h! + top + bottom, w! + left + right] };
+    return {
+      name: this.g.op("Pad", [x.name, pads]),
+      shape: [-1, c!, h! + top + bottom, w! + left + right],
+    };
   }
 
   /**
@@ -220,14 +225,21 @@ export class NchwNet {
   /** NCHW -> [batch, H * W * C] in TensorFlow's (NHWC) order, as Flatten and Squeeze give it. */
   flatten(x: Value): Value {
     const [c, h, w] = [1, 2, 3].map((i) => at(x.shape, i));
-    const nhwc = h === 1 && w === 1 ? x.name : this.g.op("Transpose", [x.name], { perm: [0, 2, 3, 1] });
+    const nhwc =
+      h === 1 && w === 1 ? x.name : this.g.op("Transpose", [x.name], { perm: [0, 2, 3, 1] });
     return { name: this.g.op("Flatten", [nhwc], { axis: 1 }), shape: [-1, c! * h! * w!] };
   }
 
   /** x [batch, in] times kernel [in, units] plus bias. */
-  dense(x: Value, name: string, kernel: { shape: number[]; values: Float32Array }, bias?: Float32Array): Value {
+  dense(
+    x: Value,
+    name: string,
+    kernel: { shape: number[]; values: Float32Array },
+    bias?: Float32Array,
+  ): Value {
     const [inputs, units] = [at(kernel.shape, 0), at(kernel.shape, 1)];
-    if (inputs !== at(x.shape, 1)) throw new Error(`${name}: kernel takes ${inputs} features, got [${x.shape}]`);
+    if (inputs !== at(x.shape, 1))
+      throw new Error(`${name}: kernel takes ${inputs} features, got [${x.shape}]`);
     let y = this.g.op("MatMul", [x.name, this.g.constant(name, kernel.values, [inputs, units])]);
     if (bias) y = this.g.op("Add", [y, this.g.constant(`${name}/bias`, bias, [units])]);
     return { name: y, shape: [-1, units] };
