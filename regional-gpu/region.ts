@@ -53,7 +53,7 @@ export interface RegionOverrides {
   queueBackend?: QueueBackend;
   logger?: Logger;
   fetch?: Fetch;
-  /** Replaces the output moderator this process's nodes share (classifier worker threads). */
+  /** Replaces the output moderator this process's nodes share (ONNX classifiers, own executor). */
   moderator?: OutputModerator;
   /** Where scaling metrics go when METRICS_NAMESPACE is set (default: the AWS SDK's chains). */
   cloudWatch?: Pick<CloudWatchClient, "send">;
