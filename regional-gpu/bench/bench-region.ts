@@ -18,7 +18,7 @@ import { startCallbackReceiver } from "./callback-receiver.ts";
 import { pairedOverhead, type PairedOverheadResult } from "./paired-overhead.ts";
 import { rawLoop, type RawLoopResult } from "./raw-loop.ts";
 import { report } from "./report.ts";
-import { servedLoad, type ServedLoadResult } from "./served-load.ts";
+import { servedLoad } from "./served-load.ts";
 
 // `npm run bench:region`: the regional node against raw ONNX Runtime, in one run on this machine.
 //   raw:    tight loop of pipeline run + PNG encode (batch 1, 2, 4, 8), bracketing the served runs
@@ -128,7 +128,7 @@ async function withNode<T>(
   }
 }
 
-/** Two raw runs bracketing the served ones: their combined rate; latencies of the faster run. */
+/** Raw runs taken together: their combined rate and CPU per image; latencies of the faster run. */
 const meanRaw = (a: RawLoopResult, b: RawLoopResult): RawLoopResult => ({
   ...(a.imagesPerS >= b.imagesPerS ? a : b),
   images: a.images + b.images,
@@ -164,12 +164,31 @@ async function main(): Promise<void> {
   const saturated = { warmupMs: ms(1_000, 200), durationMs: ms(8_000, 700) };
   const batchingOff = { maxBatch: 1, maxBatchDelayMs: 0, moderation: false };
   try {
-    log(`raw batch 1 (${SIDE}x${SIDE})`);
-    const rawBefore = await rawRun(1, ms(5_000, 500));
-    log(`served, ${CLIENTS} clients, batching off`);
-    const off = await withNode(model, scratch, batchingOff, load(CLIENTS, saturated));
-    log("raw batch 1 again");
-    const rawAfter = await rawRun(1, ms(5_000, 500));
+    // Each saturated served run sits between two raw batch-1 runs and is judged against their
+    // mean: on a machine others load, the speed drifts from one minute to the next.
+    const rawRuns = [await rawRun(1, ms(5_000, 500))];
+    const bracketed = async (label: string, run: ServedRun, timing = saturated) => {
+      log(`served, ${CLIENTS} clients, ${label}`);
+      const served = await withNode(model, scratch, run, load(CLIENTS, timing));
+      log("raw batch 1 again");
+      rawRuns.push(await rawRun(1, ms(5_000, 500)));
+      return { served, baseline: meanRaw(rawRuns.at(-2)!, rawRuns.at(-1)!) };
+    };
+    // "On": the defaults of the provider the sessions actually run on.
+    const defaults = BATCH_DEFAULTS[raw.executionProvider === "cuda" ? "cuda" : "cpu"];
+    const off = await bracketed("batching off", batchingOff);
+    const on = await bracketed(
+      `batching on (${defaults.maxBatch}, ${defaults.maxBatchDelayMs} ms)`,
+      { ...defaults, moderation: false },
+    );
+    // As nodes run: the provider's batching, each generation batch moderated as one batch.
+    const moderated = args.moderation
+      ? await bracketed(
+          "batching on, moderation on",
+          { ...defaults, moderation: true },
+          { warmupMs: ms(2_000, 300), durationMs: saturated.durationMs },
+        )
+      : null;
     log("paired: a raw iteration, then the same kind of image through the idle node");
     const paired: PairedOverheadResult = await withNode(model, scratch, batchingOff, (regionUrl) =>
       pairedOverhead({
@@ -184,13 +203,6 @@ async function main(): Promise<void> {
         durationMs: ms(8_000, 500),
       }),
     );
-    // "On": the defaults of the provider the sessions actually run on.
-    const defaults = BATCH_DEFAULTS[raw.executionProvider === "cuda" ? "cuda" : "cpu"];
-    log(
-      `served, ${CLIENTS} clients, batching on (${defaults.maxBatch}, ${defaults.maxBatchDelayMs} ms)`,
-    );
-    const batchingOn = { ...defaults, moderation: false };
-    const on = await withNode(model, scratch, batchingOn, load(CLIENTS, saturated));
     const rawBatches: RawLoopResult[] = [];
     for (const batch of [2, 4, 8]) {
       log(`raw batch ${batch}`);
@@ -200,18 +212,6 @@ async function main(): Promise<void> {
     if (raw.executionProvider === "cpu") {
       log("raw batch 1, intra-op threads not spinning");
       noSpinning = await rawWithoutSpinning(model, SIDE, ms(5_000, 300));
-    }
-    let moderated: ServedLoadResult | null = null;
-    if (args.moderation) {
-      // As nodes run: the provider's batching, each generation batch moderated as one batch.
-      log(`served, ${CLIENTS} clients, batching on, moderation on`);
-      const moderatedTiming = { warmupMs: ms(2_000, 300), durationMs: saturated.durationMs };
-      moderated = await withNode(
-        model,
-        scratch,
-        { ...defaults, moderation: true },
-        load(CLIENTS, moderatedTiming),
-      );
     }
     log("cold loads by tier");
     const loads = await measureColdLoads({
@@ -235,13 +235,18 @@ async function main(): Promise<void> {
       side: SIDE,
       clients: CLIENTS,
       raw: {
-        batch1: meanRaw(rawBefore, rawAfter),
-        batch1Runs: [rawBefore, rawAfter],
+        batch1: rawRuns.reduce(meanRaw),
+        batch1Runs: rawRuns,
         batches: rawBatches,
         noSpinning,
       },
       batchingOn: { maxBatch: defaults.maxBatch, maxBatchDelayMs: defaults.maxBatchDelayMs },
-      served: { off, on, moderated },
+      served: { off: off.served, on: on.served, moderated: moderated?.served ?? null },
+      baselines: {
+        off: off.baseline,
+        on: on.baseline,
+        moderated: moderated?.baseline ?? null,
+      },
       paired,
       loads,
     });

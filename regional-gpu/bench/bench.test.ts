@@ -149,6 +149,11 @@ describe("report", () => {
       on: servedRun(24),
       moderated: moderatedRate === null ? null : servedRun(moderatedRate),
     },
+    baselines: {
+      off: rawRun(1, 20),
+      on: rawRun(1, 20),
+      moderated: moderatedRate === null ? null : rawRun(1, 20),
+    },
     paired: {
       pairs: 10,
       rawMs: s(50),
@@ -197,6 +202,12 @@ describe("report", () => {
       served_with_moderation_over_raw: 0.75,
       served_with_moderation_over_without: 0.63,
     });
+    // Each served run is judged against the raw runs just around it, not the whole run's mean.
+    const drifted = input(19, 4, 250, 17);
+    drifted.baselines.off = rawRun(1, 38);
+    const judged = report(drifted).json as typeof missed;
+    expect(judged.ratios.served_over_raw_at_saturation).toBe(0.5);
+    expect(judged.targets.served_over_raw!.met).toBe(false);
     // Without a moderated run there is no moderation verdict to give.
     const skipped = report(input(19, 4, 250)).json as typeof met;
     expect(skipped.targets.served_with_moderation_over_raw).toBeUndefined();
