@@ -144,6 +144,7 @@ describe("report", () => {
       noSpinning: rawRun(1, 40),
     },
     batchingOn: { maxBatch: 8, maxBatchDelayMs: 10 },
+    defaults: { maxBatch: 8, maxBatchDelayMs: 10 },
     served: {
       off: servedRun(servedRate),
       on: servedRun(24),

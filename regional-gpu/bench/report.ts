@@ -23,10 +23,12 @@ export interface BenchInput {
   };
   /** The limits of the served "batching on" run (and of the moderated one). */
   batchingOn: { maxBatch: number; maxBatchDelayMs: number };
+  /** The node's own batching (the provider's defaults): what the moderated run used. */
+  defaults: { maxBatch: number; maxBatchDelayMs: number };
   served: {
     off: ServedLoadResult;
     on: ServedLoadResult;
-    /** Batching on, with the real classifiers (each generation batch moderated as one batch). */
+    /** The node's batching, with the real classifiers (each generation batch moderated as one). */
     moderated: ServedLoadResult | null;
   };
   /** Raw batch 1 measured just before and after each served run: what that run is judged against. */
@@ -94,6 +96,9 @@ export function report(input: BenchInput): { json: Record<string, unknown>; text
   const perImageAtSaturation = 1000 / served.off.imagesPerS - 1000 / baselines.off.imagesPerS;
   // Work per image, raw over served: what served/raw would be on a machine this run had to itself.
   const cpuEfficiency = baselines.off.cpuMsPerImage / served.off.cpuMsPerImage;
+  const sameBatching = input.defaults.maxBatch === 1 ? "off" : "on";
+  const withoutModerationOverRaw =
+    served[sameBatching].imagesPerS / baselines[sameBatching].imagesPerS;
   const moderatedOverRaw =
     served.moderated && baselines.moderated
       ? served.moderated.imagesPerS / baselines.moderated.imagesPerS
@@ -127,12 +132,10 @@ export function report(input: BenchInput): { json: Record<string, unknown>; text
       served.moderated && baselines.moderated
         ? round(baselines.moderated.cpuMsPerImage / served.moderated.cpuMsPerImage)
         : null,
-    // What the classifiers cost: the same served run (batching on) with and without them, each
+    // What the classifiers cost: served runs with the same batching with and without them, each
     // against its own raw baseline.
     served_with_moderation_over_without:
-      moderatedOverRaw === null
-        ? null
-        : round(moderatedOverRaw / (served.on.imagesPerS / baselines.on.imagesPerS)),
+      moderatedOverRaw === null ? null : round(moderatedOverRaw / withoutModerationOverRaw),
   };
   const targets = {
     served_over_raw: {
@@ -265,7 +268,7 @@ export function report(input: BenchInput): { json: Record<string, unknown>; text
             `${targets.served_with_moderation_over_raw.value} (target >= ${TARGETS.moderatedOverRaw}: ${verdict(targets.served_with_moderation_over_raw)})`,
           ),
           line(
-            "  / served without (batching on); CPU raw / served",
+            `  / served without (batching ${sameBatching}); CPU raw / served`,
             `${ratios.served_with_moderation_over_without}; ${ratios.served_with_moderation_cpu_per_image}`,
           ),
         ]

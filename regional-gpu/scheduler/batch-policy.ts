@@ -3,11 +3,12 @@
 // actually run on apply, known once the warm set has loaded.
 //
 // The defaults come from measurement (docs/benchmarks.md, "Regional node"; `npm run bench:region`):
-// - cpu: at 256 x 256 a batch of 4 took ~25% less CPU time per image than batch 1 (the per-pixel
-//   layers become larger matrix products; per-run costs are shared), and 8 did no better than 4.
-//   Waiting for batch-mates does not pay on CPU: a lone job would wait while the cores idle. So
-//   batches of up to 4 form only from jobs already queued (delay 0): no cost when idle, more
-//   images per second under load.
+// - cpu: one job per run. Since ONNX Runtime's CPU threads stopped spin-waiting between runs, a
+//   batch of 4 at 256 x 256 takes 6-27% more CPU time per image than batch 1 (its intermediate
+//   tensors outgrow the caches), and a node served 7-12% fewer images per second with batches of
+//   up to 4 than without, in four runs of `npm run bench:region` (2026-12-07); with moderation on,
+//   batches of 2 and 4 cost more CPU per image than batches of 1 too. Waiting for batch-mates never
+//   paid on CPU: a lone job would wait while the cores idle.
 // - cuda: a batch fills the GPU that one small image leaves idle; 8 jobs waiting at most 10 ms.
 
 export interface BatchLimits {
@@ -25,7 +26,7 @@ export const batchWaitsUntil = (firstEnqueuedAt: number, limits: BatchLimits) =>
   firstEnqueuedAt + limits.maxBatchDelayMs;
 
 export const BATCH_DEFAULTS = {
-  cpu: { maxBatch: 4, maxBatchDelayMs: 0 },
+  cpu: { maxBatch: 1, maxBatchDelayMs: 0 },
   cuda: { maxBatch: 8, maxBatchDelayMs: 10 },
 } as const satisfies Record<string, BatchLimits>;
 
