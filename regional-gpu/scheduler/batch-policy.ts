@@ -5,8 +5,8 @@
 // The defaults come from measurement (docs/benchmarks.md, "Regional node"; `npm run bench:region`):
 // - cpu: one job per run. Since ONNX Runtime's CPU threads stopped spin-waiting between runs, a
 //   batch of 4 at 256 x 256 takes 6-27% more CPU time per image than batch 1 (its intermediate
-//   tensors outgrow the caches), and a node served 7-12% fewer images per second with batches of
-//   up to 4 than without, in four runs of `npm run bench:region` (2026-12-07); with moderation on,
+//   tensors outgrow the caches), and nodes served fewer images per second with batches of up to 4
+//   than without in seven of eight runs of `npm run bench:region` (2026-12-07); with moderation on,
 //   batches of 2 and 4 cost more CPU per image than batches of 1 too. Waiting for batch-mates never
 //   paid on CPU: a lone job would wait while the cores idle.
 // - cuda: a batch fills the GPU that one small image leaves idle; 8 jobs waiting at most 10 ms.

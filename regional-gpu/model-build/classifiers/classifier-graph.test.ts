@@ -19,8 +19,8 @@ import { loadNsfwModel } from "./tfjs-reference.ts";
 // The converted classifiers against nsfwjs's own models on TensorFlow.js (wasm backend, what nodes
 // ran before), on one fixed image set: synthetic images and reference-model renders, among them the
 // one the screen flags ("snow storm green dawn", seed 5004). Every class probability of every image
-// agrees to within MAX_ABS_DIFF; measured on this machine: MobileNetV2Mid 4.2e-7, InceptionV3
-// 3.0e-7, MobileNetV2 2.6e-7 (docs/benchmarks.md, "Output moderation on ONNX Runtime").
+// agrees to within MAX_ABS_DIFF; measured on this machine: MobileNetV2Mid 5.4e-7, InceptionV3
+// 3.0e-7, MobileNetV2 1.4e-6 (docs/benchmarks.md, "Regional node", 2026-12-07).
 
 const MAX_ABS_DIFF = 1e-5;
 
