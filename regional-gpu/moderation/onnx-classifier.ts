@@ -122,7 +122,12 @@ export class OnnxClassifier implements SafetyClassifier {
       const built = await ensureClassifierModel(model, dir, (line) => logger.info(line));
       const { session, executionProvider } = await sessions.create(built.path);
       // One run before the first image: ONNX Runtime allocates and picks kernels on its first run.
-      await session.run(this.feeds([new Uint8Array(this.side * this.side * 3)]));
+      await session
+        .run(this.feeds([new Uint8Array(this.side * this.side * 3)]))
+        .catch(async (err) => {
+          await session.release().catch(() => {});
+          throw err;
+        });
       this.classifier = built.manifest.classifier;
       this.provider = executionProvider;
       logger.info("safety classifier ready", {
