@@ -36,11 +36,12 @@ afterAll(async () => {
 
 /**
  * Real CPU sessions whose runs fail while `failRuns` is set, or on an all-white image (the session
- * then stays broken, as one whose executor thread died), and whose loads fail while `failLoads` is.
+ * then stays broken, as one whose executor thread died), and whose loads fail while `failLoads` is;
+ * `loads` and `releases` count sessions created and released.
  */
 function faultySessions() {
   const inner = new OrtSessionFactory({ choice: "cpu", logger });
-  const state = { failRuns: false, failLoads: false, loads: 0 };
+  const state = { failRuns: false, failLoads: false, loads: 0, releases: 0 };
   const factory: SessionFactory = {
     async create(path) {
       if (state.failLoads) throw new Error("model failed to load");
@@ -49,6 +50,12 @@ function faultySessions() {
       let broken = false;
       const session = new Proxy(created.session, {
         get(target, prop, receiver) {
+          if (prop === "release") {
+            return () => {
+              state.releases++;
+              return target.release();
+            };
+          }
           if (prop !== "run") return Reflect.get(target, prop, receiver);
           return async (...args: Parameters<typeof target.run>) => {
             const pixels = (args[0] as unknown as { pixels: { data: Uint8Array } }).pixels.data;
@@ -171,6 +178,23 @@ describe("OnnxClassifier (failing sessions)", () => {
     } finally {
       await classifier.close();
     }
+  });
+
+  it("releases a session whose warm-up run fails, and loads it again for the next batch", async () => {
+    const { factory, state } = faultySessions();
+    const classifier = start(factory);
+    try {
+      state.failRuns = true;
+      await expect(classifier.load()).rejects.toThrow(/executor thread exited/);
+      expect(state).toMatchObject({ loads: 1, releases: 1 });
+      state.failRuns = false;
+      const [scores] = await classifier.classify([ramp(side, side).data]);
+      expect(scores!.drawing + scores!.neutral).toBeGreaterThan(0);
+      expect(state.loads).toBe(2);
+    } finally {
+      await classifier.close();
+    }
+    expect(state.releases).toBe(2);
   });
 
   it("fails the moderator's start when the screen cannot load", async () => {
