@@ -32,7 +32,8 @@ import { descendantsOf, stillRunning, type ProcessInfo } from "./process-tree.ts
 
 /**
  * Regions hold a lone job this long before running it (waiting for batch-mates), so a generation
- * stays queued long enough to be canceled, or to hold the free plan's one concurrency slot.
+ * stays queued long enough to be canceled, or to hold the free plan's one concurrency slot. A batch
+ * needs room for mates to wait for: on CPU a node runs one job per batch by default.
  */
 const QUEUED_FOR_MS = 1_500;
 
@@ -43,7 +44,7 @@ export function walkingSkeleton(edge: LocalEdgeKind): void {
 
   beforeAll(async () => {
     stack = await startLocalStack(
-      { MAX_BATCH_DELAY_MS: String(QUEUED_FOR_MS), LOG_LEVEL: "info" },
+      { MAX_BATCH: "4", MAX_BATCH_DELAY_MS: String(QUEUED_FOR_MS), LOG_LEVEL: "info" },
       undefined,
       edge,
     );
