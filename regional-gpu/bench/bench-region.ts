@@ -10,9 +10,9 @@ import { measureColdLoads } from "../models/measure-cold-loads.ts";
 import { PIPELINE_FACTORIES } from "../models/pipeline-factories.ts";
 import { OrtSessionFactory } from "../models/session-factory.ts";
 import { OutputModerator } from "../moderation/output-moderator.ts";
-import type { SafetyClassifier } from "../moderation/safety-classifier.ts";
 import { startRegion } from "../region.ts";
 import { BATCH_DEFAULTS } from "../scheduler/batch-policy.ts";
+import { passEverything } from "../testing/classifiers.ts";
 import { referenceModel, type TestModel } from "../testing/reference-model.ts";
 import { startCallbackReceiver } from "./callback-receiver.ts";
 import { pairedOverhead, type PairedOverheadResult } from "./paired-overhead.ts";
@@ -49,14 +49,6 @@ const SECRET = "bench-region-signing-secret";
 /** ORT_EP as for the node: cpu (default here), cuda, auto. */
 const EP = ExecutionProviderChoice.parse(process.env.ORT_EP ?? "cpu");
 const REGION = "bench";
-
-/** A classifier that passes everything at once: "moderation off", so its cost is measured apart. */
-const passEverything = (side: number): SafetyClassifier => ({
-  id: "none (benchmark: moderation off)",
-  side,
-  classify: async (images) =>
-    images.map(() => ({ drawing: 0, hentai: 0, neutral: 1, porn: 0, sexy: 0 })),
-});
 
 async function rawPipeline(model: TestModel) {
   const dir = join(model.modelsDir, model.manifest.name, model.manifest.version);
@@ -119,7 +111,13 @@ async function withNode<T>(
       maxQueueDepth: 1_000,
       logLevel: "warn",
     },
-    run.moderation ? {} : { moderator: new OutputModerator({ screen: passEverything(SIDE) }) },
+    run.moderation
+      ? {}
+      : {
+          moderator: new OutputModerator({
+            screen: passEverything("none (benchmark: moderation off)", SIDE),
+          }),
+        },
   );
   try {
     return await measure(region.url);

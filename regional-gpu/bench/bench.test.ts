@@ -6,9 +6,9 @@ import { InferenceSession } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_FACTORIES } from "../models/pipeline-factories.ts";
 import { OutputModerator } from "../moderation/output-moderator.ts";
-import type { SafetyClassifier } from "../moderation/safety-classifier.ts";
 import type { Pipeline } from "../pipelines/pipeline.ts";
 import { startRegion, type RunningRegion } from "../region.ts";
+import { passEverything } from "../testing/classifiers.ts";
 import { referenceModel, type TestModel } from "../testing/reference-model.ts";
 import { startCallbackReceiver, type CallbackReceiver } from "./callback-receiver.ts";
 import { pairedOverhead } from "./paired-overhead.ts";
@@ -43,12 +43,7 @@ beforeAll(async () => {
     dir,
     session,
   });
-  const pass: SafetyClassifier = {
-    id: "pass",
-    side: 64,
-    classify: async (images) =>
-      images.map(() => ({ drawing: 0, hentai: 0, neutral: 1, porn: 0, sexy: 0 })),
-  };
+  const pass = passEverything();
   region = await startRegion(
     {
       regionName: REGION,

@@ -8,6 +8,7 @@ import {
   startCloudWatchRecorder,
   type CloudWatchRecorder,
 } from "../testing/cloudwatch-recorder.ts";
+import { passEverything } from "../testing/classifiers.ts";
 import { referenceModel, type TestModel } from "../testing/reference-model.ts";
 import { testKey } from "../testing/signed-client.ts";
 
@@ -28,12 +29,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const pass = {
-  id: "pass",
-  backend: "cpu" as const,
-  side: 64,
-  classify: async () => ({ drawing: 0, hentai: 0, neutral: 1, porn: 0, sexy: 0 }),
-};
+const pass = passEverything();
 
 it("publishes BacklogPerInstance, OldestJobAgeSeconds and WarmModels per group, and stops at drain", async () => {
   const groups = ["genart-test-sa-east-base", "genart-test-sa-east-burst"];
