@@ -10,6 +10,7 @@ export const ID_PREFIXES = {
   request: "req",
   ledger: "led",
   feedback: "fb",
+  assetFetch: "afx",
   moderation: "mod",
   model: "mdl",
   modelVersion: "mv",

@@ -319,22 +319,21 @@ describe("foreign keys", () => {
 });
 
 describe("relations", () => {
-  it("loads a generation with its account, refinements, feedback and style vector", async () => {
+  it("loads a generation with its account, refinements, feedback and style vector; one vote per account", async () => {
     const { generation: parent } = await insertGeneration(handle.db, queued(alice.id));
     const { generation: child } = await insertGeneration(
       handle.db,
       queued(alice.id, { parentGenerationId: parent.id, prompt: "more amber" }),
     );
+    const vote = { generationId: parent.id, fetched: true, testMode: false };
     await handle.db.insert(feedback).values([
-      { generationId: parent.id, accountId: alice.id, type: "like" },
-      {
-        generationId: parent.id,
-        accountId: alice.id,
-        type: "refine",
-        prompt: "more amber",
-        refinedGenerationId: child.id,
-      },
+      { ...vote, accountId: alice.id, kind: "like", own: true },
+      { ...vote, accountId: bob.id, kind: "report", reason: "spam", own: false },
     ]);
+    // One vote per account and generation.
+    await expect(
+      handle.db.insert(feedback).values({ ...vote, accountId: bob.id, kind: "like", own: false }),
+    ).rejects.toThrow();
     const loaded = await handle.db.query.generations.findFirst({
       where: (g, { eq }) => eq(g.id, parent.id),
       with: {
@@ -346,13 +345,12 @@ describe("relations", () => {
     });
     expect(loaded?.account.plan.id).toBe("pro");
     expect(loaded?.refinements.map((g) => g.id)).toEqual([child.id]);
-    expect(loaded?.feedback.map((f) => f.type).sort()).toEqual(["like", "refine"]);
+    expect(loaded?.feedback.map((f) => f.kind).sort()).toEqual(["like", "report"]);
     expect(loaded?.styleEmbedding).toBeNull();
     const refined = await handle.db.query.generations.findFirst({
       where: (g, { eq }) => eq(g.id, child.id),
-      with: { parent: true, refinedFrom: true },
+      with: { parent: true },
     });
     expect(refined?.parent?.id).toBe(parent.id);
-    expect(refined?.refinedFrom.map((f) => f.prompt)).toEqual(["more amber"]);
   });
 });

@@ -20,6 +20,7 @@ import {
   type GenerationError,
   type GenerationRouting,
 } from "../../contracts/api.ts";
+import { REVIEW_STATES } from "../../contracts/feedback.ts";
 import { newId } from "../../contracts/ids.ts";
 import { createdAt, nonEmpty, microusd, oneOf, timestamptz, updatedAt } from "./_helpers.ts";
 import { accounts } from "./accounts.ts";
@@ -39,14 +40,18 @@ export type GenerationStyle = NonNullable<CreateGenerationRequest["style"]> & {
 };
 /**
  * How a child generation derives from its parent (`parent_generation_id`). An upscale either
- * re-draws at the larger size or resamples the parent's image (`source`: its bytes).
+ * re-draws at the larger size or resamples the parent's image (`source`: its bytes); a refine
+ * draws the parent's request again with the user's changes.
  */
-export type GenerationDerivation = {
-  kind: "upscale";
-  factor: number;
-  method: "rerender" | "resample";
-  source?: { key: string; sha256: string; url: string };
-};
+export type GenerationDerivation =
+  | {
+      kind: "upscale";
+      factor: number;
+      method: "rerender" | "resample";
+      source?: { key: string; sha256: string; url: string };
+    }
+  /** A refine: drawn anew, `strength` how far it may move from the parent (its style reference). */
+  | { kind: "refine"; strength: number; source?: never };
 export type GenerationWebhook = NonNullable<CreateGenerationRequest["webhook"]>;
 /** Why a generation runs in another lane than the one asked for (the plan's cost cap, a budget). */
 export type GenerationLaneChange = NonNullable<ApiGeneration["lane_change"]>;
@@ -152,6 +157,21 @@ export const generations = pgTable(
     leaseExpiresAt: timestamptz("lease_expires_at"),
     /** Dispatches given up (a region lost, a lease expired), oldest first; the current one is not here. */
     attempts: jsonb("attempts").$type<GenerationAttempt[]>().notNull().default([]),
+    /**
+     * Null until weighted reports pass the threshold. `pending`: hidden (451 to all but the owner,
+     * out of galleries, feeds and search) and in the review queue; `approved`: visible again;
+     * `removed`: hidden for good, its bytes deleted. Each change is a moderation event (`review`).
+     */
+    reviewState: text("review_state", { enum: REVIEW_STATES }),
+    /** When reports hid it and it entered the review queue. */
+    reviewOpenedAt: timestamptz("review_opened_at"),
+    /** When a reviewer approved or removed it. */
+    reviewDecidedAt: timestamptz("review_decided_at"),
+    /**
+     * Removed: when its bytes were deleted from the origin region's store and the edge store (the
+     * asset key stays, so every edge keeps refusing cached copies). Null while the sweep has work.
+     */
+    outputPurgedAt: timestamptz("output_purged_at"),
   },
   (t) => [
     // "List newest first" pages on (created_at, id) within an account. NULLS FIRST is what a plain
@@ -191,7 +211,24 @@ export const generations = pgTable(
       ),
     // NULL keys are distinct in Postgres, so requests without Idempotency-Key never collide.
     uniqueIndex("generations_account_id_idempotency_key_idx").on(t.accountId, t.idempotencyKey),
+    // The review queue, oldest first.
+    index("generations_review_pending_idx")
+      .on(t.reviewOpenedAt)
+      .where(sql`${t.reviewState} = 'pending'`),
+    // Outputs hidden from all but their owners whose bytes still exist: what every isolate keeps
+    // out of its response cache, and the removal sweep's work list.
+    index("generations_hidden_asset_key_idx")
+      .on(t.assetKey)
+      .where(sql`${t.assetKey} is not null and ${oneOf(t.reviewState, ["pending", "removed"])}`),
+    // Removed outputs whose bytes the sweep has still to delete.
+    index("generations_removed_unpurged_idx")
+      .on(t.reviewDecidedAt)
+      .where(sql`${t.reviewState} = 'removed' and ${t.outputPurgedAt} is null`),
     check("generations_status_check", oneOf(t.status, GenerationStatus.options)),
+    check(
+      "generations_review_state_check",
+      sql`${t.reviewState} is null or ${oneOf(t.reviewState, REVIEW_STATES)}`,
+    ),
     check("generations_price_multiplier_check", sql`${t.priceMultiplier} > 0`),
     check("generations_mode_check", oneOf(t.mode, API_KEY_MODES)),
   ],

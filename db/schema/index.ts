@@ -9,6 +9,7 @@ export * from "./regions.ts";
 export * from "./generations.ts";
 export * from "./usage-ledger.ts";
 export * from "./feedback.ts";
+export * from "./asset-fetches.ts";
 export * from "./moderation-events.ts";
 export * from "./style-embeddings.ts";
 export * from "./style-index.ts";

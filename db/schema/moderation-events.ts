@@ -5,7 +5,11 @@ import { accounts } from "./accounts.ts";
 import { generations } from "./generations.ts";
 import { projects } from "./projects.ts";
 
-export const MODERATION_STAGES = ["prompt", "output"] as const;
+/**
+ * `review`: an output hidden by reports (`flag`), approved by a reviewer (`allow`) or removed
+ * (`block`); `matched` holds who decided and the weighted report total.
+ */
+export const MODERATION_STAGES = ["prompt", "output", "review"] as const;
 export type ModerationStage = (typeof MODERATION_STAGES)[number];
 export const MODERATION_ACTIONS = ["allow", "flag", "block"] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];

@@ -56,7 +56,6 @@ export const generationsRelations = relations(generations, ({ one, many }) => ({
   refinements: many(generations, { relationName: "refinements" }),
   ledger: many(usageLedger),
   feedback: many(feedback, { relationName: "feedback" }),
-  refinedFrom: many(feedback, { relationName: "refinedFrom" }),
   moderationEvents: many(moderationEvents),
   styleEmbedding: one(styleEmbeddings),
   webhookDeliveries: many(webhookDeliveries),
@@ -75,11 +74,6 @@ export const feedbackRelations = relations(feedback, ({ one }) => ({
     fields: [feedback.generationId],
     references: [generations.id],
     relationName: "feedback",
-  }),
-  refinedGeneration: one(generations, {
-    fields: [feedback.refinedGenerationId],
-    references: [generations.id],
-    relationName: "refinedFrom",
   }),
   account: one(accounts, { fields: [feedback.accountId], references: [accounts.id] }),
 }));
