@@ -1,3 +1,4 @@
+import { FeedbackCounts, GenerationReview } from "./feedback.ts";
 import { z } from "./zod.ts";
 import { PolicyMatch } from "./errors.ts";
 import { STYLE_EMBEDDING_DIMS } from "./style.ts";
@@ -121,6 +122,27 @@ export const CreateGenerationRequest = z
   })
   .openapi("CreateGenerationRequest");
 export type CreateGenerationRequest = z.infer<typeof CreateGenerationRequest>;
+
+/** POST /v1/generations/:id/refine: a new generation from an earlier one (its child). */
+export const RefineRequest = z
+  .strictObject({
+    prompt: CreateGenerationRequest.shape.prompt.optional().describe("Default: the source's."),
+    negative_prompt:
+      CreateGenerationRequest.shape.negative_prompt.describe("Default: the source's."),
+    seed: CreateGenerationRequest.shape.seed.describe(
+      "Default: the source's (the same composition, steered by the new prompt).",
+    ),
+    strength: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        "How far the result may move from the source (0: stay close, 1: only the new prompt counts). On a model version with a style input the source is the style reference at strength 1 - strength; otherwise the source's own style (if any) is kept.",
+      ),
+  })
+  .openapi("RefineRequest");
+export type RefineRequest = z.infer<typeof RefineRequest>;
 
 export const GenerationOutput = z
   .object({
@@ -264,6 +286,10 @@ export const Generation = z
     parent_id: z.string().nullable(),
     /** The style it was drawn with, as requested; null without one. */
     style: z.object({ reference: z.string(), strength: z.number() }).nullable(),
+    /** Votes on it: `POST /v1/generations/:id/feedback`. */
+    feedback: FeedbackCounts.optional(),
+    /** Present once reports hid it: pending review (451 to everyone else), approved or removed. */
+    review: GenerationReview.nullable().optional(),
   })
   .openapi("Generation");
 export type Generation = z.infer<typeof Generation>;

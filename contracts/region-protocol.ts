@@ -6,7 +6,7 @@ import { Priority } from "./api.ts";
 export const REGION_PATHS = {
   /** edge -> region: enqueue a job */
   jobs: "/v1/jobs",
-  /** edge -> region: read a stored object (to fill the edge cache) */
+  /** edge -> region: read a stored object (to fill the edge cache); DELETE: removed after review */
   object: (key: string) => `/v1/objects/${encodeURIComponent(key)}`,
   /** edge -> region: load a model version ahead of traffic */
   modelsWarm: "/v1/models/warm",

@@ -6,6 +6,7 @@ import { describeError } from "./lib/describe-error.ts";
 import { DedupSources } from "./dedup/dedup-sources.ts";
 import { GenerationNotifier } from "./generations/generation-notifier.ts";
 import { ReplayCache } from "./generations/replay-cache.ts";
+import { HiddenAssets } from "./feedback/hidden-assets.ts";
 import { BudgetBook } from "./limits/budgets.ts";
 import { AccessLimits } from "./limits/access-limits.ts";
 import { InProcessAccountLimiter } from "./limits/in-process-limiter.ts";
@@ -28,6 +29,7 @@ import { budgetRoutes } from "./routes/budgets.ts";
 import { catalogRoutes } from "./routes/catalog.ts";
 import { generationProgressRoutes } from "./routes/generation-progress.ts";
 import { generationUpscaleRoutes } from "./routes/generation-upscale.ts";
+import { feedbackRoutes } from "./routes/feedback.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { internalRegionRoutes } from "./routes/internal-regions.ts";
@@ -119,6 +121,7 @@ export function buildServices(deps: EdgeDeps): EdgeServices {
       ttlMs: tuning.regionCatalogTtlMs,
       background: waitUntil,
     }),
+    hiddenAssets: new HiddenAssets({ db: deps.db, clock, ttlMs: tuning.hiddenAssetsTtlMs }),
     keyring,
     nonces: deps.nonces ?? new ReplayGuard({ clock }),
     notifier,
@@ -179,6 +182,7 @@ function appOf(s: EdgeServices): OpenAPIHono<AppEnv> {
       assetUrlSecret: s.secrets.assetUrl,
       clock: s.clock,
       log: s.log,
+      hidden: (key) => s.hiddenAssets.has(key),
     }),
   );
   app.use("*", requestId());
@@ -189,6 +193,7 @@ function appOf(s: EdgeServices): OpenAPIHono<AppEnv> {
   app.route("/v1/generations", generationRoutes(s));
   app.route("/v1/generations", generationProgressRoutes(s));
   app.route("/v1/generations", generationUpscaleRoutes(s));
+  app.route("/v1", feedbackRoutes(s));
   app.route("/v1", webhookRoutes(s));
   app.route("/v1/assets", assetRoutes(s));
   app.route("/v1", catalogRoutes(s));

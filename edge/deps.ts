@@ -25,6 +25,8 @@ import type { WebhookDispatcher } from "./webhooks/webhook-dispatcher.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./validation/index.ts";
 
 /** A response cache in front of the asset store: the Cache API on Workers. */
+import type { HiddenAssets } from "./feedback/hidden-assets.ts";
+
 export interface ResponseCache {
   match(request: Request): Promise<Response | undefined>;
   put(request: Request, response: Response): Promise<void>;
@@ -112,6 +114,15 @@ export const DEFAULT_TUNING = {
   maxWaitingRequests: 20,
   /** Per client address (IPv6: per /64): requests with a bad key a minute, then 429. */
   failedAuthPerMinute: 20,
+  /** Per account, in this isolate: votes cast or withdrawn a minute (token bucket), then 429. */
+  votesPerMinute: 60,
+  /**
+   * Reports hide a public output once the sum of their reporters' weights (edge/feedback/README.md)
+   * reaches this: three trusted accounts, or many more untrusted ones.
+   */
+  reportThreshold: 3,
+  /** How long one read of the hidden outputs' keys is reused by the asset route's cache path. */
+  hiddenAssetsTtlMs: 5_000,
   /** A region silent for longer is stale (heartbeats come every ~2 s). */
   heartbeatTtlMs: 15_000,
   breakerThreshold: 3,
@@ -188,4 +199,6 @@ export interface EdgeServices {
   replays: ReplayCache;
   /** Dedup keys this isolate saw succeed (edge/dedup/dedup-sources.ts). */
   dedupSources: DedupSources;
+  /** Outputs hidden by reports or removed, as this isolate last read them. */
+  hiddenAssets: HiddenAssets;
 }

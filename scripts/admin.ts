@@ -12,6 +12,9 @@ const USAGE = `usage: npm run admin -- <command> [options]
   create-key     --account <acct_id> [--name <label>] [--test]
   list-keys      --account <acct_id>
   revoke-key     --account <acct_id> --key <key_id>
+  reviews list                      outputs hidden by reports, oldest first
+  reviews approve <gen_id> [--reviewer <name>] [--note <text>]   visible again
+  reviews remove  <gen_id> [--reviewer <name>] [--note <text>]   bytes deleted everywhere
 
   --json   print the result as JSON
 
@@ -28,23 +31,34 @@ async function main(): Promise<number> {
       email: { type: "string" },
       account: { type: "string" },
       key: { type: "string" },
+      reviewer: { type: "string" },
+      note: { type: "string" },
       test: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (values.help || positionals.length !== 1) {
+  const reviews = positionals[0] === "reviews";
+  if (values.help || (reviews ? positionals.length < 2 : positionals.length !== 1)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
   const { test, json, help: _help, ...rest } = values;
-  const command = AdminCommand.parse({
-    command: positionals[0],
-    ...rest,
-    ...(test ? { mode: "test" } : {}),
-  });
   const dataDir = resolve(process.env.DATA_DIR ?? ".data");
   const stack = process.env.DATABASE_URL ? null : await readRunningStack(dataDir);
+  const command = AdminCommand.parse(
+    reviews
+      ? {
+          command: "reviews",
+          action: positionals[1],
+          generation: positionals[2],
+          reviewer: rest.reviewer ?? process.env.USER,
+          note: rest.note,
+          // A running edge purges removed outputs on its next sweep: wait to report it.
+          wait: stack || process.env.DATABASE_URL ? 30 : 0,
+        }
+      : { command: positionals[0], ...rest, ...(test ? { mode: "test" } : {}) },
+  );
   const result = stack
     ? await runAgainstStack(stack, command)
     : await runAgainstDatabase(command, { dataDir, databaseUrl: process.env.DATABASE_URL });
@@ -64,6 +78,18 @@ function printHuman(result: Record<string, unknown>): void {
     { id: string; prefix: string; revoked_at: string | null }[] | undefined;
   for (const k of keys ?? [])
     console.log(`${k.id}  ${k.prefix}...  ${k.revoked_at ? `revoked ${k.revoked_at}` : "active"}`);
+  const queue = result.reviews as Record<string, unknown>[] | undefined;
+  if (queue) {
+    if (queue.length === 0) console.log("no outputs pending review");
+    for (const r of queue)
+      console.log(
+        `${String(r.generation)}  opened ${String(r.opened_at)}  ${String(r.reports)} reports (${(r.reasons as string[]).join(", ")})  "${String(r.prompt).slice(0, 60)}"`,
+      );
+  }
+  if (typeof result.decision === "string") {
+    console.log(`${result.decision}: ${(result.generations as string[]).join(", ")}`);
+    if (result.purge) console.log(`purge: ${String(result.purge)}`);
+  }
   if (result.revoked_at)
     console.log(`revoked ${String(result.key_id)} at ${String(result.revoked_at)}`);
 }

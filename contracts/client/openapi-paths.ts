@@ -78,6 +78,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/feedback": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List your votes
+     * @description The caller's own votes, most recently cast first, a page at a time.
+     */
+    get: operations["listFeedback"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/generations": {
     parameters: {
       query?: never;
@@ -153,6 +173,50 @@ export interface paths {
     get: operations["streamGenerationEvents"];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/generations/{id}/feedback": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Like, dislike or report an output
+     * @description The caller's one vote on a succeeded output of its own or of a public project (anything else is 404): the same kind again is idempotent, another kind replaces it. Rate-limited per account (429 `vote_rate_limit_exceeded`). Reports from trusted accounts past a threshold hide a public output pending review (then 451 to all but its owner). Likes on your own outputs and votes with test-mode keys are shown but never used for training.
+     */
+    post: operations["castFeedback"];
+    /**
+     * Take a vote back
+     * @description Deletes the caller's vote on the output; 404 `feedback_not_found` when it has none.
+     */
+    delete: operations["withdrawFeedback"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/generations/{id}/refine": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Refine an output
+     * @description A new generation drawn from a succeeded output of your own or of a public project (`parent_id`): the same prompt, seed, size, model version and lane unless given; on a version with a style input the source is its style reference at 1 - `strength`. Priced, limited and answered like `POST /v1/generations` (Idempotency-Key, `Prefer: wait`). A refine tells the platform the output was worth working on.
+     */
+    post: operations["refineGeneration"];
     delete?: never;
     options?: never;
     head?: never;
@@ -656,6 +720,54 @@ export interface components {
       | "quota_exceeded_error"
       | "overloaded_error"
       | "api_error";
+    Feedback: {
+      comment: string | null;
+      created_at: string;
+      generation: string;
+      id: string;
+      kind: components["schemas"]["FeedbackKind"];
+      livemode: boolean;
+      /** @enum {string} */
+      object: "feedback";
+      reason: components["schemas"]["FeedbackReason"] & (string | null);
+      updated_at: string;
+    };
+    FeedbackCounts: {
+      dislikes: number;
+      likes: number;
+      reports: number;
+    };
+    /** @enum {string} */
+    FeedbackKind: "like" | "dislike" | "report";
+    FeedbackList: {
+      data: components["schemas"]["Feedback"][];
+      next_cursor: string | null;
+      /** @enum {string} */
+      object: "list";
+    };
+    /**
+     * @description Why: for a report, what is wrong (`sexual`, `violence`, ..., `other`); for a dislike, what missed (`off_prompt`, `low_quality`, `style`).
+     * @enum {string}
+     */
+    FeedbackReason:
+      | "sexual"
+      | "violence"
+      | "hate"
+      | "harassment"
+      | "self_harm"
+      | "illegal"
+      | "copyright"
+      | "spam"
+      | "off_prompt"
+      | "low_quality"
+      | "style"
+      | "other";
+    FeedbackRequest: {
+      /** @description Free text for reviewers (at most 1000 characters). */
+      comment?: string;
+      kind: components["schemas"]["FeedbackKind"];
+      reason?: components["schemas"]["FeedbackReason"];
+    };
     Generation: {
       attempts: components["schemas"]["GenerationAttempt"][];
       cached: boolean;
@@ -667,6 +779,7 @@ export interface components {
       };
       created_at: string;
       error: components["schemas"]["GenerationError"];
+      feedback?: components["schemas"]["FeedbackCounts"];
       id: string;
       lane_change?: components["schemas"]["LaneChange"];
       livemode?: boolean;
@@ -692,6 +805,7 @@ export interface components {
         estimated_wait_ms: number | null;
       };
       region: string | null;
+      review?: components["schemas"]["GenerationReview"];
       routing?: components["schemas"]["GenerationRouting"];
       started_at: string | null;
       status: components["schemas"]["GenerationStatus"];
@@ -753,6 +867,11 @@ export interface components {
       sha256: string;
       url: string;
       width: number;
+    } | null;
+    GenerationReview: {
+      decided_at: string | null;
+      opened_at: string | null;
+      state: components["schemas"]["ReviewState"];
     } | null;
     GenerationRouting: {
       candidates: components["schemas"]["RouteCandidate"][];
@@ -909,6 +1028,19 @@ export interface components {
       prompt: string;
       status: components["schemas"]["GenerationStatus"];
     };
+    RefineRequest: {
+      /** @description Default: the source's. */
+      negative_prompt?: string;
+      /** @description Default: the source's. */
+      prompt?: string;
+      /** @description Default: the source's (the same composition, steered by the new prompt). */
+      seed?: number;
+      /**
+       * @description How far the result may move from the source (0: stay close, 1: only the new prompt counts). On a model version with a style input the source is the style reference at strength 1 - strength; otherwise the source's own style (if any) is kept.
+       * @default 0.5
+       */
+      strength?: number;
+    };
     Region: {
       last_heartbeat_at: string | null;
       lease_expiries: number;
@@ -933,6 +1065,8 @@ export interface components {
     RemoveMemberRequest: {
       account: string;
     };
+    /** @enum {string} */
+    ReviewState: "pending" | "approved" | "removed";
     RotateWebhookSecretRequest: {
       /** @default 86400 */
       overlap_s?: number;
@@ -1181,6 +1315,15 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description The output is hidden after reports, pending review (`output_under_review`), or was removed (`output_removed`); its owner still sees a pending one. */
+      451: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
     };
   };
   listBudgets: {
@@ -1322,6 +1465,57 @@ export interface operations {
       };
       /** @description No such resource for this key (another account's resources are 404 too). */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  listFeedback: {
+    parameters: {
+      query?: {
+        cursor?: string;
+        kind?: components["schemas"]["FeedbackKind"];
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FeedbackList"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1626,6 +1820,319 @@ export interface operations {
       };
       /** @description No such resource for this key (another account's resources are 404 too). */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  castFeedback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["FeedbackRequest"];
+      };
+    };
+    responses: {
+      /** @description The caller's vote as it now stands. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Feedback"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Rate or concurrency limit: see `Retry-After` and the `RateLimit` headers. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The output is hidden after reports, pending review (`output_under_review`), or was removed (`output_removed`); its owner still sees a pending one. */
+      451: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  withdrawFeedback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The vote that was withdrawn. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Feedback"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Rate or concurrency limit: see `Retry-After` and the `RateLimit` headers. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The output is hidden after reports, pending review (`output_under_review`), or was removed (`output_removed`); its owner still sees a pending one. */
+      451: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  refineGeneration: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description `no-cache`: do not answer from the dedup cache (like `cache: false`). */
+        "Cache-Control"?: string;
+        /** @description Replays within 24 h return the same generation; another body with it is 409. */
+        "Idempotency-Key"?: string;
+        /** @description `wait=N` (N <= 60): answer when the generation ends or after N seconds. */
+        Prefer?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RefineRequest"];
+      };
+    };
+    responses: {
+      /** @description Ended, replayed, or answered from the dedup cache. */
+      200: {
+        headers: {
+          /** @description RFC 9211: whether the dedup cache answered or merged the request. */
+          "Cache-Status"?: string;
+          /** @description `true` when an Idempotency-Key replay answered. */
+          "Idempotent-Replayed"?: string;
+          /** @description The generation's URL. */
+          Location: string;
+          /** @description Remaining quota (IETF draft fields). */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Generation"];
+        };
+      };
+      /** @description Accepted: queued at a region. */
+      202: {
+        headers: {
+          /** @description RFC 9211: whether the dedup cache answered or merged the request. */
+          "Cache-Status"?: string;
+          /** @description `true` when an Idempotency-Key replay answered. */
+          "Idempotent-Replayed"?: string;
+          /** @description The generation's URL. */
+          Location: string;
+          /** @description Remaining quota (IETF draft fields). */
+          RateLimit?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Generation"];
+        };
+      };
+      /** @description Invalid request: the envelope names the offending `param`. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Missing, malformed, unknown or revoked API key. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Past a spend limit: the plan's monthly cap or cost per request, or a budget with the `stop` rule. */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not allowed: the key lacks the route's scope (`missing_scope`), a private asset without the owner's key, or a bad or expired signature. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No such resource for this key (another account's resources are 404 too). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Conflict: an Idempotency-Key reused with another body, or a cancel too late. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request body larger than the limit. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Content policy violation (`categories` and `matches` name what was matched), or a request the model or the data cannot honour (e.g. `style_not_supported`). */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Rate or concurrency limit: see `Retry-After` and the `RateLimit` headers. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description The output is hidden after reports, pending review (`output_under_review`), or was removed (`output_removed`); its owner still sees a pending one. */
+      451: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description No region can take the job now; retry after `Retry-After`. */
+      503: {
         headers: {
           [name: string]: unknown;
         };

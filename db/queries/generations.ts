@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import {
   GenerationStatus,
@@ -17,6 +17,7 @@ import {
 import { projects, type ProjectVisibility } from "../schema/projects.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { preparedFor, UNNAMED } from "./prepared.ts";
+import { visibleToOthers } from "./reviews.ts";
 
 const ACTIVE_STATUSES = GenerationStatus.options.filter((s) => !TERMINAL_STATUSES.has(s));
 
@@ -83,6 +84,8 @@ export const ListGenerationsOptions = z.strictObject({
   cursor: z.string().max(200).optional(),
   projectId: z.string().min(1).optional(),
   status: GenerationStatus.optional(),
+  /** Leave out other accounts' outputs hidden by reports (lists shared with this account). */
+  visibleTo: z.string().min(1).optional(),
 });
 export type ListGenerationsOptions = z.input<typeof ListGenerationsOptions>;
 
@@ -96,10 +99,14 @@ export async function listGenerations(
   accountId: string | null,
   options: ListGenerationsOptions = {},
 ): Promise<{ data: GenerationRow[]; nextCursor: string | null }> {
-  const { limit, cursor, projectId, status } = ListGenerationsOptions.parse(options);
+  const { limit, cursor, projectId, status, visibleTo } = ListGenerationsOptions.parse(options);
   if (accountId === null && projectId === undefined) throw new Error("list by account or project");
   const filters: SQL[] = accountId === null ? [] : [eq(generations.accountId, accountId)];
   if (projectId !== undefined) filters.push(eq(generations.projectId, projectId));
+  // Others' outputs hidden by reports leave shared lists.
+  if (visibleTo !== undefined) {
+    filters.push(or(eq(generations.accountId, visibleTo), visibleToOthers()) ?? sql`false`);
+  }
   if (status !== undefined) filters.push(eq(generations.status, status));
   if (cursor !== undefined) {
     const after = decodeCursor(cursor);
@@ -359,6 +366,10 @@ export type AssetOwner = {
   contentType: string | null;
   bytes: number | null;
   outputSha256: string | null;
+  /** Some generation with these bytes is hidden by reports (pending review) or removed. */
+  hidden: boolean;
+  /** Some generation with these bytes was removed after review. */
+  removed: boolean;
 };
 
 /**
@@ -390,6 +401,8 @@ export async function findGenerationByAssetKey(
       contentType: generations.contentType,
       bytes: generations.bytes,
       outputSha256: generations.outputSha256,
+      hidden: sql<boolean>`coalesce(bool_or(${generations.reviewState} in ('pending', 'removed')) over (), false)`,
+      removed: sql<boolean>`coalesce(bool_or(${generations.reviewState} = 'removed') over (), false)`,
     })
     .from(generations)
     .leftJoin(projects, eq(projects.id, generations.projectId))

@@ -13,6 +13,7 @@ import type { AppEnv } from "../app-env.ts";
 import { createEdge } from "../app.ts";
 import { sweepLeases } from "../generations/lease-sweep.ts";
 import { LeaseSweeper } from "../generations/lease-sweeper.ts";
+import { purgeRemovedOutputs } from "../feedback/purge-removed.ts";
 import { sweepDeps } from "../routes/generation-deps.ts";
 import {
   DEFAULT_TUNING,
@@ -210,7 +211,11 @@ function leaseSweeperOf(
   const deps = sweepDeps(services);
   const judgeSilenceFrom = services.clock() + services.tuning.heartbeatTtlMs;
   return new LeaseSweeper({
-    sweep: ({ first }) => sweepLeases({ callbackBase, judgeSilenceFrom, atStart: first }, deps),
+    sweep: async ({ first }) => {
+      const swept = await sweepLeases({ callbackBase, judgeSilenceFrom, atStart: first }, deps);
+      await purgeRemovedOutputs(services);
+      return swept;
+    },
     intervalMs: services.tuning.sweepIntervalMs,
     log,
   });

@@ -8,6 +8,7 @@ import type { AppEnv } from "../app-env.ts";
 import { createEdge } from "../app.ts";
 import type { EdgeServices } from "../deps.ts";
 import { sweepLeases } from "../generations/lease-sweep.ts";
+import { purgeRemovedOutputs } from "../feedback/purge-removed.ts";
 import { sweepDeps } from "../routes/generation-deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
 import { StyleShardsVar, vectorizeStyleIndex } from "../search/vectorize-shards.ts";
@@ -182,7 +183,12 @@ export default {
     ctx.waitUntil(
       requestScope
         .run(current, () =>
-          Promise.all([webhooks.deliverDue(), sweep(), services.styleSync.kick()]),
+          Promise.all([
+            webhooks.deliverDue(),
+            sweep(),
+            services.styleSync.kick(),
+            purgeRemovedOutputs(services),
+          ]),
         )
         .then(() => current.background.drain(BACKGROUND_GRACE_MS))
         .finally(handle.close),

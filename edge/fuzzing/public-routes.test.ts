@@ -62,6 +62,24 @@ const ROUTES: Route[] = [
     withBody: true,
   },
   {
+    name: "POST /v1/generations/:id/feedback",
+    method: "POST",
+    path: segment("gen").map((id) => `/v1/generations/${id}/feedback`),
+    withBody: true,
+  },
+  {
+    name: "DELETE /v1/generations/:id/feedback",
+    method: "DELETE",
+    path: segment("gen").map((id) => `/v1/generations/${id}/feedback`),
+  },
+  { name: "GET /v1/feedback", method: "GET", path: fc.constant("/v1/feedback") },
+  {
+    name: "POST /v1/generations/:id/refine",
+    method: "POST",
+    path: segment("gen").map((id) => `/v1/generations/${id}/refine`),
+    withBody: true,
+  },
+  {
     name: "GET /v1/assets/:key",
     method: "GET",
     path: segment("asset").map((k) => `/v1/assets/${k}`),
@@ -219,6 +237,7 @@ describe("fuzzing the public routes", () => {
       if (route.name === "POST /v1/generations") expect(statuses).toContain(202);
       if (route.name === "GET /v1/generations") expect(statuses).toContain(200);
       if (route.name === "POST /v1/search") expect(statuses).toContain(200);
+      if (route.name === "GET /v1/feedback") expect(statuses).toContain(200);
     }, 60_000);
   }
 });

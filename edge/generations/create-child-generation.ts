@@ -1,5 +1,9 @@
 import type { CreateGenerationRequest } from "../../contracts/api.ts";
-import type { GenerationDerivation, GenerationRow } from "../../db/schema/generations.ts";
+import type {
+  GenerationDerivation,
+  GenerationRow,
+  GenerationStyle,
+} from "../../db/schema/generations.ts";
 import {
   createGeneration,
   type CreateGenerationInput,
@@ -7,7 +11,7 @@ import {
 } from "./create-generation.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 
-// A new generation made from an existing one (an upscale now; a refine later): the parent's
+// A new generation made from an existing one (an upscale, a refine): the parent's
 // prompt, negative prompt, seed, pinned model version, lane and resolved style, with the child's
 // changes on top, through the same path as any request (moderation, plan, pricing, limits, dedup,
 // dispatch), recorded with `parent_id`.
@@ -23,13 +27,15 @@ export interface ChildGenerationInput extends Omit<CreateGenerationInput, "reque
     Pick<CreateGenerationRequest, "width" | "height" | "prompt" | "negative_prompt" | "seed">
   >;
   derivation: GenerationDerivation;
+  /** The child's style; default: the parent's (a refine takes the parent as its reference). */
+  style?: GenerationStyle | null;
 }
 
 export async function createChildGeneration(
   input: ChildGenerationInput,
   deps: GenerationFlowDeps,
 ): Promise<ChildGenerationResult> {
-  const { parent, changes, derivation, ...rest } = input;
+  const { parent, changes, derivation, style = parent.style, ...rest } = input;
   const { plan, account } = input.caller;
   const lane = parent.params.priority;
   const request: CreateGenerationRequest = {
@@ -47,7 +53,7 @@ export async function createChildGeneration(
     ...changes,
   };
   const result = await createGeneration(
-    { ...rest, request, parent: { id: parent.id, style: parent.style, derivation } },
+    { ...rest, request, parent: { id: parent.id, style, derivation } },
     deps,
   );
   // The request above never asks for a dry run.

@@ -1,4 +1,5 @@
 import type { Generation, PublicGeneration } from "../../contracts/api.ts";
+import type { FeedbackCounts } from "../../db/queries/feedback.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { signedAssetPath } from "../assets/asset-url.ts";
 import { attemptsOf } from "./leases.ts";
@@ -10,12 +11,40 @@ export interface SerializeContext {
   assetUrlSecret: string;
   assetUrlTtlS?: number;
   now: number;
+  /** Reads the votes held on generations (feedbackCounts); absent: `feedback` is left out. */
+  feedbackCounts?: (ids: string[]) => Promise<Map<string, FeedbackCounts>>;
+}
+
+const NO_VOTES: FeedbackCounts = { likes: 0, dislikes: 0, reports: 0 };
+
+/** Votes are cast only on succeeded outputs: other rows need no lookup. */
+async function countsFor(
+  rows: readonly GenerationRow[],
+  ctx: SerializeContext,
+): Promise<Map<string, FeedbackCounts> | null> {
+  if (!ctx.feedbackCounts) return null;
+  const ids = rows.filter((r) => r.status === "succeeded").map((r) => r.id);
+  return ids.length === 0 ? new Map() : ctx.feedbackCounts(ids);
+}
+
+/** toGeneration over a page of rows, with one lookup of their votes. */
+export async function toGenerations(
+  rows: readonly GenerationRow[],
+  ctx: SerializeContext,
+): Promise<Generation[]> {
+  const counts = await countsFor(rows, ctx);
+  return Promise.all(rows.map((row) => toGeneration(row, ctx, counts)));
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The one mapping from a generations row to the public Generation of API.md. */
-export async function toGeneration(row: GenerationRow, ctx: SerializeContext): Promise<Generation> {
+export async function toGeneration(
+  row: GenerationRow,
+  ctx: SerializeContext,
+  counts?: Map<string, FeedbackCounts> | null,
+): Promise<Generation> {
+  const votes = counts === undefined ? await countsFor([row], ctx) : counts;
   const self = `/v1/generations/${row.id}`;
   const output =
     row.status === "succeeded" && row.assetKey !== null
@@ -61,6 +90,15 @@ export async function toGeneration(row: GenerationRow, ctx: SerializeContext): P
     lane_change: row.laneChange ?? null,
     parent_id: row.parentGenerationId,
     style: row.style && { reference: row.style.reference, strength: row.style.strength },
+    ...(votes ? { feedback: votes.get(row.id) ?? NO_VOTES } : {}),
+    review:
+      row.reviewState === null
+        ? null
+        : {
+            state: row.reviewState,
+            opened_at: iso(row.reviewOpenedAt),
+            decided_at: iso(row.reviewDecidedAt),
+          },
   };
 }
 
@@ -69,7 +107,7 @@ export async function toPublicGeneration(
   row: GenerationRow,
   ctx: SerializeContext,
 ): Promise<PublicGeneration> {
-  const full = await toGeneration(row, ctx);
+  const full = await toGeneration(row, ctx, null);
   return {
     id: full.id,
     object: full.object,

@@ -52,6 +52,7 @@ export interface AccessLimitsOptions {
   maxEventStreams: number;
   maxWaitingRequests: number;
   failedAuthPerMinute: number;
+  votesPerMinute: number;
   clock?: () => number;
   /** Accounts and clients remembered at once (idle ones are forgotten first). */
   maxTracked?: number;
@@ -63,12 +64,14 @@ export class AccessLimits {
   readonly #o: Required<AccessLimitsOptions>;
   readonly #reads: Buckets;
   readonly #failures: Buckets;
+  readonly #votes: Buckets;
   readonly #held = new Map<string, number>();
 
   constructor(opts: AccessLimitsOptions) {
     this.#o = { clock: Date.now, maxTracked: 100_000, ...opts };
     this.#reads = new Buckets(opts.readsPerMinute, this.#o.maxTracked);
     this.#failures = new Buckets(opts.failedAuthPerMinute, this.#o.maxTracked);
+    this.#votes = new Buckets(opts.votesPerMinute, this.#o.maxTracked);
   }
 
   /** A read by the account: null when allowed, else seconds to wait (Retry-After). */
@@ -76,6 +79,13 @@ export class AccessLimits {
     const now = this.#o.clock();
     if (this.#reads.take(accountId, now)) return null;
     return Math.max(1, this.#reads.waitS(accountId, now));
+  }
+
+  /** A vote cast or withdrawn by the account: null when allowed, else seconds to wait. */
+  vote(accountId: string): number | null {
+    const now = this.#o.clock();
+    if (this.#votes.take(accountId, now)) return null;
+    return Math.max(1, this.#votes.waitS(accountId, now));
   }
 
   /**

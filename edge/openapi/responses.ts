@@ -23,6 +23,7 @@ const ERRORS = {
   409: "Conflict: an Idempotency-Key reused with another body, or a cancel too late.",
   413: "Request body larger than the limit.",
   422: "Content policy violation (`categories` and `matches` name what was matched), or a request the model or the data cannot honour (e.g. `style_not_supported`).",
+  451: "The output is hidden after reports, pending review (`output_under_review`), or was removed (`output_removed`); its owner still sees a pending one.",
   429: "Rate or concurrency limit: see `Retry-After` and the `RateLimit` headers.",
   503: "No region can take the job now; retry after `Retry-After`.",
 } as const;

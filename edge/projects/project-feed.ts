@@ -5,12 +5,15 @@ import {
   listProjectChanges,
   type FeedPosition,
 } from "../../db/queries/projects.ts";
+import { isHiddenState } from "../../db/queries/reviews.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { describeError } from "../lib/describe-error.ts";
 import { sseBody, type SseBody } from "../lib/sse-body.ts";
 
 export interface ProjectFeedDeps {
   db: Database;
+  /** Who reads the feed: others' outputs hidden by reports are left out for them. */
+  viewerId: string;
   serialize: (row: GenerationRow) => Promise<Generation>;
   log: (entry: Record<string, unknown>) => void;
   /** How often the project's changes are read (every isolate's writes arrive this way). */
@@ -50,6 +53,7 @@ export function projectFeed(
         const changes = await listProjectChanges(deps.db, projectId, position);
         for (const row of changes) {
           position = { updatedAt: row.updatedAt, id: row.id };
+          if (row.accountId !== deps.viewerId && isHiddenState(row.reviewState)) continue;
           const data = JSON.stringify(await deps.serialize(row));
           write(`id: ${feedEventId(position)}\nevent: generation\ndata: ${data}\n\n`);
           wroteAt = performance.now();

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Generation } from "../../contracts/api.ts";
 import { createProject } from "../../db/queries/projects.ts";
-import type { ResponseCache } from "../deps.ts";
 import {
   createEdgeFixture,
   expectError,
@@ -9,34 +8,13 @@ import {
   type EdgeFixture,
 } from "../testing/edge-fixture.ts";
 import { deliverEvent, succeededEvent } from "../testing/job-events.ts";
+import { MapResponseCache } from "../testing/map-response-cache.ts";
 import {
   startRegionStandIn,
   storedObjectOf,
   type RegionStandIn,
 } from "../testing/region-stand-in.ts";
 import { seedAccount } from "../testing/seed.ts";
-
-/** The ResponseCache contract over a Map: what the Cache API does on Workers, minus the network. */
-class MapResponseCache implements ResponseCache {
-  readonly entries = new Map<string, { body: ArrayBuffer; init: ResponseInit }>();
-  hits = 0;
-  async match(request: Request) {
-    const entry = this.entries.get(request.url);
-    if (!entry) return undefined;
-    this.hits += 1;
-    return new Response(entry.body.slice(0), entry.init);
-  }
-  async delete(request: Request) {
-    return this.entries.delete(request.url);
-  }
-  async put(request: Request, response: Response) {
-    const body = await response.arrayBuffer();
-    this.entries.set(request.url, {
-      body,
-      init: { status: response.status, headers: [...response.headers] },
-    });
-  }
-}
 
 let f: EdgeFixture;
 let eu: RegionStandIn;

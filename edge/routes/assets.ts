@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "../../contracts/zod.ts";
+import { recordAssetFetch } from "../../db/queries/feedback.ts";
 import { findGenerationByAssetKey } from "../../db/queries/generations.ts";
 import type { AppEnv } from "../app-env.ts";
 import { assetResponse, type AssetBody } from "../assets/asset-response.ts";
@@ -7,6 +8,7 @@ import { ASSETS_PATH, verifyAssetSignature } from "../assets/asset-url.ts";
 import { isContentAddressed, isServableKey, loadAsset } from "../assets/load-asset.ts";
 import type { EdgeServices } from "../deps.ts";
 import { ApiError, notFound } from "../errors/index.ts";
+import { hiddenOutput } from "../feedback/hidden-output.ts";
 import { optionalAuth } from "../middleware/auth/index.ts";
 import { errorResponses } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
@@ -69,7 +71,7 @@ const assetRoute = createRoute({
     },
     206: { description: "The requested byte range." },
     304: { description: "Not modified (`If-None-Match` matched the ETag)." },
-    ...errorResponses(403, 404),
+    ...errorResponses(403, 404, 451),
   },
 });
 
@@ -118,19 +120,33 @@ export function assetRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
       }
     }
 
-    // Only public assets are put in the response cache, so a hit may be served to anyone.
-    const cacheKey = assetCacheKey(key, c.req.url);
-    const hit = s.responseCache && (await s.responseCache.match(cacheKey));
-    // A plain GET takes the stored response as it is: no copy of the bytes, no second Response.
-    if (hit && hit.status === 200 && hit.headers.has("etag") && isPlainGet(c.req.raw)) return hit;
-    const cached = hit ? await fromCachedResponse(hit) : null;
-    if (cached) return assetResponse(c.req.raw, cached);
-
     const caller = c.var.caller;
+    // Downloads by an account: engagement for curation, and what makes its later votes count.
+    const served = <R>(response: R): R => {
+      if (caller) s.waitUntil(recordAssetFetch(s.db, caller.account.id, key, new Date(s.clock())));
+      return response;
+    };
+    // Only public assets are put in the response cache, so a hit may be served to anyone, unless
+    // reports have hidden the output since (then the database decides, below).
+    const cacheKey = assetCacheKey(key, c.req.url);
+    const hidden = await s.hiddenAssets.has(key);
+    const hit = !hidden && s.responseCache && (await s.responseCache.match(cacheKey));
+    // A plain GET takes the stored response as it is: no copy of the bytes, no second Response.
+    if (hit && hit.status === 200 && hit.headers.has("etag") && isPlainGet(c.req.raw)) {
+      return served(hit);
+    }
+    const cached = hit ? await fromCachedResponse(hit) : null;
+    if (cached) return served(assetResponse(c.req.raw, cached));
+
     const owner = await findGenerationByAssetKey(s.db, key, { accountId: caller?.account.id });
     if (!owner) throw assetNotFound();
-    const isPublic = owner.visibility === "public";
-    if (!signed && !isPublic && owner.accountId !== caller?.account.id) {
+    const own = owner.accountId === caller?.account.id;
+    // Removed after review: gone for everyone. Hidden pending review: its owner (by key or by the
+    // signed URL only it was given) still sees it.
+    if (owner.removed) throw hiddenOutput("removed");
+    if (owner.hidden && !own && !signed) throw hiddenOutput("pending");
+    const isPublic = owner.visibility === "public" && !owner.hidden;
+    if (!signed && !isPublic && !own) {
       throw new ApiError({
         type: "permission_error",
         code: "asset_private",
@@ -151,7 +167,7 @@ export function assetRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     if (isPublic && s.responseCache) {
       s.waitUntil(s.responseCache.put(cacheKey, assetResponse(new Request(cacheKey), asset)));
     }
-    return assetResponse(c.req.raw, asset);
+    return served(assetResponse(c.req.raw, asset));
   });
 
   return app;

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { feedbackCounts } from "../../db/queries/feedback.ts";
 import type { EdgeServices } from "../deps.ts";
 import type { SerializeContext } from "../generations/serialize.ts";
 
@@ -13,4 +14,5 @@ export const serializeContext = (c: Context, s: EdgeServices): SerializeContext 
   assetUrlSecret: s.secrets.assetUrl,
   assetUrlTtlS: s.tuning.assetUrlTtlS,
   now: s.clock(),
+  feedbackCounts: (ids) => feedbackCounts(s.db, ids),
 });

@@ -16,7 +16,7 @@ import { invalidRequest } from "../errors/index.ts";
 import { createGeneration } from "../generations/create-generation.ts";
 import { ownGeneration } from "../generations/own-generation.ts";
 import { preferredWaitSeconds } from "../generations/prefer-wait.ts";
-import { toGeneration } from "../generations/serialize.ts";
+import { toGeneration, toGenerations } from "../generations/serialize.ts";
 import { keyedRoutes } from "../middleware/scope/index.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { clientLocation, edgeColo } from "../routing/geo.ts";
@@ -152,6 +152,8 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
         cursor: query.cursor,
         projectId: query.project,
         status: query.status,
+        // Others' outputs hidden by reports leave lists shared with the caller.
+        visibleTo: shared ? c.var.caller.account.id : undefined,
       });
     } catch (err) {
       if (err instanceof InvalidCursorError) throw invalidRequest(err.code, err.message, "cursor");
@@ -161,7 +163,7 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     return c.json(
       {
         object: "list" as const,
-        data: await Promise.all(page.data.map((row) => toGeneration(row, ctx))),
+        data: await toGenerations(page.data, ctx),
         next_cursor: page.nextCursor,
       },
       200,

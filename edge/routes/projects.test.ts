@@ -1,6 +1,8 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Generation, GenerationList } from "../../contracts/api.ts";
 import { Project } from "../../contracts/projects.ts";
+import { generations } from "../../db/schema/generations.ts";
 import { MemoryResponseCache } from "../assets/memory-response-cache.ts";
 import {
   createEdgeFixture,
@@ -205,6 +207,43 @@ describe("/v1/projects", () => {
       404,
       "not_found_error",
     );
+  });
+
+  it("GET /v1/projects/:id/events: others' outputs hidden by reports leave the feed", async () => {
+    const project = await createProject({ name: "Reported" });
+    await addMember(project.id, viewer.account.id, "viewer");
+    await addMember(project.id, editor.account.id, "editor");
+    const submit = async (prompt: string) =>
+      Generation.parse(
+        await (
+          await f.call("/v1/generations", {
+            method: "POST",
+            key: editor.key,
+            json: { prompt, project: project.id },
+          })
+        ).json(),
+      );
+    const hidden = await submit("reported later");
+    const res = await f.call(`/v1/projects/${project.id}/events`, { key: viewer.key });
+    const own = await f.call(`/v1/projects/${project.id}/events`, { key: editor.key });
+    const events = readEvents(res.body!);
+    const owners = readEvents(own.body!);
+    try {
+      await f.db
+        .update(generations)
+        .set({ reviewState: "pending", reviewOpenedAt: new Date() })
+        .where(eq(generations.id, hidden.id));
+      const next = await submit("still visible");
+      // The viewer's feed goes straight to the next visible change; the owner's has both.
+      expect(JSON.parse((await events.next(10_000))!.data)).toMatchObject({ id: next.id });
+      expect(JSON.parse((await owners.next(10_000))!.data)).toMatchObject({
+        id: hidden.id,
+        review: { state: "pending" },
+      });
+    } finally {
+      await events.cancel();
+      await owners.cancel();
+    }
   });
 
   it("making a public project private purges its outputs from the response cache and the edge store", async () => {

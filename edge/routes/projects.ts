@@ -340,6 +340,7 @@ export function projectRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     const ctx = serializeContext(c, s);
     const feed = projectFeed(id, c.req.header("last-event-id"), {
       db: s.db,
+      viewerId: c.var.caller.account.id,
       serialize: (row) => toGeneration(row, { ...ctx, now: s.clock() }),
       log: s.log,
       pollMs: s.tuning.eventsPollMs,

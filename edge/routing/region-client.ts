@@ -10,7 +10,7 @@ export interface RegionClientDeps {
 }
 
 export interface RegionCall {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   /** A path of REGION_PATHS, appended to the region's endpoint (which may carry a path prefix). */
   path: string;
   body?: string;

@@ -171,6 +171,35 @@ describe("style on a real region", () => {
     expect(ids).toContain(reference.id);
   }, 60_000);
 
+  it("refines with the parent as style reference: strength 0 stays near it, 1 follows the new prompt", async () => {
+    const refine = async (strength: number) => {
+      const res = await f.call(`/v1/generations/${reference.id}/refine`, {
+        method: "POST",
+        headers: { Prefer: "wait=60" },
+        json: { prompt: "teal ocean waves at night", strength },
+      });
+      const child = Generation.parse(await res.json());
+      expect(child, JSON.stringify(child.error)).toMatchObject({
+        status: "succeeded",
+        parent_id: reference.id,
+        model_version: reference.model_version,
+        params: { seed: reference.params.seed, width: reference.params.width },
+        style: { reference: reference.id, strength: 1 - strength },
+      });
+      await f.tasks.drain(5_000);
+      return child;
+    };
+    const close = await refine(0);
+    const free = await refine(1);
+    const scores = new Map(
+      (await search({ generation: reference.id, limit: 50 })).data.map((r) => [
+        r.generation.id,
+        r.score,
+      ]),
+    );
+    expect(scores.get(close.id)).toBeGreaterThan(scores.get(free.id)!);
+  }, 120_000);
+
   it("upscales by re-drawing: twice the size, the same picture", async () => {
     const res = await f.call(`/v1/generations/${reference.id}/upscale`, {
       method: "POST",

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import { Generation, GenerationList } from "../../contracts/api.ts";
+import { FeedbackList } from "../../contracts/feedback.ts";
+import { createProject, upsertProjectMember } from "../../db/queries/projects.ts";
+import { generations } from "../../db/schema/generations.ts";
 import {
   createEdgeFixture,
   expectError,
@@ -14,9 +18,9 @@ import {
 } from "../testing/region-stand-in.ts";
 import { seedAccount } from "../testing/seed.ts";
 
-// One account's generations and assets are invisible to every other account: a stranger's key
-// gets the same 404 as an unknown id (no existence oracle), assets 403, and nothing it does
-// changes the owner's data.
+// One account's generations, assets, votes and reviews are invisible to every other account: a
+// stranger's key gets the same 404 as an unknown id (no existence oracle), assets 403, and nothing
+// it does (feedback, refine, withdrawing) changes the owner's data.
 
 let f: EdgeFixture;
 let eu: RegionStandIn;
@@ -122,5 +126,81 @@ describe("tenant isolation", () => {
     });
     expect([mine.status, theirs.status]).toEqual([202, 202]);
     expect((await theirs.json()).id).not.toBe((await mine.json()).id);
+  });
+
+  it("feedback and refine on another account's private output read as not found, like an unknown id", async () => {
+    const unknownId = `gen_${"0".repeat(26)}`;
+    const jobsBefore = eu.jobs.length;
+    const attempts: [string, string, unknown][] = [
+      ["POST", "feedback", { kind: "report", reason: "spam" }],
+      ["DELETE", "feedback", undefined],
+      ["POST", "refine", {}],
+    ];
+    for (const [method, action, json] of attempts) {
+      const theirs = await expectError(
+        await asStranger(`/v1/generations/${done.id}/${action}`, { method, json }),
+        404,
+        "not_found_error",
+      );
+      const unknown = await expectError(
+        await asStranger(`/v1/generations/${unknownId}/${action}`, { method, json }),
+        404,
+        "not_found_error",
+      );
+      expect(theirs.code).toBe(unknown.code);
+      expect(theirs.message.replace(done.id, "ID")).toBe(unknown.message.replace(unknownId, "ID"));
+    }
+    expect(eu.jobs).toHaveLength(jobsBefore);
+  });
+
+  it("votes are the voter's own: listed only to it, withdrawn only by it", async () => {
+    expect(
+      (
+        await f.call(`/v1/generations/${done.id}/feedback`, {
+          method: "POST",
+          json: { kind: "like" },
+        })
+      ).status,
+    ).toBe(200);
+    const theirs = await asStranger("/v1/feedback");
+    expect(FeedbackList.parse(await theirs.json()).data).toEqual([]);
+    await expectError(
+      await asStranger(`/v1/generations/${done.id}/feedback`, { method: "DELETE" }),
+      404,
+      "not_found_error",
+    );
+    const mine = FeedbackList.parse(await (await f.call("/v1/feedback")).json());
+    expect(mine.data.map((v) => [v.generation, v.kind])).toEqual([[done.id, "like"]]);
+  });
+
+  it("an output hidden for review leaves lists shared with other members; its owner still has it", async () => {
+    const project = await createProject(f.db, {
+      accountId: f.owner.account.id,
+      name: "team",
+      visibility: "private",
+    });
+    await upsertProjectMember(f.db, {
+      projectId: project.id,
+      accountId: stranger.account.id,
+      role: "viewer",
+    });
+    const res = await f.call("/v1/generations", {
+      method: "POST",
+      json: { prompt: "team harbour", project: project.id },
+    });
+    const { id } = Generation.parse(await res.json());
+    const list = async (key: string) =>
+      GenerationList.parse(
+        await (await f.call(`/v1/generations?project=${project.id}`, { key })).json(),
+      ).data.map((g) => g.id);
+    expect(await list(stranger.key)).toEqual([id]);
+    await f.db
+      .update(generations)
+      .set({ reviewState: "pending", reviewOpenedAt: new Date() })
+      .where(eq(generations.id, id));
+    expect(await list(stranger.key)).toEqual([]);
+    expect(await list(f.owner.key)).toEqual([id]);
+    const owners = Generation.parse(await (await f.call(`/v1/generations/${id}`)).json());
+    expect(owners.review?.state).toBe("pending");
   });
 });

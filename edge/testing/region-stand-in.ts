@@ -37,6 +37,8 @@ export interface RegionStandIn {
   readonly objectFetches: string[];
   /** Texts of signed text-style calls (with `textStyle`). */
   readonly textQueries: string[];
+  /** Keys the edge deleted (DELETE /v1/objects/:key: outputs removed after review). */
+  readonly objectDeletes: string[];
   /** Job ids of signed POST /v1/jobs/:id/cancel calls (answered `canceled` for a known job). */
   readonly cancels: string[];
   /** Jobs received and not answered yet (a `delayMs` accept, or `hang`). */
@@ -81,6 +83,7 @@ export function storedObjectOf(bytes: Uint8Array, contentType = "image/png"): St
 export async function startRegionStandIn(opts: StandInOptions): Promise<RegionStandIn> {
   const jobs: RegionJob[] = [];
   const objectFetches: string[] = [];
+  const objectDeletes: string[] = [];
   const cancels: string[] = [];
   const textQueries: string[] = [];
   const objects = new Map<string, { bytes: Uint8Array; contentType: string }>();
@@ -135,6 +138,16 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
     if (!verdict.ok) {
       unsigned += 1;
       res.writeHead(401, { "content-type": "application/json" }).end('{"error":"unsigned"}');
+      return;
+    }
+    if (req.method === "DELETE" && url.pathname.startsWith("/v1/objects/")) {
+      // Like a real region (regional-gpu/http/objects-route.ts): deleting is idempotent.
+      const key = decodeURIComponent(url.pathname.slice("/v1/objects/".length));
+      objectDeletes.push(key);
+      objects.delete(key);
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ key, deleted: true }));
       return;
     }
     if (req.method === "GET" && url.pathname.startsWith("/v1/objects/")) {
@@ -227,6 +240,7 @@ export async function startRegionStandIn(opts: StandInOptions): Promise<RegionSt
       return unsigned;
     },
     objectFetches,
+    objectDeletes,
     cancels,
     textQueries,
     get unanswered() {

@@ -371,6 +371,29 @@ describe("GET /v1/objects/:key", () => {
   });
 });
 
+describe("DELETE /v1/objects/:key", () => {
+  it("deletes a removed output's bytes, idempotently, only when signed", async () => {
+    const key = `${"e".repeat(64)}.png`;
+    await store.put(key, new Uint8Array([1, 2, 3]), { contentType: "image/png" });
+    await expectError(
+      await app.request(REGION_PATHS.object(key), { method: "DELETE" }),
+      401,
+      "signature_missing",
+    );
+    expect(await store.head(key)).not.toBeNull();
+    const res = await get(REGION_PATHS.object(key), {}, "DELETE");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ key, deleted: true });
+    expect(await store.head(key)).toBeNull();
+    expect((await get(REGION_PATHS.object(key), {}, "DELETE")).status).toBe(200);
+    await expectError(
+      await get(REGION_PATHS.object("../secrets.json"), {}, "DELETE"),
+      400,
+      "invalid_object_key",
+    );
+  });
+});
+
 describe("probes", () => {
   it("healthz answers while readyz follows the lifecycle, telling nothing else", async () => {
     const health = await app.request("/healthz");

@@ -20,7 +20,7 @@ import type { Logger } from "../log.ts";
 import { countIntake, metricsHandler, type MetricsSource } from "./metrics-route.ts";
 import { ModelStoreUnreachableError } from "../models/model-errors.ts";
 import { storeUnreachableResponse, warmModelRoute, type ModelWarmer } from "./models-warm-route.ts";
-import { rangeNotSatisfiable, serveObject } from "./objects-route.ts";
+import { deleteObject, rangeNotSatisfiable, serveObject } from "./objects-route.ts";
 import { keySetLookup, type RegionKeySet } from "../../contracts/region-keys.ts";
 import { ReplayGuard } from "../../contracts/replay-guard.ts";
 import { verifySignature } from "./verify-signature.ts";
@@ -148,6 +148,7 @@ export function createRegionApp(deps: RegionAppDeps): Hono<Env> {
   });
 
   app.get("/v1/objects/:key", serveObject(deps.store));
+  app.delete("/v1/objects/:key", deleteObject(deps.store));
   if (deps.models) {
     const warm = { models: deps.models, lifecycle: deps.lifecycle, logger: deps.logger };
     app.post(REGION_PATHS.modelsWarm, warmModelRoute(warm));

@@ -41,17 +41,33 @@ const etagMatches = (header: string | undefined, etag: string) =>
   (header.trim() === "*" ||
     header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag.replace(/^W\//, "")));
 
+function validKey(c: Context): string {
+  const key = c.req.param("key") ?? "";
+  try {
+    assertValidKey(key);
+  } catch (err) {
+    if (err instanceof InvalidObjectKeyError) {
+      throw new InvalidRequestError("invalid_object_key", err.message, { param: "key" });
+    }
+    throw err;
+  }
+  return key;
+}
+
+/**
+ * DELETE REGION_PATHS.object(key) (signed by the edge): an output removed after review. Deleting
+ * an object that is not there succeeds too, so the edge's sweep can retry freely.
+ */
+export const deleteObject = (store: ObjectStore) =>
+  async function deleteObject(c: Context): Promise<Response> {
+    const key = validKey(c);
+    await store.delete(key);
+    return Response.json({ key, deleted: true });
+  };
+
 export const serveObject = (store: ObjectStore) =>
   async function serveObject(c: Context): Promise<Response> {
-    const key = c.req.param("key") ?? "";
-    try {
-      assertValidKey(key);
-    } catch (err) {
-      if (err instanceof InvalidObjectKeyError) {
-        throw new InvalidRequestError("invalid_object_key", err.message, { param: "key" });
-      }
-      throw err;
-    }
+    const key = validKey(c);
     const info = await store.head(key);
     if (!info) throw new RegionHttpError("not_found_error", "object_not_found", `no object ${key}`);
     const headers = baseHeaders(info);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Database } from "../../db/client/index.ts";
 import { createAccount, getAccount, getPlan } from "../../db/queries/accounts.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../db/queries/api-keys.ts";
+import { runReviewCommand } from "./reviews.ts";
 
 // What `npm run admin` can do. The same functions run against the database directly, or inside a
 // running local stack (which owns its PGlite folder) through scripts/local-stack/admin-server.ts.
@@ -28,6 +29,16 @@ export const AdminCommand = z.discriminatedUnion("command", [
     command: z.literal("revoke-key"),
     account: z.string().min(1),
     key: z.string().min(1),
+  }),
+  z.strictObject({
+    command: z.literal("reviews"),
+    action: z.enum(["list", "approve", "remove"]),
+    /** approve / remove: the generation id. */
+    generation: z.string().min(1).optional(),
+    reviewer: z.string().trim().min(1).max(100).default("admin"),
+    note: z.string().max(1000).optional(),
+    /** remove: how long to wait for the running edge's sweep to delete the bytes (seconds). */
+    wait: z.number().min(0).max(300).default(0),
   }),
 ]);
 export type AdminCommand = z.input<typeof AdminCommand>;
@@ -91,6 +102,8 @@ export async function runAdminCommand(
         })),
       };
     }
+    case "reviews":
+      return runReviewCommand(db, cmd);
     case "revoke-key": {
       const key = await revokeApiKey(db, cmd.account, cmd.key);
       if (!key)

@@ -132,8 +132,11 @@ describe.skipIf(!executablePath)("the playground and the dashboard in Chromium",
       512,
     );
     await page.locator("#gallery figure").first().waitFor();
-    // No feedback routes in this API yet: no like/report/refine buttons.
-    expect(await page.locator(".actions").count()).toBe(0);
+    // The served API has the feedback routes: the result offers like / report / refine.
+    const actions = page.locator(".actions button");
+    expect(await actions.allTextContents()).toEqual(["Like", "Report", "Refine"]);
+    await actions.first().click();
+    await expect.poll(() => actions.first().textContent()).toBe("Like ✓");
     await page.screenshot({ path: join(shots, "playground.png"), fullPage: true });
 
     // The same tab keeps the key (sessionStorage) for the dashboard.

@@ -15,6 +15,11 @@ export interface CachedAssetOptions {
   assetUrlSecret: string;
   clock: () => number;
   log: Log;
+  /**
+   * Whether reports have hidden the output since it was cached (HiddenAssets): then the chain
+   * answers (451). Absent: nothing is hidden.
+   */
+  hidden?: (key: string) => Promise<boolean>;
 }
 
 const PREFIX = `${ASSETS_PATH}/`;
@@ -57,6 +62,7 @@ export const cachedAsset = (opts: CachedAssetOptions): MiddlewareHandler<AppEnv>
       );
       if (verdict !== "valid") return next();
     }
+    if (await opts.hidden?.(key)) return next();
     const hit = await cache.match(assetCacheKey(key, req.url));
     if (!hit || hit.status !== 200 || !hit.headers.has("etag")) return next();
     const id = requestIdOf(req);
