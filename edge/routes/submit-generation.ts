@@ -86,6 +86,8 @@ export async function submitted(
   if (result.replayed) headers["Idempotent-Replayed"] = "true";
   headers.Location = `/v1/generations/${current.id}`;
   const ended = TERMINAL_STATUSES.has(current.status);
-  const body = await toGeneration(current, { ...ctx, now: s.clock() });
+  // A generation created by this submit has no votes yet: no lookup (no extra round trip).
+  const votes = result.replayed ? undefined : new Map();
+  const body = await toGeneration(current, { ...ctx, now: s.clock() }, votes);
   return { status: result.replayed || ended ? 200 : 202, headers, body };
 }
