@@ -38,17 +38,38 @@ const side = z
 
 const GENERATION_ID = /^gen_[0-9a-z]{26}$/;
 const PROJECT_ID = /^proj_[0-9a-z]{26}$/;
+/** A taste profile needs this many liked outputs with a style vector, and uses the latest this many. */
+export const PROFILE_MIN_LIKES = 3;
+export const PROFILE_MAX_LIKES = 200;
 const MODEL_REF = /^[a-z0-9][a-z0-9-]{0,63}(@[A-Za-z0-9._-]{1,64})?$/;
 
+const StyleStrength = z.number().min(0).max(1).default(0.5);
+
 /**
- * A style to draw with: an earlier output's (`reference`, one the caller may read) blended in by
- * `strength` (0: as if none; 1: the reference's latent and palette). Taste profiles will join this.
+ * A style to draw with, blended in by `strength` (0: as if none; 1: the style itself): an earlier
+ * output's (`reference`, one the caller may read), or the caller's taste profile (`profile: "me"`,
+ * the outputs the account liked).
  */
-export const StyleReference = z
+export const StyleFromOutput = z
   .strictObject({
     reference: z.string().regex(GENERATION_ID, "reference must be a generation id"),
-    strength: z.number().min(0).max(1).default(0.5),
+    strength: StyleStrength,
   })
+  .openapi("StyleFromOutput");
+export const StyleFromProfile = z
+  .strictObject({
+    profile: z
+      .literal("me")
+      .describe(
+        `The caller's taste profile: the mean style of the latest ${PROFILE_MAX_LIKES} outputs the account liked (at least ${PROFILE_MIN_LIKES} drawn in the model's style space, else 422 \`style_profile_empty\`).`,
+      ),
+    strength: StyleStrength,
+  })
+  .openapi("StyleFromProfile");
+export type StyleFromOutput = z.infer<typeof StyleFromOutput>;
+export type StyleFromProfile = z.infer<typeof StyleFromProfile>;
+export const StyleReference = z
+  .union([StyleFromOutput, StyleFromProfile])
   .openapi("StyleReference");
 export type StyleReference = z.infer<typeof StyleReference>;
 
@@ -91,7 +112,7 @@ export const CreateGenerationRequest = z
       .optional()
       .describe("Files and bills the generation under this project (its visibility applies)."),
     style: StyleReference.optional().describe(
-      "Borrow the style of an earlier generation (`gen_...`) with this strength (0..1). Models without a style input answer 422 `style_not_supported`.",
+      'Borrow the style of an earlier generation (`{ reference: "gen_..." }`) or your taste profile (`{ profile: "me" }`: the outputs you liked) with this strength (0..1). Models without a style input answer 422 `style_not_supported`.',
     ),
     webhook: z
       .strictObject({
@@ -285,7 +306,12 @@ export const Generation = z
     /** The generation this one was made from (upscale, refine); null otherwise. */
     parent_id: z.string().nullable(),
     /** The style it was drawn with, as requested; null without one. */
-    style: z.object({ reference: z.string(), strength: z.number() }).nullable(),
+    style: z
+      .union([
+        z.object({ reference: z.string(), strength: z.number() }),
+        z.object({ profile: z.literal("me"), strength: z.number() }),
+      ])
+      .nullable(),
     /** Votes on it: `POST /v1/generations/:id/feedback`. */
     feedback: FeedbackCounts.optional(),
     /** Present once reports hid it: pending review (451 to everyone else), approved or removed. */

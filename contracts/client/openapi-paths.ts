@@ -809,10 +809,17 @@ export interface components {
       routing?: components["schemas"]["GenerationRouting"];
       started_at: string | null;
       status: components["schemas"]["GenerationStatus"];
-      style: {
-        reference: string;
-        strength: number;
-      } | null;
+      style:
+        | {
+            reference: string;
+            strength: number;
+          }
+        | {
+            /** @enum {string} */
+            profile: "me";
+            strength: number;
+          }
+        | null;
       urls: {
         cancel: string;
         events: string;
@@ -1124,12 +1131,23 @@ export interface components {
       /** @enum {string} */
       object: "list";
     };
-    /** @description Borrow the style of an earlier generation (`gen_...`) with this strength (0..1). Models without a style input answer 422 `style_not_supported`. */
-    StyleReference: {
+    StyleFromOutput: {
       reference: string;
       /** @default 0.5 */
       strength?: number;
     };
+    StyleFromProfile: {
+      /**
+       * @description The caller's taste profile: the mean style of the latest 200 outputs the account liked (at least 3 drawn in the model's style space, else 422 `style_profile_empty`).
+       * @enum {string}
+       */
+      profile: "me";
+      /** @default 0.5 */
+      strength?: number;
+    };
+    /** @description Borrow the style of an earlier generation (`{ reference: "gen_..." }`) or your taste profile (`{ profile: "me" }`: the outputs you liked) with this strength (0..1). Models without a style input answer 422 `style_not_supported`. */
+    StyleReference:
+      components["schemas"]["StyleFromOutput"] | components["schemas"]["StyleFromProfile"];
     UpdateProjectRequest: {
       moderation?: {
         /**

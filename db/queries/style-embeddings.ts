@@ -1,5 +1,6 @@
-import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Database, Transaction } from "../client/types.ts";
+import { feedback } from "../schema/feedback.ts";
 import { generations } from "../schema/generations.ts";
 import {
   STYLE_EMBEDDING_DIMENSIONS,
@@ -131,4 +132,32 @@ export async function findStyleRecordByOutput(
     .orderBy(asc(styleEmbeddings.createdAt))
     .limit(1);
   return row?.record ?? null;
+}
+
+/**
+ * The outputs `accountId` liked, latest vote first, at most `limit`, each with its own style record
+ * (null for a copy of another generation's output: the caller looks up the source's). Outputs that
+ * are not succeeded, or are pending review or removed, are left out: a taste profile's material.
+ */
+export async function likedOutputs(
+  db: Database,
+  accountId: string,
+  limit: number,
+): Promise<{ row: typeof generations.$inferSelect; record: StyleEmbedding | null }[]> {
+  return db
+    .select({ row: generations, record: styleEmbeddings })
+    .from(feedback)
+    .innerJoin(generations, eq(generations.id, feedback.generationId))
+    .leftJoin(styleEmbeddings, eq(styleEmbeddings.generationId, generations.id))
+    .where(
+      and(
+        eq(feedback.accountId, accountId),
+        eq(feedback.kind, "like"),
+        eq(generations.status, "succeeded"),
+        sql`${generations.reviewState} is distinct from 'pending'`,
+        sql`${generations.reviewState} is distinct from 'removed'`,
+      ),
+    )
+    .orderBy(desc(feedback.updatedAt), desc(feedback.id))
+    .limit(limit);
 }

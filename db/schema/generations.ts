@@ -37,6 +37,8 @@ export type GenerationErrorBody = z.infer<typeof GenerationError>;
 export type GenerationStyle = NonNullable<CreateGenerationRequest["style"]> & {
   space?: string;
   vector?: number[];
+  /** For a taste profile: how many liked outputs it was the mean of. */
+  likes?: number;
 };
 /**
  * How a child generation derives from its parent (`parent_generation_id`). An upscale either

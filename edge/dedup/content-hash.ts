@@ -1,5 +1,4 @@
 import type { ModerationPolicy } from "../../contracts/region-protocol.ts";
-import type { GenerationStyle } from "../../db/schema/generations.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { sha256Hex } from "../lib/digest.ts";
 
@@ -30,7 +29,8 @@ export interface DedupInput {
   seed: number;
   width: number;
   height: number;
-  style: GenerationStyle | null | undefined;
+  /** The parts of the style that decide the output (dedupStyleOf). */
+  style: Record<string, unknown> | null | undefined;
   /** Output moderation decides whether bytes are served at all, so it is part of the key. */
   moderation: ModerationPolicy | undefined;
   /** An upscale by resampling: the sha256 of the image it scales (absent for every drawing). */

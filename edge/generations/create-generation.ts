@@ -30,7 +30,7 @@ import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { resolveModelVersion } from "./model-version-cache.ts";
 import { moderationPolicyOf } from "./moderation-policy.ts";
 import { dryRunBlocked, estimateOf, projectToGenerateIn } from "./estimate-generation.ts";
-import { resolveStyle } from "./resolve-style.ts";
+import { dedupStyleOf, resolveStyle } from "./resolve-style.ts";
 
 export { canonicalJson };
 
@@ -144,7 +144,7 @@ export async function createGeneration(
           prompt: request.prompt,
           negativePrompt: request.negative_prompt,
           ...params,
-          style: style && { reference: style.reference, strength: style.strength },
+          style: style && dedupStyleOf(style),
           moderation,
           // A resample draws nothing: its bytes are its parent's, scaled.
           resampled: parent?.derivation.source?.sha256,

@@ -1,7 +1,14 @@
-import type { StyleReference } from "../../contracts/api.ts";
+import {
+  PROFILE_MAX_LIKES,
+  PROFILE_MIN_LIKES,
+  type StyleFromOutput,
+  type StyleFromProfile,
+  type StyleReference,
+} from "../../contracts/api.ts";
 import { StyleSpec } from "../../contracts/model-manifest.ts";
 import type { Database } from "../../db/client/index.ts";
 import type { ResolvedModelVersion } from "../../db/queries/models.ts";
+import { likedOutputs } from "../../db/queries/style-embeddings.ts";
 import type { GenerationStyle } from "../../db/schema/generations.ts";
 import type { StyleEmbedding } from "../../db/schema/style-embeddings.ts";
 import { unprocessable } from "../errors/index.ts";
@@ -12,7 +19,7 @@ import { styleRecordOf } from "../search/style-records.ts";
 // take a style (its manifest says so), the reference must be one the caller may read (404
 // otherwise, as for an unknown id), and the reference must carry a vector of the model's style
 // space. The vector travels with the job: regions need neither the reference's prompt nor its
-// model, and a taste profile (a vector of the same space) will travel the same way.
+// model, and a taste profile (a vector of the same space) travels the same way.
 
 /** The manifest's style contract, or null when the model version takes no style. */
 export function styleSpecOf(resolved: ResolvedModelVersion): StyleSpec | null {
@@ -36,6 +43,18 @@ export async function resolveStyle(
       "style",
     );
   }
+  return "profile" in style
+    ? resolveProfile(style, accountId, spec, model, db)
+    : resolveReference(style, accountId, spec, model, db);
+}
+
+async function resolveReference(
+  style: StyleFromOutput,
+  accountId: string,
+  spec: StyleSpec,
+  model: string,
+  db: Database,
+): Promise<GenerationStyle> {
   const { row } = await readableGeneration(db, accountId, style.reference, "style.reference");
   const record = await styleRecordOf(db, row);
   const vector = record?.styleVector;
@@ -51,6 +70,52 @@ export async function resolveStyle(
     );
   }
   return { ...style, space: spec.space, vector };
+}
+
+/**
+ * The caller's taste profile: the mean style of the latest outputs the account liked (its own and
+ * others' public ones alike: the profile is personal, unlike training data), in the model's style
+ * space. Resolved at acceptance like a reference, so the dedup key and every dispatch carry the
+ * vector as it was then; a new like changes the next request's profile.
+ */
+async function resolveProfile(
+  style: StyleFromProfile,
+  accountId: string,
+  spec: StyleSpec,
+  model: string,
+  db: Database,
+): Promise<GenerationStyle> {
+  const liked = await likedOutputs(db, accountId, PROFILE_MAX_LIKES);
+  const records = await Promise.all(
+    liked.map(({ row, record }) => (record ? record : styleRecordOf(db, row))),
+  );
+  const usable = records.filter(
+    (r): r is StyleEmbedding =>
+      r !== null && r.styleSpace === spec.space && r.styleVector?.length === spec.dims,
+  );
+  const vector = usable.length >= PROFILE_MIN_LIKES ? meanStyleVector(usable, spec) : null;
+  if (!vector) {
+    throw unprocessable(
+      "style_profile_empty",
+      `your taste profile needs at least ${PROFILE_MIN_LIKES} liked outputs drawn in ${model}'s style space; you have ${usable.length}. Like outputs with POST /v1/generations/:id/feedback`,
+      "style.profile",
+    );
+  }
+  return { ...style, space: spec.space, vector, likes: usable.length };
+}
+
+/** The style as the API shows it: what was asked, not the vector it resolved to. */
+export function publicStyleOf(style: GenerationStyle): StyleReference {
+  return "profile" in style
+    ? { profile: style.profile, strength: style.strength }
+    : { reference: style.reference, strength: style.strength };
+}
+
+/** What of a style decides the output, for the dedup key: a profile's vector changes with likes. */
+export function dedupStyleOf(style: GenerationStyle): Record<string, unknown> {
+  return "profile" in style
+    ? { profile: style.profile, strength: style.strength, vector: style.vector }
+    : { reference: style.reference, strength: style.strength };
 }
 
 /**

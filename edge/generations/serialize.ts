@@ -4,6 +4,7 @@ import type { GenerationRow } from "../../db/schema/generations.ts";
 import { signedAssetPath } from "../assets/asset-url.ts";
 import { attemptsOf } from "./leases.ts";
 import { microusdToUsd } from "./pricing.ts";
+import { publicStyleOf } from "./resolve-style.ts";
 
 export interface SerializeContext {
   /** Absolute base of output URLs (publicUrl, or the request's origin). */
@@ -89,7 +90,7 @@ export async function toGeneration(
     livemode: row.mode === "live",
     lane_change: row.laneChange ?? null,
     parent_id: row.parentGenerationId,
-    style: row.style && { reference: row.style.reference, strength: row.style.strength },
+    style: row.style && publicStyleOf(row.style),
     ...(votes ? { feedback: votes.get(row.id) ?? NO_VOTES } : {}),
     review:
       row.reviewState === null

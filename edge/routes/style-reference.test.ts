@@ -175,3 +175,78 @@ describe("style references", () => {
     await expectError(bad, 400, "invalid_request_error");
   });
 });
+
+describe("taste profiles", () => {
+  const like = async (id: string, key = f.owner.key) => {
+    const res = await f.call(`/v1/generations/${id}/feedback`, {
+      method: "POST",
+      key,
+      json: { kind: "like" },
+    });
+    expect(res.status).toBeLessThan(300);
+  };
+  const mean = (vectors: number[][]) =>
+    vectors[0]!.map((_, d) => Math.fround(vectors.reduce((s, v) => s + v[d]!, 0) / vectors.length));
+
+  it("draw with the mean style of the outputs the caller liked, and follow new likes", async () => {
+    const carol = await seedAccount(f.db, { plan: ROOMY_TEST_PLAN.id });
+    const profile = { profile: "me", strength: 0.6 };
+    const empty = await submit({ style: profile }, carol.key);
+    const error = await expectError(empty, 422, "invalid_request_error", "style_profile_empty");
+    expect(error.param).toBe("style.profile");
+
+    const gallery = await createProject(f.db, {
+      accountId: bob.account.id,
+      name: "profile gallery",
+      visibility: "public",
+    });
+    // Two of carol's own outputs and one of bob's public ones count; an output without a style
+    // vector does not.
+    const liked = [
+      await finished({ key: carol.key, styleVector: vector(11) }),
+      await finished({ key: carol.key, styleVector: vector(12) }),
+      await finished({ key: bob.key, project: gallery.id, styleVector: vector(13) }),
+    ];
+    await like(liked[0]!, carol.key);
+    await like(liked[1]!, carol.key);
+    await like(await finished({ key: carol.key }), carol.key);
+    await expectError(
+      await submit({ style: profile }, carol.key),
+      422,
+      "invalid_request_error",
+      "style_profile_empty",
+    );
+    await like(liked[2]!, carol.key);
+
+    const res = await submit({ style: profile }, carol.key);
+    expect(res.status).toBe(202);
+    const generation = Generation.parse(await res.json());
+    expect(generation.style).toEqual(profile);
+    const job = region.jobs.find((j) => j.job_id === generation.id)!;
+    expect(job.style).toMatchObject({ space: SPACE, strength: 0.6 });
+    const expected = mean([vector(11), vector(12), vector(13)]);
+    job.style!.vector.forEach((v, d) => expect(v).toBeCloseTo(expected[d]!, 5));
+
+    // Another like moves the profile: the same request is new work, not a cache hit.
+    await like(await finished({ key: carol.key, styleVector: vector(14) }), carol.key);
+    const body = { prompt: "my taste", seed: 5, style: profile };
+    const first = Generation.parse(
+      await (
+        await f.call("/v1/generations", { method: "POST", key: carol.key, json: body })
+      ).json(),
+    );
+    const moved = region.jobs.find((j) => j.job_id === first.id)!.style!.vector;
+    const four = mean([vector(11), vector(12), vector(13), vector(14)]);
+    moved.forEach((v, d) => expect(v).toBeCloseTo(four[d]!, 5));
+  });
+
+  it("are refused by a model without a style input", async () => {
+    const res = await submit({
+      model: `${TEST_MODEL.name}@${TEST_MODEL.version}`,
+      style: { profile: "me", strength: 0.5 },
+    });
+    await expectError(res, 422, "invalid_request_error", "style_not_supported");
+    const bad = await submit({ style: { profile: "you", strength: 0.5 } });
+    await expectError(bad, 400, "invalid_request_error");
+  });
+});

@@ -37,7 +37,9 @@ describe("the form generated from CreateGenerationRequest", () => {
     });
     // Nested objects, an array of an enum, a string map.
     expect(byPath.get("style")).toMatchObject({ kind: "group" });
-    expect(byPath.get("style.reference")).toMatchObject({ kind: "text", required: true });
+    // Two alternatives (an output's style or the taste profile): one group, none required.
+    expect(byPath.get("style.reference")).toMatchObject({ kind: "text", required: false });
+    expect(byPath.get("style.profile")).toMatchObject({ kind: "choice", options: ["me"] });
     expect(byPath.get("style.strength")).toMatchObject({
       kind: "number",
       integer: false,

@@ -20,6 +20,7 @@ export type JsonSchema = {
   pattern?: string;
   format?: string;
   minItems?: number;
+  anyOf?: JsonSchema[];
 };
 
 interface FieldBase {
@@ -54,11 +55,31 @@ const labelOf = (name: string) =>
 
 /** The schema `$ref` points to in `components.schemas`, or the schema itself. */
 export function resolve(schema: JsonSchema, components: Record<string, JsonSchema>): JsonSchema {
+  if (schema.anyOf) return mergeAlternatives(schema, components);
   if (!schema.$ref) return schema;
   const name = schema.$ref.replace("#/components/schemas/", "");
   const target = components[name];
   if (!target) throw new Error(`unknown schema ${schema.$ref}`);
   return { ...resolve(target, components), description: schema.description ?? target.description };
+}
+
+/**
+ * Alternatives that are all objects (a style from an output or from the taste profile) become one
+ * group of every property, none required: the user fills the alternative they mean and the
+ * server's 400 names a mix. Other alternatives stay a plain text field.
+ */
+function mergeAlternatives(schema: JsonSchema, components: Record<string, JsonSchema>): JsonSchema {
+  const alternatives = schema.anyOf!.map((s) => resolve(s, components));
+  if (!alternatives.every((s) => s.type === "object" && s.properties)) {
+    return { description: schema.description };
+  }
+  const properties: Record<string, JsonSchema> = {};
+  for (const alternative of alternatives) {
+    for (const [name, property] of Object.entries(alternative.properties!)) {
+      properties[name] ??= property;
+    }
+  }
+  return { type: "object", properties, required: [], description: schema.description };
 }
 
 /** The fields of an object schema, in the schema's property order. */
