@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: ["{contracts,db,edge,regional-gpu,storage,scripts,test}/**/*.test.ts"],
+          include: ["{contracts,db,edge,flywheel,regional-gpu,storage,scripts,test}/**/*.test.ts"],
           exclude: ["test/workers/**", "node_modules/**"],
           environment: "node",
           testTimeout: 30_000,

@@ -344,18 +344,62 @@ export const ListGenerationsQuery = z.strictObject({
   status: GenerationStatus.optional(),
 });
 
+/** Rollout state of a version (see ModelVersionInfo.status). */
+export const ModelVersionStatus = z
+  .enum(["candidate", "canary", "default", "retired"])
+  .openapi("ModelVersionStatus");
+
+/** Preference and health of a version, from its served generations and their feedback. */
+export const ModelVersionMetrics = z
+  .object({
+    /** Succeeded live generations (test mode excluded). */
+    served: z.number().int(),
+    /** Likes per served generation (fraud-weighted: only votes that count for training). */
+    like_rate: z.number(),
+    dislike_rate: z.number(),
+    /** Refines started from its outputs per served generation. */
+    refine_rate: z.number(),
+    report_rate: z.number(),
+    /** Failed / (succeeded + failed). */
+    failure_rate: z.number(),
+  })
+  .openapi("ModelVersionMetrics");
+
 export const ModelVersionInfo = z
   .object({
     version: z.string(),
-    /** canary: takes a share of unpinned traffic; active: the default; retired: not served. */
-    status: z.enum(["canary", "active", "retired"]),
+    /**
+     * candidate: served only when pinned; canary: also takes `traffic_share` of the accounts
+     * sending unpinned requests (sticky per account); default: the rest of them; retired: not served.
+     */
+    status: ModelVersionStatus,
+    /** Share of unpinned accounts on this version while it is the canary; 0 otherwise. */
+    traffic_share: z.number(),
+    /** The version this one was trained from (its manifest's lineage); null for a built one. */
+    parent_version: z.string().nullable(),
     pipeline: z.string(),
     price_per_megapixel_usd: z.number(),
     /** Measured GPU time per megapixel; null until the version has run. */
     gpu_ms_per_megapixel: z.number().nullable(),
+    metrics: ModelVersionMetrics,
     created_at: z.string(),
   })
   .openapi("ModelVersion");
+
+/** One step of a model's rollout history. */
+export const ModelRolloutInfo = z
+  .object({
+    version: z.string(),
+    action: z.enum(["register", "canary", "ramp", "promote", "rollback", "retire", "restore"]),
+    from_status: ModelVersionStatus.nullable(),
+    to_status: ModelVersionStatus,
+    traffic_share: z.number(),
+    /** "auto" (the rollout controller), "admin" or "register". */
+    actor: z.string(),
+    reason: z.string(),
+    created_at: z.string(),
+  })
+  .openapi("ModelRollout");
 
 export const ModelInfo = z
   .object({
@@ -363,9 +407,11 @@ export const ModelInfo = z
     /** What `model` in a request names; `name@version` pins a version. */
     name: z.string(),
     description: z.string().nullable(),
-    /** The version an unpinned request runs on (newest active); null when none is active. */
+    /** The version unpinned requests run on (unless the canary takes them); null when none. */
     default_version: z.string().nullable(),
     versions: z.array(ModelVersionInfo),
+    /** The latest steps of its rollout history, newest first. */
+    rollouts: z.array(ModelRolloutInfo),
   })
   .openapi("Model");
 

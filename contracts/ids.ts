@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   projectMember: "pmem",
   price: "price",
   webhookSecret: "whs",
+  modelRollout: "roll",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -57,7 +57,7 @@ describe("npm run db:register-models", () => {
       version: manifest.version,
       sha256: manifest.sha256,
       bytes: manifest.bytes,
-      status: "active",
+      status: "default",
     });
 
     // An operator retires it; registering again does not bring it back.

@@ -51,8 +51,7 @@ export async function registerModelVersions(
       uri: pathToFileURL(`${dir}/${manifest.file}`).href,
       bytes: manifest.bytes,
       pipeline: manifest.pipeline,
-      status: "active",
-      trafficShare: 1,
+      status: "default",
       gpuMsPerMegapixel: manifest.gpu_ms_per_megapixel,
       pricePerMegapixelMicrousd: gpuCostMicrousd(
         manifest.gpu_ms_per_megapixel,

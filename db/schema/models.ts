@@ -27,7 +27,12 @@ export const models = pgTable(
   (t) => [uniqueIndex("models_name_idx").on(t.name)],
 );
 
-export const MODEL_VERSION_STATUSES = ["canary", "active", "retired"] as const;
+/**
+ * Rollout state of a version. candidate: registered, served only when pinned; canary: also takes
+ * `traffic_share` of the unpinned requests (sticky per account); default: takes the rest of them;
+ * retired: not served at all. At most one canary and one default per model.
+ */
+export const MODEL_VERSION_STATUSES = ["candidate", "canary", "default", "retired"] as const;
 export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
 
 export const modelVersions = pgTable(
@@ -47,8 +52,8 @@ export const modelVersions = pgTable(
     bytes: bigint("bytes", { mode: "number" }).notNull(),
     /** Pipeline kind from the manifest (e.g. "cppn", "text-denoise-decode"). */
     pipeline: text("pipeline").notNull(),
-    status: text("status", { enum: MODEL_VERSION_STATUSES }).notNull().default("canary"),
-    /** Share of unpinned traffic (0..1) a canary receives; active versions take the rest. */
+    status: text("status", { enum: MODEL_VERSION_STATUSES }).notNull().default("candidate"),
+    /** Share of unpinned traffic (0..1) a canary receives; the default version takes the rest. */
     trafficShare: doublePrecision("traffic_share").notNull().default(0),
     /** Measured; null until the version has run. Drives pricing and queue-wait estimates. */
     gpuMsPerMegapixel: doublePrecision("gpu_ms_per_megapixel"),
@@ -61,7 +66,17 @@ export const modelVersions = pgTable(
   (t) => [
     uniqueIndex("model_versions_model_id_version_idx").on(t.modelId, t.version),
     index("model_versions_model_id_status_idx").on(t.modelId, t.status),
-    check("model_versions_status_check", oneOf(t.status, MODEL_VERSION_STATUSES)),
+    uniqueIndex("model_versions_one_default_idx")
+      .on(t.modelId)
+      .where(sql`${t.status} = 'default'`),
+    uniqueIndex("model_versions_one_canary_idx")
+      .on(t.modelId)
+      .where(sql`${t.status} = 'canary'`),
+    check("model_versions_rollout_status_check", oneOf(t.status, MODEL_VERSION_STATUSES)),
+    check(
+      "model_versions_canary_share_check",
+      sql`${t.status} = 'canary' or ${t.trafficShare} = 0`,
+    ),
     check(
       "model_versions_traffic_share_check",
       sql`${t.trafficShare} >= 0 and ${t.trafficShare} <= 1`,
@@ -71,6 +86,55 @@ export const modelVersions = pgTable(
   ],
 );
 
+export const ROLLOUT_ACTIONS = [
+  "register",
+  "canary",
+  "ramp",
+  "promote",
+  "rollback",
+  "retire",
+  "restore",
+] as const;
+export type RolloutAction = (typeof ROLLOUT_ACTIONS)[number];
+
+/**
+ * The rollout history: one row per state change of a version, with why (the rule or the person)
+ * and the measurements the decision was taken on. Append-only.
+ */
+export const modelRollouts = pgTable(
+  "model_rollouts",
+  {
+    id: text("id")
+      .primaryKey()
+      .$defaultFn(() => newId("modelRollout")),
+    /** Order of the steps (several can share a transaction, hence a timestamp). */
+    seq: bigint("seq", { mode: "number" }).generatedAlwaysAsIdentity(),
+    modelId: text("model_id")
+      .notNull()
+      .references(() => models.id, { onDelete: "cascade" }),
+    modelVersionId: text("model_version_id")
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: "cascade" }),
+    action: text("action", { enum: ROLLOUT_ACTIONS }).notNull(),
+    fromStatus: text("from_status", { enum: MODEL_VERSION_STATUSES }),
+    toStatus: text("to_status", { enum: MODEL_VERSION_STATUSES }).notNull(),
+    trafficShare: doublePrecision("traffic_share").notNull().default(0),
+    /** Who decided: "auto" (the rollout controller) or "admin:<name>" / "register". */
+    actor: text("actor").notNull(),
+    reason: text("reason").notNull(),
+    /** Per-version measurements and the test statistic the decision used (null for manual steps). */
+    evidence: jsonb("evidence").$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("model_rollouts_model_id_seq_idx").on(t.modelId, t.seq),
+    index("model_rollouts_model_version_id_idx").on(t.modelVersionId),
+    check("model_rollouts_action_check", oneOf(t.action, ROLLOUT_ACTIONS)),
+  ],
+);
+
+export type ModelRollout = typeof modelRollouts.$inferSelect;
+export type NewModelRollout = typeof modelRollouts.$inferInsert;
 export type Model = typeof models.$inferSelect;
 export type NewModel = typeof models.$inferInsert;
 export type ModelVersion = typeof modelVersions.$inferSelect;

@@ -262,12 +262,19 @@ async function prepareSubmit(input: CreateGenerationInput, deps: CreateGeneratio
   deps.webhooks.checkTarget(request.webhook);
 
   const [name, pinned] = (request.model ?? DEFAULT_MODEL).split("@") as [string, string?];
-  const resolved = await resolveModelVersion(deps.db, name, pinned, deps.clock(), deps.waitUntil);
+  const resolved = await resolveModelVersion(
+    deps.db,
+    name,
+    pinned,
+    deps.clock(),
+    accountId,
+    deps.waitUntil,
+  );
   if (!resolved) {
     throw invalidRequest(
       "model_not_found",
       pinned === undefined
-        ? `model '${name}' does not exist or has no active version`
+        ? `model '${name}' does not exist or has no default version`
         : `model version '${name}@${pinned}' does not exist or is retired`,
       "model",
     );

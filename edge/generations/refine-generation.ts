@@ -37,6 +37,7 @@ export async function refineGeneration(
     parent.model,
     parent.modelVersion,
     deps.clock(),
+    parent.accountId,
   );
   const strength = request.strength;
   return createChildGeneration(

@@ -58,6 +58,7 @@ export async function upscaleGeneration(
     parent.model,
     parent.modelVersion,
     deps.clock(),
+    parent.accountId,
   );
   const limits = resolved?.version.manifest.limits as { max_side?: number } | undefined;
   const maxSide = Math.min(SIDE.max, limits?.max_side ?? SIDE.max);

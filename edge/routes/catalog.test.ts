@@ -43,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => f?.close());
 
 describe("GET /v1/models", () => {
-  it("lists each model with its versions, newest first, the default and the prices", async () => {
+  it("lists each model with its versions, newest first, rollout state and history, the default and the prices", async () => {
     const res = await f.call("/v1/models");
     expect(res.status).toBe(200);
     const { data } = ModelList.parse(await res.json());
@@ -57,16 +57,35 @@ describe("GET /v1/models", () => {
       expect.objectContaining({
         version: "2026-12-01.1",
         status: "canary",
+        traffic_share: 0.05,
+        parent_version: null,
         price_per_megapixel_usd: 0.00005,
         gpu_ms_per_megapixel: null,
       }),
       expect.objectContaining({
         version: TEST_MODEL.version,
-        status: "active",
+        status: "default",
+        traffic_share: 0,
         price_per_megapixel_usd: 0.00004,
         gpu_ms_per_megapixel: TEST_MODEL.gpuMsPerMegapixel,
+        metrics: {
+          served: 0,
+          like_rate: 0,
+          dislike_rate: 0,
+          refine_rate: 0,
+          report_rate: 0,
+          failure_rate: 0,
+        },
       }),
     ]);
+    // The rollout history, newest first.
+    expect(data[0]!.rollouts.map((r) => [r.version, r.action, r.to_status])).toEqual([
+      ["2026-12-01.1", "canary", "canary"],
+      ["2026-12-01.1", "register", "candidate"],
+      [TEST_MODEL.version, "promote", "default"],
+      [TEST_MODEL.version, "register", "candidate"],
+    ]);
+    expect(data[0]!.rollouts[0]).toMatchObject({ traffic_share: 0.05, actor: "register" });
   });
 
   it("needs a key", async () => {

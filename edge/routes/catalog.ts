@@ -1,13 +1,12 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { ModelList, RegionInfo, RegionList } from "../../contracts/api.ts";
 import type { z } from "../../contracts/zod.ts";
-import { listModels } from "../../db/queries/models.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
-import { microusdToUsd } from "../generations/pricing.ts";
 import { keyedRoutes } from "../middleware/scope/index.ts";
 import { errorResponses, jsonContent, requiresKey } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
+import { modelCatalog } from "./model-catalog.ts";
 import type { RegionHealth } from "../routing/route-plan.ts";
 
 const modelsRoute = createRoute({
@@ -15,7 +14,8 @@ const modelsRoute = createRoute({
   method: "get",
   path: "/models",
   summary: "List models",
-  description: "Every model with its versions (newest first), status and price per megapixel.",
+  description:
+    "Every model with its versions (newest first): rollout state (candidate, canary with its traffic share, default, retired), lineage, price per megapixel, preference metrics (like, dislike, refine, report and failure rates), and the latest steps of its rollout history.",
   tags: ["Catalog"],
   security: requiresKey,
   responses: { 200: jsonContent(ModelList, "The models."), ...errorResponses(401) },
@@ -47,21 +47,7 @@ export function catalogRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const guard = keyedRoutes(s.access);
 
   app.openapi({ ...modelsRoute, middleware: guard(modelsRoute) }, async (c) => {
-    const rows = await listModels(s.db);
-    const data = rows.map((m) => ({
-      object: "model" as const,
-      name: m.name,
-      description: m.description,
-      default_version: m.versions.find((v) => v.status === "active")?.version ?? null,
-      versions: m.versions.map((v) => ({
-        version: v.version,
-        status: v.status,
-        pipeline: v.pipeline,
-        price_per_megapixel_usd: microusdToUsd(v.pricePerMegapixelMicrousd),
-        gpu_ms_per_megapixel: v.gpuMsPerMegapixel,
-        created_at: v.createdAt.toISOString(),
-      })),
-    }));
+    const data = await modelCatalog(s.db);
     return c.json({ object: "list" as const, data }, 200);
   });
 

@@ -137,7 +137,13 @@ async function queryVector(
     }
     case "text": {
       const [name, pinned] = (input.model ?? DEFAULT_MODEL).split("@") as [string, string?];
-      const resolved = await resolveModelVersion(deps.db, name, pinned, deps.clock());
+      const resolved = await resolveModelVersion(
+        deps.db,
+        name,
+        pinned,
+        deps.clock(),
+        input.accountId,
+      );
       if (!resolved) {
         throw invalidRequest(
           "model_not_found",

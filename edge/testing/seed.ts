@@ -47,7 +47,7 @@ export async function seedAccount(
   return { account, key, apiKey: record };
 }
 
-/** The default model with one active version, as the model build registers it. */
+/** The default model with its default version, as the model build registers it. */
 export async function seedModel(db: Database) {
   return upsertModelVersion(db, {
     model: TEST_MODEL.name,
@@ -56,8 +56,7 @@ export async function seedModel(db: Database) {
     uri: "file:///models/cppn-glove/model.onnx",
     bytes: 1234,
     pipeline: "cppn",
-    status: "active",
-    trafficShare: 1,
+    status: "default",
     gpuMsPerMegapixel: TEST_MODEL.gpuMsPerMegapixel,
     pricePerMegapixelMicrousd: 40,
     manifest: {},

@@ -1,0 +1,88 @@
+import { and, count, eq, gte, inArray, isNotNull, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { VersionStats } from "../../flywheel/rollout/policy.ts";
+import type { Database } from "../client/types.ts";
+import { feedback } from "../schema/feedback.ts";
+import { generations } from "../schema/generations.ts";
+
+/** The weight of an account's votes after fraud controls (1 = full, 0 = ignored). */
+export type VoterWeight = (accountId: string) => number;
+
+export interface MetricsWindow {
+  /** The versions to measure (model_versions.id). */
+  versionIds: readonly string[];
+  /** Only generations created at or after this (the comparison window); all when omitted. */
+  since?: Date;
+  /** Votes are multiplied by this; every counting vote weighs 1 when omitted. */
+  weightOf?: VoterWeight;
+}
+
+const empty = (): VersionStats => ({
+  served: 0,
+  failed: 0,
+  likes: 0,
+  dislikes: 0,
+  reports: 0,
+  refines: 0,
+});
+
+/**
+ * Per version: live generations served and failed, votes on them that count for training (not on
+ * one's own output, not from a test-mode key) weighted per voter, and refines started from them.
+ * Keyed by model_versions.id; every requested version is present.
+ */
+export async function versionStats(
+  db: Database,
+  window: MetricsWindow,
+): Promise<Map<string, VersionStats>> {
+  const out = new Map(window.versionIds.map((id) => [id, empty()]));
+  if (window.versionIds.length === 0) return out;
+  const inWindow: SQL[] = [
+    inArray(generations.modelVersionId, [...window.versionIds]),
+    eq(generations.mode, "live"),
+  ];
+  if (window.since) inWindow.push(gte(generations.createdAt, window.since));
+  const where = and(...inWindow);
+
+  const outcomes = await db
+    .select({ version: generations.modelVersionId, status: generations.status, n: count() })
+    .from(generations)
+    .where(and(where, inArray(generations.status, ["succeeded", "failed"])))
+    .groupBy(generations.modelVersionId, generations.status);
+  for (const row of outcomes) {
+    const stats = out.get(row.version!)!;
+    if (row.status === "succeeded") stats.served += row.n;
+    else stats.failed += row.n;
+  }
+
+  const votes = await db
+    .select({
+      version: generations.modelVersionId,
+      account: feedback.accountId,
+      kind: feedback.kind,
+      n: count(),
+    })
+    .from(feedback)
+    .innerJoin(generations, eq(generations.id, feedback.generationId))
+    .where(and(where, eq(feedback.own, false), eq(feedback.testMode, false)))
+    .groupBy(generations.modelVersionId, feedback.accountId, feedback.kind);
+  const weightOf = window.weightOf ?? (() => 1);
+  for (const row of votes) {
+    const stats = out.get(row.version!)!;
+    const weighted = row.n * weightOf(row.account);
+    if (row.kind === "like") stats.likes += weighted;
+    else if (row.kind === "dislike") stats.dislikes += weighted;
+    else stats.reports += weighted;
+  }
+
+  // Every child generation is a refine for now; upscales (issue 11) will be told apart by kind.
+  const child = alias(generations, "child");
+  const refines = await db
+    .select({ version: generations.modelVersionId, n: count() })
+    .from(child)
+    .innerJoin(generations, eq(generations.id, child.parentGenerationId))
+    .where(and(where, isNotNull(child.parentGenerationId), eq(child.mode, "live")))
+    .groupBy(generations.modelVersionId);
+  for (const row of refines) out.get(row.version!)!.refines += row.n;
+  return out;
+}
