@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
 import { AdminCommand, AdminError } from "./admin/commands.ts";
+import { printModels } from "./admin/model-commands.ts";
 import { runAgainstDatabase, runAgainstStack } from "./admin/transport.ts";
 import { readRunningStack } from "./local-stack/stack-file.ts";
 
@@ -15,6 +16,10 @@ const USAGE = `usage: npm run admin -- <command> [options]
   reviews list                      outputs hidden by reports, oldest first
   reviews approve <gen_id> [--reviewer <name>] [--note <text>]   visible again
   reviews remove  <gen_id> [--reviewer <name>] [--note <text>]   bytes deleted everywhere
+  models [list]  models with versions, rollout state, traffic share, metrics, rollout history
+  models evaluate                 one pass of the rollout controller (promote / roll back)
+  models canary|ramp --model <name> --version <v> --share <0..1> [--force] [--reason <text>]
+  models promote|rollback|retire|restore --model <name> --version <v> [--force] [--reason <text>]
 
   --json   print the result as JSON
 
@@ -33,13 +38,20 @@ async function main(): Promise<number> {
       key: { type: "string" },
       reviewer: { type: "string" },
       note: { type: "string" },
+      model: { type: "string" },
+      version: { type: "string" },
+      share: { type: "string" },
+      reason: { type: "string" },
+      force: { type: "boolean" },
       test: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   const reviews = positionals[0] === "reviews";
-  if (values.help || (reviews ? positionals.length < 2 : positionals.length !== 1)) {
+  // `models` takes an optional action: `models`, `models list`, `models promote`, ...
+  const expected = positionals[0] === "models" ? [1, 2] : [1];
+  if (values.help || (reviews ? positionals.length < 2 : !expected.includes(positionals.length))) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
@@ -57,7 +69,12 @@ async function main(): Promise<number> {
           // A running edge purges removed outputs on its next sweep: wait to report it.
           wait: stack || process.env.DATABASE_URL ? 30 : 0,
         }
-      : { command: positionals[0], ...rest, ...(test ? { mode: "test" } : {}) },
+      : {
+          command: positionals[0],
+          ...(positionals[1] === undefined ? {} : { action: positionals[1] }),
+          ...rest,
+          ...(test ? { mode: "test" } : {}),
+        },
   );
   const result = stack
     ? await runAgainstStack(stack, command)
@@ -68,6 +85,7 @@ async function main(): Promise<number> {
 }
 
 function printHuman(result: Record<string, unknown>): void {
+  printModels(result, (line) => console.log(line));
   const account = result.account as { id: string; name: string; plan: string } | undefined;
   if (account) console.log(`account  ${account.id}  "${account.name}"  plan ${account.plan}`);
   if (typeof result.key === "string") {

@@ -81,4 +81,22 @@ describe("rollout transitions", () => {
       "invalid_transition",
     );
   });
+
+  it("lets a trained version take traffic only when it beat its parent offline", () => {
+    const lineage = (beats: boolean) => ({
+      lineage: { parent_version: "1", offline_eval: { beats_parent: beats } },
+    });
+    const worse = [v("1", "default"), { ...v("2", "candidate"), manifest: lineage(false) }];
+    const better = [v("1", "default"), { ...v("2", "candidate"), manifest: lineage(true) }];
+    expect(code(() => planRollout(worse, { action: "canary", version: "2", share: 0.1 }))).toBe(
+      "offline_evaluation_failed",
+    );
+    expect(code(() => planRollout(worse, { action: "promote", version: "2" }))).toBe(
+      "offline_evaluation_failed",
+    );
+    expect(
+      planRollout(worse, { action: "canary", version: "2", share: 0.1, force: true }),
+    ).toHaveLength(1);
+    expect(planRollout(better, { action: "canary", version: "2", share: 0.1 })).toHaveLength(1);
+  });
 });

@@ -12,6 +12,8 @@ export interface VersionState {
   version: string;
   status: ModelVersionStatus;
   trafficShare: number;
+  /** The manifest: a trained version's `lineage.offline_eval` gates its rollout. */
+  manifest?: Record<string, unknown>;
 }
 
 export interface VersionChange {
@@ -23,9 +25,11 @@ export interface VersionChange {
   share: number;
 }
 
+/** `force`: start a canary or promote despite a failed offline evaluation (an operator's call). */
 export type RolloutStep =
-  | { action: "canary" | "ramp"; version: string; share: number }
-  | { action: "promote" | "rollback" | "retire" | "restore"; version: string };
+  | { action: "canary" | "ramp"; version: string; share: number; force?: boolean }
+  | { action: "promote"; version: string; force?: boolean }
+  | { action: "rollback" | "retire" | "restore"; version: string };
 
 export class RolloutError extends Error {
   readonly code: string;
@@ -60,6 +64,23 @@ function checkShare(share: number): void {
   }
 }
 
+/**
+ * Whether a version may take traffic by its offline evaluation: a trained version (its manifest
+ * has `lineage`) only when `lineage.offline_eval.beats_parent` is true; a built one always.
+ */
+export function passesOfflineGate(manifest: Record<string, unknown> | undefined): boolean {
+  const lineage = manifest?.lineage as { offline_eval?: { beats_parent?: unknown } } | undefined;
+  return lineage === undefined || lineage.offline_eval?.beats_parent === true;
+}
+
+function requireOfflineGate(v: VersionState, force: boolean | undefined): void {
+  if (force || passesOfflineGate(v.manifest)) return;
+  throw new RolloutError(
+    "offline_evaluation_failed",
+    `${v.version} did not beat its parent on held-out pairs: no rollout (force to override)`,
+  );
+}
+
 /** The changes `step` makes to `versions` (one model's), in the order they are applied. */
 export function planRollout(versions: readonly VersionState[], step: RolloutStep): VersionChange[] {
   const target = versions.find((v) => v.version === step.version);
@@ -72,6 +93,7 @@ export function planRollout(versions: readonly VersionState[], step: RolloutStep
       checkShare(step.share);
       if (target.status === "canary") return [change(target, "ramp", "canary", step.share)];
       requireStatus(target, ["candidate"], "start a canary of");
+      requireOfflineGate(target, step.force);
       if (canary) {
         throw new RolloutError(
           "canary_in_progress",
@@ -82,6 +104,7 @@ export function planRollout(versions: readonly VersionState[], step: RolloutStep
     }
     case "promote": {
       requireStatus(target, ["canary", "candidate"], "promote");
+      if (target.status === "candidate") requireOfflineGate(target, step.force);
       const demoted = current ? [change(current, "promote", "candidate")] : [];
       return [...demoted, change(target, "promote", "default")];
     }

@@ -3,6 +3,7 @@ import type { Database } from "../../db/client/index.ts";
 import { createAccount, getAccount, getPlan } from "../../db/queries/accounts.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../db/queries/api-keys.ts";
 import { runReviewCommand } from "./reviews.ts";
+import { ModelsCommand, runModelsCommand } from "./model-commands.ts";
 
 // What `npm run admin` can do. The same functions run against the database directly, or inside a
 // running local stack (which owns its PGlite folder) through scripts/local-stack/admin-server.ts.
@@ -40,6 +41,7 @@ export const AdminCommand = z.discriminatedUnion("command", [
     /** remove: how long to wait for the running edge's sweep to delete the bytes (seconds). */
     wait: z.number().min(0).max(300).default(0),
   }),
+  ModelsCommand,
 ]);
 export type AdminCommand = z.input<typeof AdminCommand>;
 
@@ -104,6 +106,8 @@ export async function runAdminCommand(
     }
     case "reviews":
       return runReviewCommand(db, cmd);
+    case "models":
+      return runModelsCommand(db, cmd, (code, message) => new AdminError(code, message));
     case "revoke-key": {
       const key = await revokeApiKey(db, cmd.account, cmd.key);
       if (!key)
