@@ -76,6 +76,34 @@ export type StyleSpec = z.infer<typeof StyleSpec>;
 export const UpscaleMethod = z.enum(["rerender", "resample"]);
 export type UpscaleMethod = z.infer<typeof UpscaleMethod>;
 
+/** How a trained version came about (flywheel/train): what `GET /v1/models` shows as its parent. */
+export const ModelLineage = z.strictObject({
+  /** "name@version" of the version it was trained from. */
+  parent: z.string().min(1),
+  parent_version: z.string().min(1),
+  parent_sha256: Sha256Hex,
+  dataset: z.strictObject({
+    id: Sha256Hex,
+    format: z.string(),
+    pairs: z.number().int().nonnegative(),
+    likes: z.number().int().nonnegative(),
+  }),
+  /** What was fitted and with which parameters. */
+  training: z.record(z.string(), z.unknown()),
+  /**
+   * Held-out pairs: how often the version's outputs for the prompt are nearer (by `distance`) the
+   * chosen than the rejected image, against the parent's rate. A rollout needs `beats_parent`.
+   */
+  offline_eval: z.strictObject({
+    distance: z.string(),
+    held_out_pairs: z.number().int().nonnegative(),
+    win_rate: z.number(),
+    parent_win_rate: z.number(),
+    beats_parent: z.boolean(),
+  }),
+});
+export type ModelLineage = z.infer<typeof ModelLineage>;
+
 export const ModelManifest = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
@@ -106,6 +134,8 @@ export const ModelManifest = z
     /** Where that was measured: "cpu", or the accelerator (e.g. "cuda:NVIDIA H100"). */
     measured_on: z.string().min(1),
     created_by: z.string().min(1),
+    /** Present on trained versions. */
+    lineage: ModelLineage.optional(),
   })
   .refine((m) => !m.stages || new Set(m.stages.map((s) => s.name)).size === m.stages.length, {
     message: "stage names must be unique",
