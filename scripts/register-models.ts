@@ -17,7 +17,9 @@ import {
 import { LocalModelStore } from "../regional-gpu/models/model-store.ts";
 
 /**
- * Registers each version in `modelDir` as active; returns their `name@version`. With
+ * Registers each version in `modelDir`, built ones as the default and trained ones (their manifest
+ * has a lineage) as candidates, which reach traffic only through a rollout; returns their
+ * `name@version`. With
  * `keepExisting`, versions the database already has are skipped (after checking their sha256)
  * instead of being made active again.
  */
@@ -51,7 +53,7 @@ export async function registerModelVersions(
       uri: pathToFileURL(`${dir}/${manifest.file}`).href,
       bytes: manifest.bytes,
       pipeline: manifest.pipeline,
-      status: "default",
+      status: manifest.lineage ? "candidate" : "default",
       gpuMsPerMegapixel: manifest.gpu_ms_per_megapixel,
       pricePerMegapixelMicrousd: gpuCostMicrousd(
         manifest.gpu_ms_per_megapixel,
