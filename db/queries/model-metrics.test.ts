@@ -51,7 +51,7 @@ const generation = (v: ModelVersion, extra: Partial<NewGenerationRow> = {}): New
 });
 
 describe("versionStats", () => {
-  it("counts served, failed, weighted votes that count for training, and refines, per version", async () => {
+  it("counts served, failed, the votes that count for training, and refines, per version", async () => {
     const [a, b] = await handle.db
       .insert(generations)
       .values([generation(v1), generation(v1), generation(v1, { status: "failed" })])
@@ -86,18 +86,18 @@ describe("versionStats", () => {
       { ...vote(b!.id, spammer.id, "report"), testMode: true },
     ]);
 
-    const stats = await versionStats(handle.db, {
-      versionIds: [v1.id, v2.id],
-      weightOf: (account) => (account === spammer.id ? 0.25 : 1),
-    });
+    const stats = await versionStats(handle.db, { versionIds: [v1.id, v2.id] });
     expect(stats.get(v1.id)).toEqual({
       served: 2,
       failed: 1,
-      likes: 1.25,
+      likes: 2,
       dislikes: 1,
       reports: 0,
       refines: 1,
     });
+    // Without the controls, the owner's like and the test-mode report count too.
+    const raw = await versionStats(handle.db, { versionIds: [v1.id], fraudControls: false });
+    expect(raw.get(v1.id)).toMatchObject({ likes: 3, reports: 1 });
     expect(stats.get(v2.id)).toMatchObject({ served: 2, failed: 0, likes: 0, refines: 0 });
   });
 

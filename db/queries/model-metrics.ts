@@ -1,20 +1,22 @@
 import { and, count, eq, gte, inArray, isNotNull, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
+import { voterWeights } from "../../edge/feedback/feedback-stats.ts";
 import type { VersionStats } from "../../flywheel/rollout/policy.ts";
 import type { Database } from "../client/types.ts";
 import { feedback } from "../schema/feedback.ts";
 import { generations } from "../schema/generations.ts";
-
-/** The weight of an account's votes after fraud controls (1 = full, 0 = ignored). */
-export type VoterWeight = (accountId: string) => number;
 
 export interface MetricsWindow {
   /** The versions to measure (model_versions.id). */
   versionIds: readonly string[];
   /** Only generations created at or after this (the comparison window); all when omitted. */
   since?: Date;
-  /** Votes are multiplied by this; every counting vote weighs 1 when omitted. */
-  weightOf?: VoterWeight;
+  /**
+   * true (default): only votes that count for training (not on one's own output, not from a
+   * test-mode key), each weighted by its voter's weight (edge/feedback/voter-weight.ts).
+   * false: every vote, weight 1 (to compare with and without the controls).
+   */
+  fraudControls?: boolean;
 }
 
 const empty = (): VersionStats => ({
@@ -27,8 +29,8 @@ const empty = (): VersionStats => ({
 });
 
 /**
- * Per version: live generations served and failed, votes on them that count for training (not on
- * one's own output, not from a test-mode key) weighted per voter, and refines started from them.
+ * Per version: live generations served and failed, the votes on them (with fraud controls: those
+ * that count for training, weighted per voter), and refines started from them.
  * Keyed by model_versions.id; every requested version is present.
  */
 export async function versionStats(
@@ -43,6 +45,7 @@ export async function versionStats(
   ];
   if (window.since) inWindow.push(gte(generations.createdAt, window.since));
   const where = and(...inWindow);
+  const controls = window.fraudControls ?? true;
 
   const outcomes = await db
     .select({ version: generations.modelVersionId, status: generations.status, n: count() })
@@ -64,12 +67,14 @@ export async function versionStats(
     })
     .from(feedback)
     .innerJoin(generations, eq(generations.id, feedback.generationId))
-    .where(and(where, eq(feedback.own, false), eq(feedback.testMode, false)))
+    .where(controls ? and(where, eq(feedback.own, false), eq(feedback.testMode, false)) : where)
     .groupBy(generations.modelVersionId, feedback.accountId, feedback.kind);
-  const weightOf = window.weightOf ?? (() => 1);
+  const weights = controls
+    ? await voterWeights(db, [...new Set(votes.map((v) => v.account))])
+    : new Map<string, number>();
   for (const row of votes) {
     const stats = out.get(row.version!)!;
-    const weighted = row.n * weightOf(row.account);
+    const weighted = row.n * (weights.get(row.account) ?? 1);
     if (row.kind === "like") stats.likes += weighted;
     else if (row.kind === "dislike") stats.dislikes += weighted;
     else stats.reports += weighted;

@@ -16,11 +16,15 @@ import { DEFAULT_ROLLOUT_POLICY } from "./policy.ts";
 
 let handle: PgliteHandle;
 let owner: Account;
-let voter: Account;
+// Many voters with a few votes each: what the fraud rule weighs in full.
+const voters: Account[] = [];
+let nextVoter = 0;
 beforeAll(async () => {
   handle = await createTestDatabase();
   owner = await createAccount(handle.db, { name: "owner", planId: "pro" });
-  voter = await createAccount(handle.db, { name: "voter", planId: "pro" });
+  for (let i = 0; i < 60; i++) {
+    voters.push(await createAccount(handle.db, { name: `voter ${i}`, planId: "pro" }));
+  }
 });
 afterAll(async () => {
   await handle?.close();
@@ -60,7 +64,7 @@ async function traffic(v: ModelVersion, n: number, likes: number, reports = 0) {
     .returning({ id: generations.id });
   const votes = rows.slice(0, likes + reports).map((g, i) => ({
     generationId: g.id,
-    accountId: voter.id,
+    accountId: voters[nextVoter++ % voters.length]!.id,
     kind: i < likes ? ("like" as const) : ("report" as const),
     own: false,
     testMode: false,

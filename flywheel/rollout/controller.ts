@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../../db/client/index.ts";
-import { versionStats, type VoterWeight } from "../../db/queries/model-metrics.ts";
+import { versionStats } from "../../db/queries/model-metrics.ts";
 import { applyRolloutStep } from "../../db/queries/models.ts";
 import { modelRollouts, models, modelVersions } from "../../db/schema/models.ts";
 import {
@@ -19,8 +19,8 @@ export interface RolloutOutcome {
 
 export interface ControllerOptions {
   policy?: RolloutPolicy;
-  /** Fraud weights of voters (see the feedback signals); every counting vote weighs 1 without. */
-  weightOf?: VoterWeight;
+  /** false: measure every vote at weight 1 (see versionStats); default true. */
+  fraudControls?: boolean;
 }
 
 /**
@@ -57,7 +57,7 @@ export async function evaluateRollouts(
     const stats = await versionStats(db, {
       versionIds: ids,
       since: started?.at,
-      weightOf: options.weightOf,
+      fraudControls: options.fraudControls,
     });
     const empty = { served: 0, failed: 0, likes: 0, dislikes: 0, reports: 0, refines: 0 };
     const decision = decideRollout(
