@@ -46,8 +46,8 @@ async function release(model: string, version: string, status?: "default") {
   });
 }
 
-/** `n` served generations of `v`, the first `likes` liked and the next `reports` reported. */
-async function traffic(v: ModelVersion, n: number, likes: number, reports = 0) {
+/** `n` served generations of `v`: the first `likes` liked, the next `dislikes` disliked, the next `reports` reported. */
+async function traffic(v: ModelVersion, n: number, likes: number, dislikes = 0, reports = 0) {
   const rows = await handle.db
     .insert(generations)
     .values(
@@ -62,10 +62,15 @@ async function traffic(v: ModelVersion, n: number, likes: number, reports = 0) {
       })),
     )
     .returning({ id: generations.id });
-  const votes = rows.slice(0, likes + reports).map((g, i) => ({
+  const votes = rows.slice(0, likes + dislikes + reports).map((g, i) => ({
     generationId: g.id,
     accountId: voters[nextVoter++ % voters.length]!.id,
-    kind: i < likes ? ("like" as const) : ("report" as const),
+    kind:
+      i < likes
+        ? ("like" as const)
+        : i < likes + dislikes
+          ? ("dislike" as const)
+          : ("report" as const),
     own: false,
     testMode: false,
     fetched: true,
@@ -88,17 +93,17 @@ describe("the rollout controller", () => {
         reason: "test",
       },
     );
-    await traffic(v1, 60, 12);
-    await traffic(v2, 20, 12);
+    await traffic(v1, 60, 12, 30);
+    await traffic(v2, 20, 12, 4);
     const [held] = await evaluateRollouts(handle.db, { policy });
     expect(held?.decision.action).toBe("hold");
-    await traffic(v2, 40, 20);
+    await traffic(v2, 40, 20, 10);
     const [done] = await evaluateRollouts(handle.db, { policy });
     expect(done?.decision.action).toBe("promote");
     expect((await getServingVersions(handle.db, "ctl-a"))?.default?.version).toBe("2");
     const [last] = await listRollouts(handle.db, { modelId: v1.modelId, limit: 1 });
     expect(last).toMatchObject({ action: "promote", actor: "auto", version: "2" });
-    expect(last?.evidence).toMatchObject({ canary: { served: 60, likes: 32 } });
+    expect(last?.evidence).toMatchObject({ canary: { served: 60, likes: 32, dislikes: 14 } });
     // Nothing left to decide.
     expect(await evaluateRollouts(handle.db, { policy })).toEqual([]);
   });
@@ -116,7 +121,7 @@ describe("the rollout controller", () => {
       },
     );
     const canary = (await getServingVersions(handle.db, "ctl-b"))!.canary!.version;
-    await traffic(canary, 30, 0, 6);
+    await traffic(canary, 30, 0, 0, 6);
     const [out] = await evaluateRollouts(handle.db, { policy });
     expect(out?.decision).toMatchObject({ action: "rollback" });
     expect(out?.decision.reason).toMatch(/report rate/);

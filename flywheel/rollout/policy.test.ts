@@ -7,14 +7,19 @@ import {
   type VersionStats,
 } from "./policy.ts";
 
-const stats = (served: number, likes: number, extra: Partial<VersionStats> = {}): VersionStats => ({
+/** `served` outputs with `likes` likes and dislikes for the rest of `votes` (default: served). */
+const stats = (
+  served: number,
+  likes: number,
+  extra: Partial<VersionStats> & { votes?: number } = {},
+): VersionStats => ({
   served,
   failed: 0,
   likes,
-  dislikes: 0,
+  dislikes: (extra.votes ?? served) - likes,
   reports: 0,
   refines: 0,
-  ...extra,
+  ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "votes")),
 });
 
 describe("rollout policy", () => {
@@ -29,12 +34,12 @@ describe("rollout policy", () => {
   });
 
   it("holds until both versions reach the minimum sample", () => {
-    const d = decideRollout(stats(199, 150), stats(5_000, 500));
+    const d = decideRollout(stats(300, 150, { votes: 199 }), stats(5_000, 500));
     expect(d.action).toBe("hold");
     expect(d.reason).toMatch(/waiting/);
   });
 
-  it("promotes a clearly preferred canary and rolls back a clearly worse one", () => {
+  it("promotes a canary with clearly higher approval and rolls back a clearly lower one", () => {
     expect(decideRollout(stats(400, 140), stats(4_000, 1_000)).action).toBe("promote");
     expect(decideRollout(stats(400, 60), stats(4_000, 1_000)).action).toBe("rollback");
     // 27% vs 25% on 400: z ~ 0.87, not enough.
@@ -50,6 +55,7 @@ describe("rollout policy", () => {
 
   it("rolls back on reports or failures before any preference sample", () => {
     const reported = decideRollout(stats(60, 50, { reports: 8 }), stats(10, 1));
+    // (the reports come before any preference sample: 60 votes < minSample)
     expect(reported).toMatchObject({ action: "rollback" });
     expect(reported.reason).toMatch(/report rate/);
     const failing = decideRollout(stats(40, 30, { failed: 10 }), stats(10, 1));
@@ -61,10 +67,10 @@ describe("rollout policy", () => {
   it("records the evidence it decided on", () => {
     const d = decideRollout(stats(400, 140), stats(4_000, 1_000));
     expect(d.evidence).toMatchObject({
-      canary: { served: 400, like_rate: 0.35 },
+      canary: { served: 400, like_rate: 0.35, approval: 0.35 },
       default: { like_rate: 0.25 },
       policy: DEFAULT_ROLLOUT_POLICY,
     });
-    expect(d.evidence.like_rate_z).toBeGreaterThan(2.326);
+    expect(d.evidence.approval_z).toBeGreaterThan(2.326);
   });
 });

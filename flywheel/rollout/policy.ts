@@ -2,17 +2,17 @@
 //
 //  1. Safety first, on any sample: roll back when the canary's failure rate or report rate is,
 //     with 95% confidence (Wilson lower bound), above its limit.
-//  2. Preference, once both the canary and the default have served `minSample` generations in the
-//     comparison window (since the canary started): a one-sided two-proportion z-test on the like
-//     rate (fraud-weighted likes per served generation). z >= zPromote: promote; z <= -zPromote:
-//     roll back (users prefer the default). zPromote = 2.326 (alpha 0.01): the controller looks
+//  2. Preference, once both the canary and the default have `minSample` (fraud-weighted) likes and
+//     dislikes in the comparison window (since the canary started): a two-proportion z-test on the
+//     approval rate, likes / (likes + dislikes). z >= zPromote: promote; z <= -zPromote: roll back
+//     (users prefer the default). zPromote = 2.326 (one-sided alpha 0.01): the controller looks
 //     again after every batch of traffic, and the stricter level keeps repeated looks honest.
-//  3. No clear winner after `maxSample` on both sides: roll back (the canary is not measurably
+//  3. No clear winner once both have `maxSample` votes: roll back (the canary is not measurably
 //     better, so the default stays and the comparison traffic stops).
 //  Otherwise: hold.
 
 export interface VersionStats {
-  /** Succeeded, non-test generations in the window. */
+  /** Succeeded, live generations in the window. */
   served: number;
   /** Failed generations in the window (the model's or the region's fault, not the caller's). */
   failed: number;
@@ -71,6 +71,7 @@ export function rates(s: VersionStats) {
   const finished = s.served + s.failed;
   return {
     like_rate: per(s.likes),
+    approval: s.likes + s.dislikes > 0 ? s.likes / (s.likes + s.dislikes) : 0,
     dislike_rate: per(s.dislikes),
     refine_rate: per(s.refines),
     report_rate: per(s.reports),
@@ -89,13 +90,14 @@ export function decideRollout(
   const finished = canary.served + canary.failed;
   const failureLow = wilsonLower(canary.failed, finished);
   const reportLow = wilsonLower(canary.reports, canary.served);
-  const z = twoProportionZ(canary.likes, canary.served, current.likes, current.served);
+  const votes = (v: VersionStats) => v.likes + v.dislikes;
+  const z = twoProportionZ(canary.likes, votes(canary), current.likes, votes(current));
   const evidence = {
     canary: { ...canary, ...mapRound(rates(canary)) },
     default: { ...current, ...mapRound(rates(current)) },
     failure_rate_lower_95: round(failureLow),
     report_rate_lower_95: round(reportLow),
-    like_rate_z: round(z),
+    approval_z: round(z),
     policy,
   };
   if (failureLow > policy.maxFailureRate) {
@@ -112,24 +114,24 @@ export function decideRollout(
       evidence,
     };
   }
-  const sample = Math.min(canary.served, current.served);
+  const sample = Math.min(votes(canary), votes(current));
   if (sample < policy.minSample) {
     return {
       action: "hold",
-      reason: `waiting for ${policy.minSample} served per version`,
+      reason: `waiting for ${policy.minSample} votes per version`,
       evidence,
     };
   }
   if (z >= policy.zPromote) {
-    return { action: "promote", reason: `like rate higher, z = ${round(z)}`, evidence };
+    return { action: "promote", reason: `approval higher, z = ${round(z)}`, evidence };
   }
   if (z <= -policy.zPromote) {
-    return { action: "rollback", reason: `like rate lower, z = ${round(z)}`, evidence };
+    return { action: "rollback", reason: `approval lower, z = ${round(z)}`, evidence };
   }
   if (sample >= policy.maxSample) {
     return {
       action: "rollback",
-      reason: `no measurable preference after ${policy.maxSample} served per version (z = ${round(z)})`,
+      reason: `no measurable preference after ${policy.maxSample} votes per version (z = ${round(z)})`,
       evidence,
     };
   }

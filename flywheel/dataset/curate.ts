@@ -1,0 +1,243 @@
+import { createHash } from "node:crypto";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
+import type { Database } from "../../db/client/index.ts";
+import { assetFetches } from "../../db/schema/asset-fetches.ts";
+import { generations, type GenerationRow } from "../../db/schema/generations.ts";
+import { readFeedbackSignals } from "../../edge/feedback/signals.ts";
+import { writeFileAtomic } from "../../regional-gpu/model-build/atomic-file.ts";
+import { normalizeText } from "../../regional-gpu/pipelines/tokenize.ts";
+import { datasetCard } from "./dataset-card.ts";
+import {
+  DATASET_FORMAT,
+  DatasetManifest,
+  type ImageRef,
+  type LikedOutput,
+  type PreferencePair,
+} from "./format.ts";
+import {
+  addDownloads,
+  addSignal,
+  emptyScore,
+  MAX_PAIRS_PER_PROMPT,
+  pairsOf,
+  SCORING,
+  type OutputScore,
+} from "./score.ts";
+
+// `npm run flywheel -- curate`: scores a model's outputs by engagement and writes a versioned
+// dataset folder (format.ts). Deterministic: the same database state (and image bytes) gives the
+// same files and the same id, so the folder is named by it.
+
+export interface CurateOptions {
+  model: string;
+  /** Datasets go to <outDir>/<model>/<id, 16 hex>. */
+  outDir: string;
+  /** An output's PNG bytes by asset key (the object stores), or null: the URL is written instead. */
+  readImage: (assetKey: string) => Promise<Uint8Array | null>;
+  /** Base of asset URLs for images not exported (GET /v1/assets/:key). */
+  publicUrl: string;
+  /** false: every vote at weight 1, own and test-mode votes included (comparisons only). */
+  fraudControls?: boolean;
+  /** Only signals before this time. */
+  until?: Date;
+}
+
+export interface CuratedDataset {
+  dir: string;
+  manifest: DatasetManifest;
+}
+
+const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
+const CHUNK = 500;
+
+async function generationsById(db: Database, ids: readonly string[]): Promise<GenerationRow[]> {
+  const rows: GenerationRow[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    rows.push(
+      ...(await db
+        .select()
+        .from(generations)
+        .where(inArray(generations.id, ids.slice(i, i + CHUNK)))),
+    );
+  }
+  return rows;
+}
+
+/** Downloads of each asset by accounts other than its owner. */
+async function downloadsOf(
+  db: Database,
+  rows: readonly GenerationRow[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const keys = rows.map((r) => r.assetKey!).filter(Boolean);
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    const found = await db
+      .select({
+        generation: generations.id,
+        n: sql<number>`count(distinct ${assetFetches.accountId})::int`,
+      })
+      .from(assetFetches)
+      .innerJoin(generations, eq(generations.assetKey, assetFetches.assetKey))
+      .where(
+        and(
+          inArray(assetFetches.assetKey, keys.slice(i, i + CHUNK)),
+          ne(assetFetches.accountId, generations.accountId),
+        ),
+      )
+      .groupBy(generations.id);
+    for (const f of found) out.set(f.generation, f.n);
+  }
+  return out;
+}
+
+export async function curate(db: Database, options: CurateOptions): Promise<CuratedDataset> {
+  const controls = options.fraudControls ?? true;
+  const ofModel = (
+    await readFeedbackSignals(db, { until: options.until, fraudControls: controls })
+  ).filter((s) => s.model === options.model);
+  const signals = ofModel.filter((s) => s.counts && !s.hidden);
+  const scores = new Map<string, OutputScore>();
+  for (const s of signals) {
+    let score = scores.get(s.generationId);
+    if (!score) scores.set(s.generationId, (score = emptyScore()));
+    addSignal(score, s);
+  }
+  const rows = (await generationsById(db, [...scores.keys()].sort())).filter(
+    (r) =>
+      r.status === "succeeded" &&
+      r.mode === "live" &&
+      r.assetKey !== null &&
+      r.reviewState !== "pending" &&
+      r.reviewState !== "removed",
+  );
+  const downloads = await downloadsOf(db, rows);
+  for (const r of rows) addDownloads(scores.get(r.id)!, downloads.get(r.id) ?? 0);
+
+  const staging = join(options.outDir, options.model, `.staging-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(join(staging, "images"), { recursive: true });
+  const files = new Map<string, string>();
+  const refs = new Map<string, ImageRef>();
+  const refOf = async (r: GenerationRow): Promise<ImageRef> => {
+    const known = refs.get(r.id);
+    if (known) return known;
+    const bytes = await options.readImage(r.assetKey!);
+    let image = `${options.publicUrl.replace(/\/$/, "")}/v1/assets/${r.assetKey}`;
+    let digest: string | null = null;
+    if (bytes) {
+      digest = sha256(bytes);
+      image = `images/${digest}.png`;
+      if (!files.has(image)) {
+        await writeFileAtomic(join(staging, image), bytes);
+        files.set(image, digest);
+      }
+    }
+    const ref: ImageRef = {
+      generation: r.id,
+      image,
+      sha256: digest,
+      model: r.model,
+      model_version: r.modelVersion,
+      seed: r.params.seed,
+      width: r.params.width,
+      height: r.params.height,
+      score: Math.round(scores.get(r.id)!.score * 10_000) / 10_000,
+    };
+    refs.set(r.id, ref);
+    return ref;
+  };
+
+  const byPrompt = new Map<string, GenerationRow[]>();
+  for (const r of rows) {
+    const key = `${normalizeText(r.prompt).trim()}\u0000${normalizeText(r.negativePrompt ?? "").trim()}`;
+    byPrompt.set(key, [...(byPrompt.get(key) ?? []), r]);
+  }
+  const pairs: PreferencePair[] = [];
+  let tiesDropped = 0;
+  for (const key of [...byPrompt.keys()].sort()) {
+    const group = byPrompt
+      .get(key)!
+      .map((r) => ({ id: r.id, score: scores.get(r.id)!.score, row: r }));
+    const { pairs: found, ties } = pairsOf(group);
+    tiesDropped += ties;
+    for (const { chosen, rejected } of found) {
+      pairs.push({
+        id: sha256(`${chosen.id}:${rejected.id}`).slice(0, 32),
+        prompt: chosen.row.prompt,
+        negative_prompt: chosen.row.negativePrompt,
+        chosen: await refOf(chosen.row),
+        rejected: await refOf(rejected.row),
+        label: 1,
+      });
+    }
+  }
+  const likes: LikedOutput[] = [];
+  for (const r of rows) {
+    const s = scores.get(r.id)!;
+    if (s.likes > 0 && s.score > 0) {
+      likes.push({
+        prompt: r.prompt,
+        negative_prompt: r.negativePrompt,
+        output: await refOf(r),
+        likes: Math.round(s.likes * 10_000) / 10_000,
+      });
+    }
+  }
+
+  const jsonl = (items: readonly unknown[]) =>
+    items.map((i) => JSON.stringify(i)).join("\n") + (items.length ? "\n" : "");
+  for (const [name, text] of [
+    ["pairs.jsonl", jsonl(pairs)],
+    ["likes.jsonl", jsonl(likes)],
+  ] as const) {
+    await writeFileAtomic(join(staging, name), text);
+    files.set(name, sha256(text));
+  }
+  const included = rows.filter((r) => refs.has(r.id)).map((r) => r.createdAt.getTime());
+  const listed = [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const id = sha256(listed.map(([path, digest]) => `${path} ${digest}\n`).join(""));
+  const draft: DatasetManifest = {
+    format: DATASET_FORMAT,
+    id,
+    model: options.model,
+    counts: {
+      generations_scored: rows.length,
+      pairs: pairs.length,
+      ties_dropped: tiesDropped,
+      likes: likes.length,
+      images: [...files.keys()].filter((f) => f.startsWith("images/")).length,
+      votes_counted: signals.length,
+      votes_excluded: ofModel.length - signals.length,
+    },
+    date_range: {
+      from: included.length ? new Date(Math.min(...included)).toISOString() : null,
+      to: included.length ? new Date(Math.max(...included)).toISOString() : null,
+    },
+    filters: [
+      `model ${options.model}, succeeded live outputs (test mode excluded)`,
+      "outputs hidden by reports or removed after review excluded",
+      controls
+        ? "votes on one's own outputs and from test-mode keys excluded; each vote weighted by its voter's fraud weight"
+        : "fraud controls OFF: every vote at weight 1 (comparison run)",
+      "pairs only between outputs of the same prompt and negative prompt; ties dropped",
+      `at most ${MAX_PAIRS_PER_PROMPT} pairs per prompt, widest score gaps first`,
+      ...(options.until ? [`signals before ${options.until.toISOString()}`] : []),
+    ],
+    scoring: { ...SCORING },
+    files: [],
+  };
+  const card = datasetCard(draft);
+  await writeFileAtomic(join(staging, "README.md"), card);
+  files.set("README.md", sha256(card));
+  for (const [path, digest] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    draft.files.push({ path, sha256: digest, bytes: (await stat(join(staging, path))).size });
+  }
+  const manifest = DatasetManifest.parse(draft);
+  await writeFileAtomic(join(staging, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  const dir = join(options.outDir, options.model, id.slice(0, 16));
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir);
+  return { dir, manifest };
+}
