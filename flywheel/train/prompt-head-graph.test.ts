@@ -81,4 +81,15 @@ describe("the prompt head spliced into the parent graph", () => {
     expect(before).toBeLessThan(0);
     expect(after).toBeGreaterThan(before + 40);
   });
+
+  it("stacks on a parent that is itself trained", async () => {
+    const once = withPromptHead(parent, zeroHead(), "once");
+    const twice = withPromptHead(once, zeroHead(), "twice");
+    const [a, b] = [await draw(parent, "a calm bay"), await draw(twice, "a calm bay")];
+    let differing = 0;
+    a.forEach((img, i) =>
+      img.data.forEach((v, j) => (differing += Math.abs(v - b[i]!.data[j]!) > 2 ? 1 : 0)),
+    );
+    expect(differing / (2 * 64 * 64 * 3)).toBeLessThan(0.01);
+  });
 });

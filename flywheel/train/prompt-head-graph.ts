@@ -16,8 +16,9 @@ const { onnx } = onnxProto;
 
 /** The value the head replaces: the parent's unit text vector [batch, D]. */
 export const TEXT_UNIT = "text_unit";
-const PARENT_TEXT_UNIT = "parent_text_unit";
-const PREFIX = "prompt_head/";
+/** A trained version's parent may itself be trained: each head gets its own names (n = 0, 1, ...). */
+const parentTextUnit = (n: number) => (n === 0 ? "parent_text_unit" : `parent_text_unit_${n}`);
+const prefixOf = (n: number) => (n === 0 ? "prompt_head/" : `prompt_head_${n}/`);
 const EPS = 1e-6;
 
 export interface PromptHead {
@@ -38,8 +39,18 @@ function textUnitProducer(graph: onnxProto.onnx.IGraphProto): number {
   return index;
 }
 
-/** The head's nodes and initializers, names prefixed, from parent_text_unit to text_unit. */
-function headGraph(head: PromptHead): onnxProto.onnx.IGraphProto {
+/** How many heads `graph` already has. */
+function headsIn(graph: onnxProto.onnx.IGraphProto): number {
+  const names = new Set((graph.node ?? []).flatMap((n) => n.output ?? []));
+  let n = 0;
+  while (names.has(parentTextUnit(n))) n++;
+  return n;
+}
+
+/** The head's nodes and initializers, names prefixed, from the parent's text vector to text_unit. */
+function headGraph(head: PromptHead, n: number): onnxProto.onnx.IGraphProto {
+  const PARENT_TEXT_UNIT = parentTextUnit(n);
+  const PREFIX = prefixOf(n);
   const { dims } = head;
   if (head.weights.length !== dims * dims || head.bias.length !== dims) {
     throw new Error(`prompt head: expected W ${dims}x${dims} and b ${dims}`);
@@ -87,9 +98,10 @@ export function withPromptHead(
   const model = decode(parent);
   const graph = model.graph!;
   const at = textUnitProducer(graph);
+  const n = headsIn(graph);
   const producer = graph.node![at]!;
-  producer.output = producer.output!.map((o) => (o === TEXT_UNIT ? PARENT_TEXT_UNIT : o));
-  const added = headGraph(head);
+  producer.output = producer.output!.map((o) => (o === TEXT_UNIT ? parentTextUnit(n) : o));
+  const added = headGraph(head, n);
   graph.node!.splice(at + 1, 0, ...(added.node ?? []));
   graph.initializer = [...(graph.initializer ?? []), ...(added.initializer ?? [])];
   model.producerVersion = producerVersion;

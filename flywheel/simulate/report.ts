@@ -1,0 +1,74 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writePlot } from "./plot.ts";
+import { FULL, QUICK, runSimulation, type SimResult } from "./simulate.ts";
+
+// Runs the simulation (twice with --compare: fraud controls on, then off), prints the rounds and a
+// summary, and (full runs) writes docs/flywheel-simulation.json and docs/flywheel-like-rate.png.
+
+export interface Summary {
+  fraudControls: boolean;
+  startLikeRate: number;
+  endLikeRate: number;
+  rise: number;
+  worseRolledBack: boolean;
+  promoted: string[];
+  rolledBack: string[];
+}
+
+/** The like rate at the start (round 1) and at the end (mean of the last two rounds). */
+export function summarize(run: SimResult): Summary {
+  const rates = run.rounds.map((r) => r.likeRate);
+  const start = rates[0] ?? 0;
+  const tail = rates.slice(-2);
+  const end = tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
+  const worse = Object.entries(run.versions)
+    .filter(([, role]) => role === "worse")
+    .map(([v]) => v);
+  return {
+    fraudControls: run.fraudControls,
+    startLikeRate: round3(start),
+    endLikeRate: round3(end),
+    rise: round3(end - start),
+    worseRolledBack: worse.length > 0 && worse.every((v) => run.rolledBack.includes(v)),
+    promoted: run.promoted,
+    rolledBack: run.rolledBack,
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function runSimulationReport(opts: {
+  quick: boolean;
+  compare: boolean;
+  out: string;
+  fraudControls: boolean;
+}): Promise<number> {
+  const base = opts.quick ? QUICK : FULL;
+  const arms = opts.compare ? [true, false] : [opts.fraudControls];
+  const runs: SimResult[] = [];
+  for (const fraudControls of arms) {
+    console.log(
+      `\n== simulation (${opts.quick ? "quick" : "full"}), fraud controls ${fraudControls ? "on" : "off"} ==`,
+    );
+    runs.push(await runSimulation({ ...base, fraudControls, log: (l) => console.log(l) }));
+  }
+  const summaries = runs.map(summarize);
+  console.log("\n== summary ==");
+  for (const s of summaries) {
+    console.log(
+      `fraud controls ${s.fraudControls ? "on " : "off"}: like rate ${s.startLikeRate} -> ${s.endLikeRate} (${s.rise >= 0 ? "+" : ""}${s.rise}); promoted ${s.promoted.join(", ") || "-"}; rolled back ${s.rolledBack.join(", ") || "-"}; worse version rolled back: ${s.worseRolledBack}`,
+    );
+  }
+  if (!opts.quick) {
+    await mkdir(opts.out, { recursive: true });
+    await writeFile(
+      join(opts.out, "flywheel-simulation.json"),
+      `${JSON.stringify({ options: base, summaries, runs }, null, 2)}\n`,
+    );
+    await writePlot(runs, join(opts.out, "flywheel-like-rate.png"));
+    console.log(`wrote ${join(opts.out, "flywheel-simulation.json")} and flywheel-like-rate.png`);
+  }
+  const main = summaries[0]!;
+  return main.rise > 0 && main.worseRolledBack ? 0 : 1;
+}

@@ -1,0 +1,456 @@
+import { join } from "node:path";
+import sharp from "sharp";
+import {
+  createApiClient,
+  type ApiClient,
+  type ApiSchemas,
+} from "../../contracts/client/api-client.ts";
+import { applyRolloutStep, getServingVersions } from "../../db/queries/models.ts";
+import { MODEL_VERSION_TTL_MS } from "../../edge/generations/model-version-cache.ts";
+import { SeededRandom } from "../../regional-gpu/pipelines/seeded-random.ts";
+import { runAdminCommand } from "../../scripts/admin/commands.ts";
+import { FsObjectStore } from "../../storage/fs.ts";
+import { curate } from "../dataset/curate.ts";
+import { evaluateRollouts } from "../rollout/controller.ts";
+import { DEFAULT_ROLLOUT_POLICY, type RolloutPolicy } from "../rollout/policy.ts";
+import { registerCandidate } from "../train/register-version.ts";
+import { trainVersion } from "../train/train.ts";
+import { injectWorseVersion } from "./worse-version.ts";
+import { makePopulation, PROMPTS, react, spamVote, lightness, type SimUser } from "./population.ts";
+import { startSimStack, type SimStack } from "./sim-stack.ts";
+
+// `npm run flywheel -- simulate`: a population with hidden tastes uses the local stack through the
+// public API (generate, look, like, dislike, report, refine); after every round the operator side
+// runs by itself: the rollout controller, then, with no canary out, curate -> train -> (if it beats
+// its parent offline) a canary; one round injects a deliberately worse version as a canary.
+
+export const MODEL = "cppn-glove";
+const SIDE = 64;
+
+export interface SimOptions {
+  users: number;
+  /** How many of PROMPTS the users draw from. */
+  prompts: number;
+  rounds: number;
+  generationsPerUser: number;
+  viewsPerUser: number;
+  spamVotesPerSpammer: number;
+  spammerShare: number;
+  canaryShare: number;
+  /** The round after which the worse version is injected (when no canary is out then). */
+  injectWorseAfter: number;
+  fraudControls: boolean;
+  policy: RolloutPolicy;
+  seed: number;
+  log: (line: string) => void;
+}
+
+export const FULL: Omit<SimOptions, "fraudControls" | "log"> = {
+  users: 60,
+  prompts: 12,
+  rounds: 8,
+  generationsPerUser: 3,
+  viewsPerUser: 12,
+  spamVotesPerSpammer: 50,
+  spammerShare: 0.05,
+  canaryShare: 0.5,
+  injectWorseAfter: 5,
+  policy: { ...DEFAULT_ROLLOUT_POLICY, minSample: 150 },
+  seed: 7,
+};
+
+export const QUICK: Omit<SimOptions, "fraudControls" | "log"> = {
+  users: 40,
+  prompts: 6,
+  rounds: 6,
+  generationsPerUser: 1,
+  viewsPerUser: 8,
+  spamVotesPerSpammer: 40,
+  spammerShare: 0.05,
+  canaryShare: 0.5,
+  injectWorseAfter: 3,
+  // A small population: alpha 0.05 one-sided (z >= 1.645) instead of 0.01, and 40 votes minimum.
+  policy: { ...DEFAULT_ROLLOUT_POLICY, minSample: 40, zPromote: 1.645 },
+  seed: 7,
+};
+
+export interface RoundResult {
+  round: number;
+  default: string | null;
+  canary: string | null;
+  /** Honest users' likes per look, all versions together. */
+  likeRate: number;
+  /** Per version: honest looks and likes this round. */
+  versions: Record<string, { looks: number; likes: number; likeRate: number }>;
+  events: string[];
+}
+
+export interface SimResult {
+  fraudControls: boolean;
+  rounds: RoundResult[];
+  /** Every version's role: "reference", "trained", "worse". */
+  versions: Record<string, "reference" | "trained" | "worse">;
+  rolledBack: string[];
+  promoted: string[];
+}
+
+interface Account {
+  user: SimUser;
+  client: ApiClient;
+  key: string;
+  project: string;
+}
+
+interface Output {
+  id: string;
+  owner: number;
+  prompt: string;
+  version: string;
+  url: string;
+}
+
+/** Runs `tasks` with at most `limit` at a time, in order of start. */
+async function pool<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]!();
+      }
+    }),
+  );
+  return results;
+}
+
+async function setUp(stack: SimStack, users: SimUser[]): Promise<Account[]> {
+  return pool(
+    4,
+    users.map((user) => async () => {
+      const made = await runAdminCommand(
+        stack.database.db,
+        { command: "create-account", name: `sim user ${user.index}`, plan: "enterprise" },
+        stack.pepper,
+      );
+      const key = made.key as string;
+      const client = createApiClient({ baseUrl: stack.edgeUrl, apiKey: key });
+      const { data, error } = await client.POST("/v1/projects", {
+        body: { name: `gallery ${user.index}`, visibility: "public" },
+      });
+      if (!data) throw new Error(`project: ${JSON.stringify(error)}`);
+      return { user, client, key, project: data.id };
+    }),
+  );
+}
+
+async function generate(
+  a: Account,
+  prompt: string,
+  seed: number,
+): Promise<ApiSchemas["Generation"]> {
+  const { data, error } = await a.client.POST("/v1/generations", {
+    body: { prompt, seed, width: SIDE, height: SIDE, project: a.project },
+    headers: { prefer: "wait=60" },
+  });
+  if (!data) throw new Error(`generate: ${JSON.stringify(error)}`);
+  return data as ApiSchemas["Generation"];
+}
+
+/** The viewer downloads the output (a recorded fetch) and measures its lightness. */
+async function look(a: Account, url: string): Promise<number> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${a.key}` } });
+  if (!res.ok) throw new Error(`asset ${url}: HTTP ${res.status}`);
+  const { data, info } = await sharp(new Uint8Array(await res.arrayBuffer()))
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return lightness({
+    width: info.width,
+    height: info.height,
+    channels: 3,
+    data: new Uint8Array(data),
+  });
+}
+
+async function vote(a: Account, id: string, kind: "like" | "dislike" | "report"): Promise<void> {
+  const { response } = await a.client.POST("/v1/generations/{id}/feedback", {
+    params: { path: { id } },
+    body: kind === "report" ? { kind, reason: "other" } : { kind },
+  });
+  // 429: the per-account vote limit (spammers hit it); anything else is a bug here.
+  if (!response.ok && response.status !== 429) throw new Error(`feedback: HTTP ${response.status}`);
+}
+
+/** One round of use: everyone generates, honest users look and vote (and refine), spammers spam. */
+async function useRound(
+  accounts: Account[],
+  options: SimOptions,
+  random: SeededRandom,
+): Promise<{ outputs: Output[]; looks: Map<string, { looks: number; likes: number }> }> {
+  const honest = accounts.filter((a) => !a.user.spammer);
+  const requests = honest.flatMap((a) =>
+    Array.from({ length: options.generationsPerUser }, () => ({
+      a,
+      prompt: PROMPTS[Math.floor(random.nextFloat() * options.prompts)]!,
+      seed: Math.floor(random.nextFloat() * 2 ** 31),
+    })),
+  );
+  const generated = await pool(
+    6,
+    requests.map(({ a, prompt, seed }) => async () => ({
+      a,
+      prompt,
+      g: await generate(a, prompt, seed),
+    })),
+  );
+  const outputs: Output[] = generated
+    .filter(({ g }) => g.status === "succeeded" && g.output)
+    .map(({ a, prompt, g }) => ({
+      id: g.id,
+      owner: a.user.index,
+      prompt,
+      version: g.model_version,
+      url: g.output!.url,
+    }));
+
+  const looks = new Map<string, { looks: number; likes: number }>();
+  const plans = honest.map((a) => {
+    const others = outputs.filter((o) => o.owner !== a.user.index);
+    const seen = Array.from(
+      { length: Math.min(options.viewsPerUser, others.length) },
+      () => others[Math.floor(random.nextFloat() * others.length)]!,
+    );
+    const own = outputs.filter((o) => o.owner === a.user.index);
+    return {
+      a,
+      seen: [...new Map(seen.map((o) => [o.id, o])).values()],
+      own,
+      draws: Array.from({ length: 64 }, () => random.nextFloat()),
+    };
+  });
+  // Everyone looks first (each download is recorded), then votes: a vote counts in full only on
+  // an output its voter had fetched.
+  const seenLightness = await pool(
+    6,
+    plans.map(({ a, seen, own }) => async () => ({
+      seen: await Promise.all(seen.map((o) => look(a, o.url))),
+      own: await Promise.all(own.map((o) => look(a, o.url))),
+    })),
+  );
+  await pool(
+    6,
+    plans.map(({ a, seen, own, draws }, i) => async () => {
+      let d = 0;
+      for (const [j, o] of seen.entries()) {
+        const reaction = react(
+          a.user,
+          seenLightness[i]!.seen[j]!,
+          draws[d++ % 96]!,
+          draws[d++ % 96]!,
+        );
+        const tally = looks.get(o.version) ?? { looks: 0, likes: 0 };
+        tally.looks++;
+        if (reaction === "like") tally.likes++;
+        looks.set(o.version, tally);
+        if (reaction !== "none") await vote(a, o.id, reaction);
+        // A strongly disliked output is sometimes reported.
+        if (reaction === "dislike" && draws[d++ % 96]! < 0.03) await vote(a, o.id, "report");
+      }
+      // Working on one's own liked outputs: a refine.
+      for (const [j, o] of own.entries()) {
+        if (
+          react(a.user, seenLightness[i]!.own[j]!, draws[d++ % 96]!, 1) === "like" &&
+          draws[d++ % 96]! < 0.25
+        ) {
+          await a.client.POST("/v1/generations/{id}/refine", {
+            params: { path: { id: o.id } },
+            body: {},
+          });
+        }
+      }
+    }),
+  );
+  // Spammers: bursts of votes on outputs they never fetched.
+  for (const a of accounts.filter((x) => x.user.spammer)) {
+    const targets = outputs.slice(0, options.spamVotesPerSpammer);
+    await pool(
+      8,
+      targets.map((o) => () => vote(a, o.id, spamVote(o.prompt))),
+    );
+  }
+  return { outputs, looks };
+}
+
+interface OperatorState {
+  injected: boolean;
+  datasets: number;
+  versions: SimResult["versions"];
+  promoted: string[];
+  rolledBack: string[];
+}
+
+/** The operator side after a round: controller, then a new candidate when no canary is out. */
+async function operate(
+  stack: SimStack,
+  options: SimOptions,
+  round: number,
+  state: OperatorState,
+): Promise<string[]> {
+  const db = stack.database.db;
+  const events: string[] = [];
+  for (const o of await evaluateRollouts(db, {
+    policy: options.policy,
+    fraudControls: options.fraudControls,
+  })) {
+    if (o.decision.action === "hold") {
+      const e = o.decision.evidence as {
+        canary: { approval: number; likes: number; dislikes: number };
+        default: { approval: number; likes: number; dislikes: number };
+      };
+      events.push(
+        `hold ${o.canary}: ${o.decision.reason}; approval ${e.canary.approval} (${(e.canary.likes + e.canary.dislikes).toFixed(1)} weighted votes) vs ${e.default.approval} (${(e.default.likes + e.default.dislikes).toFixed(1)})`,
+      );
+      continue;
+    }
+    (o.decision.action === "promote" ? state.promoted : state.rolledBack).push(o.canary);
+    events.push(`${o.decision.action} ${o.canary} (${o.decision.reason})`);
+  }
+  const serving = await getServingVersions(db, MODEL);
+  if (!serving?.default || serving.canary) return events;
+  const parent = serving.default.version;
+  if (round >= options.injectWorseAfter && !state.injected) {
+    state.injected = true;
+    const worse = await injectWorseVersion(
+      db,
+      stack.config.modelDir,
+      MODEL,
+      parent,
+      `worse-r${round}`,
+    );
+    state.versions[worse] = "worse";
+    await applyRolloutStep(
+      db,
+      MODEL,
+      { action: "canary", version: worse, share: options.canaryShare },
+      {
+        actor: "admin",
+        reason: "simulation: a deliberately worse version",
+      },
+    );
+    events.push(`canary ${worse} (injected, deliberately worse)`);
+    return events;
+  }
+  const objects = stack.objectDirs.map((dir) => new FsObjectStore(dir));
+  const dataset = await curate(db, {
+    model: MODEL,
+    outDir: join(stack.config.dataDir, "datasets"),
+    publicUrl: stack.edgeUrl,
+    fraudControls: options.fraudControls,
+    readImage: async (key) => {
+      for (const store of objects) {
+        const found = await store.get(key);
+        if (found) return found.body;
+      }
+      return null;
+    },
+  });
+  state.datasets++;
+  const { counts } = dataset.manifest;
+  if (counts.pairs < 20) {
+    events.push(
+      `dataset ${dataset.manifest.id.slice(0, 8)}: ${counts.pairs} pairs, too few to train`,
+    );
+    return events;
+  }
+  const trained = await trainVersion({
+    datasetDir: dataset.dir,
+    modelsDir: stack.config.modelDir,
+    parentVersion: parent,
+    log: () => {},
+  });
+  const { manifest } = trained;
+  state.versions[manifest.version] = "trained";
+  await registerCandidate(db, trained.dir, manifest);
+  const evalOf = manifest.lineage!.offline_eval;
+  const summary = `${manifest.version} from ${parent} on ${counts.pairs} pairs + ${counts.likes} likes: held-out win rate ${evalOf.win_rate} vs parent ${evalOf.parent_win_rate}`;
+  if (!evalOf.beats_parent) {
+    events.push(`trained ${summary}: not better, no rollout`);
+    return events;
+  }
+  await applyRolloutStep(
+    db,
+    MODEL,
+    { action: "canary", version: manifest.version, share: options.canaryShare },
+    {
+      actor: "auto",
+      reason: `trained on dataset ${dataset.manifest.id.slice(0, 16)}; beat its parent offline`,
+    },
+  );
+  events.push(`canary ${summary}`);
+  return events;
+}
+
+export async function runSimulation(options: SimOptions): Promise<SimResult> {
+  const { log } = options;
+  const stack = await startSimStack({ regions: 1, log: () => {} });
+  try {
+    const random = new SeededRandom(options.seed);
+    const users = makePopulation({
+      users: options.users,
+      spammerShare: options.spammerShare,
+      seed: options.seed,
+    });
+    const accounts = await setUp(stack, users);
+    const reference = (await getServingVersions(stack.database.db, MODEL))!.default!.version;
+    const state: OperatorState = {
+      injected: false,
+      datasets: 0,
+      versions: { [reference]: "reference" },
+      promoted: [],
+      rolledBack: [],
+    };
+    const rounds: RoundResult[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      const serving = (await getServingVersions(stack.database.db, MODEL))!;
+      const { looks } = await useRound(accounts, options, random);
+      let [allLooks, allLikes] = [0, 0];
+      const versions: RoundResult["versions"] = {};
+      for (const [version, t] of looks) {
+        versions[version] = { ...t, likeRate: t.looks ? t.likes / t.looks : 0 };
+        allLooks += t.looks;
+        allLikes += t.likes;
+      }
+      const events = await operate(stack, options, round, state);
+      const result: RoundResult = {
+        round,
+        default: serving.default?.version ?? null,
+        canary: serving.canary
+          ? `${serving.canary.version.version} (${serving.canary.share})`
+          : null,
+        likeRate: allLooks ? allLikes / allLooks : 0,
+        versions,
+        events,
+      };
+      rounds.push(result);
+      log(
+        `round ${round}: like rate ${result.likeRate.toFixed(3)} | ${Object.entries(versions)
+          .map(([v, t]) => `${v} ${t.likeRate.toFixed(3)} (${t.looks})`)
+          .join(", ")}${events.length ? `\n  ${events.join("\n  ")}` : ""}`,
+      );
+      // The edge re-reads which versions serve within MODEL_VERSION_TTL_MS.
+      if (events.some((e) => /^(canary|promote|rollback)/.test(e))) {
+        await new Promise((r) => setTimeout(r, MODEL_VERSION_TTL_MS + 100));
+      }
+    }
+    return {
+      fraudControls: options.fraudControls,
+      rounds,
+      versions: state.versions,
+      rolledBack: state.rolledBack,
+      promoted: state.promoted,
+    };
+  } finally {
+    await stack.close();
+  }
+}
