@@ -316,7 +316,7 @@ export interface paths {
     };
     /**
      * List models
-     * @description Every model with its versions (newest first), status and price per megapixel.
+     * @description Every model with its versions (newest first): rollout state (candidate, canary with its traffic share, default, retired), lineage, price per megapixel, preference metrics (like, dislike, refine, report and failure rates), and the latest steps of its rollout history.
      */
     get: operations["listModels"];
     put?: never;
@@ -918,6 +918,7 @@ export interface components {
       name: string;
       /** @enum {string} */
       object: "model";
+      rollouts: components["schemas"]["ModelRollout"][];
       versions: components["schemas"]["ModelVersion"][];
     };
     ModelList: {
@@ -925,15 +926,38 @@ export interface components {
       /** @enum {string} */
       object: "list";
     };
+    ModelRollout: {
+      /** @enum {string} */
+      action: "register" | "canary" | "ramp" | "promote" | "rollback" | "retire" | "restore";
+      actor: string;
+      created_at: string;
+      from_status: components["schemas"]["ModelVersionStatus"] & (string | null);
+      reason: string;
+      to_status: components["schemas"]["ModelVersionStatus"];
+      traffic_share: number;
+      version: string;
+    };
     ModelVersion: {
       created_at: string;
       gpu_ms_per_megapixel: number | null;
+      metrics: components["schemas"]["ModelVersionMetrics"];
+      parent_version: string | null;
       pipeline: string;
       price_per_megapixel_usd: number;
-      /** @enum {string} */
-      status: "canary" | "active" | "retired";
+      status: components["schemas"]["ModelVersionStatus"];
+      traffic_share: number;
       version: string;
     };
+    ModelVersionMetrics: {
+      dislike_rate: number;
+      failure_rate: number;
+      like_rate: number;
+      refine_rate: number;
+      report_rate: number;
+      served: number;
+    };
+    /** @enum {string} */
+    ModelVersionStatus: "candidate" | "canary" | "default" | "retired";
     PolicyMatch: {
       category: string;
       end: number;

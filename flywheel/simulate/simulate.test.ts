@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { summarize } from "./report.ts";
+import { QUICK, runSimulation } from "./simulate.ts";
+
+// `npm run flywheel -- simulate --quick` as a test: the real local stack (PGlite, the Node edge, a
+// region running the model through ONNX Runtime), simulated users through the public API, and the
+// loop closing by itself.
+
+describe("the flywheel, simulated", () => {
+  it("raises the like rate by itself, and rolls back a deliberately worse version", async () => {
+    const run = await runSimulation({ ...QUICK, fraudControls: true, log: () => {} });
+    const summary = summarize(run);
+    expect(summary.promoted.length).toBeGreaterThanOrEqual(1);
+    expect(summary.worseRolledBack).toBe(true);
+    expect(summary.endLikeRate).toBeGreaterThan(summary.startLikeRate + 0.1);
+    // Every promoted version was trained (with lineage), never the injected one.
+    for (const v of summary.promoted) expect(run.versions[v]).toBe("trained");
+  }, 300_000);
+});
