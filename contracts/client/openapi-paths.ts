@@ -316,7 +316,7 @@ export interface paths {
     };
     /**
      * List models
-     * @description Every model with its versions (newest first): rollout state (candidate, canary with its traffic share, default, retired), lineage, price per megapixel, preference metrics (like, dislike, refine, report and failure rates), and the latest steps of its rollout history.
+     * @description Every model with its versions (newest first): rollout state (candidate, canary with its traffic share, default, retired), lineage, price per megapixel, preference metrics (like, dislike, refine, report and failure rates), and the latest steps of its rollout history (read at most 15 s earlier).
      */
     get: operations["listModels"];
     put?: never;

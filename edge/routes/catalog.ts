@@ -6,7 +6,7 @@ import type { EdgeServices } from "../deps.ts";
 import { keyedRoutes } from "../middleware/scope/index.ts";
 import { errorResponses, jsonContent, requiresKey } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
-import { modelCatalog } from "./model-catalog.ts";
+import { cachedModelCatalog } from "./model-catalog.ts";
 import type { RegionHealth } from "../routing/route-plan.ts";
 
 const modelsRoute = createRoute({
@@ -15,7 +15,7 @@ const modelsRoute = createRoute({
   path: "/models",
   summary: "List models",
   description:
-    "Every model with its versions (newest first): rollout state (candidate, canary with its traffic share, default, retired), lineage, price per megapixel, preference metrics (like, dislike, refine, report and failure rates), and the latest steps of its rollout history.",
+    "Every model with its versions (newest first): rollout state (candidate, canary with its traffic share, default, retired), lineage, price per megapixel, preference metrics (like, dislike, refine, report and failure rates), and the latest steps of its rollout history (read at most 15 s earlier).",
   tags: ["Catalog"],
   security: requiresKey,
   responses: { 200: jsonContent(ModelList, "The models."), ...errorResponses(401) },
@@ -47,7 +47,7 @@ export function catalogRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
   const guard = keyedRoutes(s.access);
 
   app.openapi({ ...modelsRoute, middleware: guard(modelsRoute) }, async (c) => {
-    const data = await modelCatalog(s.db);
+    const data = await cachedModelCatalog(s.db, s.clock());
     return c.json({ object: "list" as const, data }, 200);
   });
 

@@ -70,3 +70,20 @@ export async function modelCatalog(db: Database): Promise<Array<z.infer<typeof M
     })),
   );
 }
+
+/** How long GET /v1/models reuses one reading of the catalog and its metrics (per isolate). */
+export const MODEL_CATALOG_TTL_MS = 15_000;
+const cached = new WeakMap<Database, { at: number; value: ReturnType<typeof modelCatalog> }>();
+
+/**
+ * modelCatalog through a short per-isolate cache: the metrics aggregate every live generation of
+ * each version, too much to redo on every GET /v1/models. A failed reading is not kept.
+ */
+export function cachedModelCatalog(db: Database, now: number): ReturnType<typeof modelCatalog> {
+  const hit = cached.get(db);
+  if (hit && now - hit.at < MODEL_CATALOG_TTL_MS && now >= hit.at) return hit.value;
+  const value = modelCatalog(db);
+  cached.set(db, { at: now, value });
+  value.catch(() => cached.delete(db));
+  return value;
+}
