@@ -46,16 +46,16 @@ export interface SimOptions {
 }
 
 export const FULL: Omit<SimOptions, "fraudControls" | "log"> = {
-  users: 60,
-  prompts: 12,
+  users: 40,
+  prompts: 8,
   rounds: 8,
-  generationsPerUser: 3,
-  viewsPerUser: 12,
-  spamVotesPerSpammer: 50,
+  generationsPerUser: 1,
+  viewsPerUser: 10,
+  spamVotesPerSpammer: 40,
   spammerShare: 0.05,
   canaryShare: 0.5,
-  injectWorseAfter: 5,
-  policy: { ...DEFAULT_ROLLOUT_POLICY, minSample: 150 },
+  injectWorseAfter: 4,
+  policy: { ...DEFAULT_ROLLOUT_POLICY, minSample: 80 },
   seed: 7,
 };
 
