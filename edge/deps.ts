@@ -121,6 +121,12 @@ export const DEFAULT_TUNING = {
    * reaches this: three trusted accounts, or many more untrusted ones.
    */
   reportThreshold: 3,
+  /**
+   * A long-lived edge runs the rollout controller (flywheel/rollout) on its sweep timer this often;
+   * 0: never (something else runs it, e.g. the simulation or `npm run admin -- models evaluate`).
+   * Workers run it on their cron.
+   */
+  rolloutIntervalMs: 60_000,
   /** How long one read of the hidden outputs' keys is reused by the asset route's cache path. */
   hiddenAssetsTtlMs: 5_000,
   /** A region silent for longer is stale (heartbeats come every ~2 s). */

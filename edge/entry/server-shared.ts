@@ -11,6 +11,7 @@ import { migrateDatabase } from "../../db/migrate.ts";
 import { FsObjectStore } from "../../storage/fs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { createEdge } from "../app.ts";
+import { rolloutTick } from "../../flywheel/rollout/controller.ts";
 import { sweepLeases } from "../generations/lease-sweep.ts";
 import { LeaseSweeper } from "../generations/lease-sweeper.ts";
 import { purgeRemovedOutputs } from "../feedback/purge-removed.ts";
@@ -210,10 +211,17 @@ function leaseSweeperOf(
 ): LeaseSweeper {
   const deps = sweepDeps(services);
   const judgeSilenceFrom = services.clock() + services.tuning.heartbeatTtlMs;
+  let lastRollout = -Infinity;
   return new LeaseSweeper({
     sweep: async ({ first }) => {
       const swept = await sweepLeases({ callbackBase, judgeSilenceFrom, atStart: first }, deps);
       await purgeRemovedOutputs(services);
+      // The rollout controller rides the same timer, at most once a minute.
+      const every = services.tuning.rolloutIntervalMs;
+      if (every > 0 && services.clock() - lastRollout >= every) {
+        lastRollout = services.clock();
+        await rolloutTick(services.db, log);
+      }
       return swept;
     },
     intervalMs: services.tuning.sweepIntervalMs,

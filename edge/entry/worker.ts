@@ -8,6 +8,7 @@ import type { AppEnv } from "../app-env.ts";
 import { createEdge } from "../app.ts";
 import type { EdgeServices } from "../deps.ts";
 import { sweepLeases } from "../generations/lease-sweep.ts";
+import { rolloutTick } from "../../flywheel/rollout/controller.ts";
 import { purgeRemovedOutputs } from "../feedback/purge-removed.ts";
 import { sweepDeps } from "../routes/generation-deps.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
@@ -188,6 +189,8 @@ export default {
             sweep(),
             services.styleSync.kick(),
             purgeRemovedOutputs(services),
+            // The rollout controller: promote or roll back canaries (flywheel/rollout).
+            rolloutTick(services.db, log),
           ]),
         )
         .then(() => current.background.drain(BACKGROUND_GRACE_MS))

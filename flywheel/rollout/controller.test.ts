@@ -11,7 +11,7 @@ import { feedback } from "../../db/schema/feedback.ts";
 import { generations } from "../../db/schema/generations.ts";
 import type { ModelVersion } from "../../db/schema/models.ts";
 import { createTestDatabase, type PgliteHandle } from "../../db/testing.ts";
-import { evaluateRollouts } from "./controller.ts";
+import { evaluateRollouts, rolloutTick } from "./controller.ts";
 import { DEFAULT_ROLLOUT_POLICY } from "./policy.ts";
 
 let handle: PgliteHandle;
@@ -128,5 +128,30 @@ describe("the rollout controller", () => {
     const serving = await getServingVersions(handle.db, "ctl-b");
     expect(serving?.canary).toBeNull();
     expect(serving?.default?.version).toBe("1");
+  });
+
+  it("runs from an edge's timer or cron: decisions logged, failures logged instead of thrown", async () => {
+    await release("ctl-c", "1", "default");
+    await release("ctl-c", "2");
+    await applyRolloutStep(
+      handle.db,
+      "ctl-c",
+      { action: "canary", version: "2", share: 0.1 },
+      { actor: "admin", reason: "test" },
+    );
+    const canary = (await getServingVersions(handle.db, "ctl-c"))!.canary!.version;
+    await traffic(canary, 30, 0, 0, 6);
+    const lines: Array<Record<string, unknown>> = [];
+    await rolloutTick(handle.db, (e) => lines.push(e));
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: "rollout rollback", model: "ctl-c", version: "2" }),
+    ]);
+    const broken = {
+      select: () => {
+        throw new Error("database down");
+      },
+    } as never;
+    await rolloutTick(broken, (e) => lines.push(e));
+    expect(lines.at(-1)).toMatchObject({ level: "error", msg: "rollout controller failed" });
   });
 });

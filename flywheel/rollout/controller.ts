@@ -82,3 +82,24 @@ export async function evaluateRollouts(
   }
   return outcomes;
 }
+
+/** One controller pass from an edge's timer or cron: decisions logged, failures logged not thrown. */
+export async function rolloutTick(
+  db: Database,
+  log: (entry: Record<string, unknown>) => void,
+): Promise<void> {
+  try {
+    for (const o of await evaluateRollouts(db)) {
+      if (o.decision.action === "hold") continue;
+      log({
+        level: "info",
+        msg: `rollout ${o.decision.action}`,
+        model: o.model,
+        version: o.canary,
+        reason: o.decision.reason,
+      });
+    }
+  } catch (error) {
+    log({ level: "error", msg: "rollout controller failed", error: (error as Error).message });
+  }
+}

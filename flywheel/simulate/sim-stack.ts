@@ -9,7 +9,9 @@ import {
 } from "../../regional-gpu/model-build/build-reference-model.ts";
 import { bootstrapDatabase } from "../../scripts/local-stack/bootstrap-database.ts";
 import { portsFrom } from "../../scripts/local-stack/free-port.ts";
-import { nodeEdge } from "../../scripts/local-stack/node-edge.ts";
+import { startEdge } from "../../edge/entry/node.ts";
+import { SecretsKeyText } from "../../edge/webhooks/secret-box.ts";
+import { stackLog } from "../../scripts/local-stack/welcome.ts";
 import {
   spawnRegion,
   stopRegion,
@@ -22,7 +24,6 @@ import {
   stackConfigFromEnv,
   type StackConfig,
 } from "../../scripts/local-stack/stack-config.ts";
-import type { LocalEdge } from "../../scripts/local-stack/run-local-stack.ts";
 
 // The local stack the simulation drives: the same pieces as `npm start` (PGlite, the Node edge in
 // this process, region processes running the model through ONNX Runtime), in a fresh folder with
@@ -72,7 +73,7 @@ export async function startSimStack(options: {
   const processes: RegionProcess[] = regions.map((r) =>
     spawnRegion(r, config, { edgeUrl, signingKey: keyText(keys[r.config.name]!.current) }),
   );
-  let edge: LocalEdge | undefined;
+  let edge: { url: string; close(): Promise<void> } | undefined;
   const close = async () => {
     await Promise.allSettled(processes.map((p) => stopRegion(p, 10_000)));
     await edge?.close();
@@ -80,15 +81,26 @@ export async function startSimStack(options: {
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    edge = await nodeEdge({
-      config,
+    // npm start's Node edge, except that the simulation's operator side runs the rollout
+    // controller itself (with its policy and fraud-control setting), not the edge's timer.
+    const started = await startEdge({
+      host: config.edgeHost,
       port: edgePort!,
-      url: edgeUrl,
-      regions,
-      secrets,
-      database,
-      stopping: new AbortController().signal,
+      db: database.db,
+      regions: regions.map((r) => r.config),
+      assetsDir: `${dataDir}/edge-cache`,
+      secrets: {
+        regionKeys: keys,
+        assetUrl: secrets.assetUrl,
+        apiKeyPepper: secrets.apiKeyPepper,
+        webhookSecretsKeys: { current: SecretsKeyText.parse(secrets.webhookSecretsKey) },
+      },
+      publicUrl: edgeUrl,
+      environment: "development",
+      log: stackLog(config.logLevel),
+      tuning: { rolloutIntervalMs: 0 },
     });
+    edge = { url: started.url, close: started.close };
     await Promise.all(processes.map((p, i) => waitUntilReady(p, regions[i]!.config.endpoint)));
   } catch (error) {
     await close();
