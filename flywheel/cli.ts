@@ -119,7 +119,7 @@ async function main(): Promise<number> {
       return runSimulationReport({
         quick: values.quick,
         compare: values.compare || !values.quick,
-        out: resolve(values.out ?? "docs"),
+        out: values.out === undefined ? undefined : resolve(values.out),
         fraudControls: !values["no-fraud-controls"],
       });
     }

@@ -41,7 +41,8 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 export async function runSimulationReport(opts: {
   quick: boolean;
   compare: boolean;
-  out: string;
+  /** Where the JSON and the plot go; full runs default to docs/, quick runs write none without it. */
+  out?: string;
   fraudControls: boolean;
 }): Promise<number> {
   const base = opts.quick ? QUICK : FULL;
@@ -60,14 +61,16 @@ export async function runSimulationReport(opts: {
       `fraud controls ${s.fraudControls ? "on " : "off"}: like rate ${s.startLikeRate} -> ${s.endLikeRate} (${s.rise >= 0 ? "+" : ""}${s.rise}); promoted ${s.promoted.join(", ") || "-"}; rolled back ${s.rolledBack.join(", ") || "-"}; worse version rolled back: ${s.worseRolledBack}`,
     );
   }
-  if (!opts.quick) {
-    await mkdir(opts.out, { recursive: true });
+  const out = opts.out ?? (opts.quick ? undefined : "docs");
+  if (out) {
+    await mkdir(out, { recursive: true });
+    const mode = opts.quick ? "quick" : "full";
     await writeFile(
-      join(opts.out, "flywheel-simulation.json"),
-      `${JSON.stringify({ options: base, summaries, runs }, null, 2)}\n`,
+      join(out, "flywheel-simulation.json"),
+      `${JSON.stringify({ mode, options: base, summaries, runs }, null, 2)}\n`,
     );
-    await writePlot(runs, join(opts.out, "flywheel-like-rate.png"));
-    console.log(`wrote ${join(opts.out, "flywheel-simulation.json")} and flywheel-like-rate.png`);
+    await writePlot(runs, join(out, "flywheel-like-rate.png"));
+    console.log(`wrote ${join(out, "flywheel-simulation.json")} and flywheel-like-rate.png`);
   }
   const main = summaries[0]!;
   return main.rise > 0 && main.worseRolledBack ? 0 : 1;
