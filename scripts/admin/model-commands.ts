@@ -68,6 +68,7 @@ function stepOf(cmd: ModelsCommand, fail: (code: string, message: string) => Err
 /** Human-readable lines for `models` results. */
 export function printModels(result: Record<string, unknown>, print: (line: string) => void): void {
   const catalog = result.models as Awaited<ReturnType<typeof modelCatalog>> | undefined;
+  if (catalog?.length === 0) print("no model registered (npm run db:register-models)");
   for (const m of catalog ?? []) {
     print(`${m.name}  default ${m.default_version ?? "(none)"}`);
     for (const v of m.versions) {
