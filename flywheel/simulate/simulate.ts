@@ -48,13 +48,13 @@ export interface SimOptions {
 export const FULL: Omit<SimOptions, "fraudControls" | "log"> = {
   users: 40,
   prompts: 8,
-  rounds: 8,
+  rounds: 10,
   generationsPerUser: 1,
   viewsPerUser: 10,
   spamVotesPerSpammer: 40,
   spammerShare: 0.05,
   canaryShare: 0.5,
-  injectWorseAfter: 4,
+  injectWorseAfter: 5,
   policy: { ...DEFAULT_ROLLOUT_POLICY, minSample: 80 },
   seed: 7,
 };
@@ -187,12 +187,15 @@ async function useRound(
   accounts: Account[],
   options: SimOptions,
   random: SeededRandom,
+  round: number,
 ): Promise<{ outputs: Output[]; looks: Map<string, { looks: number; likes: number }> }> {
   const honest = accounts.filter((a) => !a.user.spammer);
+  // Prompts in rotation (user i, round r, k-th output: prompt i + r + k): every round draws each
+  // prompt about equally often, so like rates compare across rounds.
   const requests = honest.flatMap((a) =>
-    Array.from({ length: options.generationsPerUser }, () => ({
+    Array.from({ length: options.generationsPerUser }, (_, k) => ({
       a,
-      prompt: PROMPTS[Math.floor(random.nextFloat() * options.prompts)]!,
+      prompt: PROMPTS[(a.user.index + round + k) % options.prompts]!,
       seed: Math.floor(random.nextFloat() * 2 ** 31),
     })),
   );
@@ -254,8 +257,8 @@ async function useRound(
         if (reaction === "like") tally.likes++;
         looks.set(o.version, tally);
         if (reaction !== "none") await vote(a, o.id, reaction);
-        // A strongly disliked output is sometimes reported.
-        if (reaction === "dislike" && draws[d++ % 96]! < 0.03) await vote(a, o.id, "report");
+        // Now and then a disliked output is reported (reports are for abuse, so rarely).
+        if (reaction === "dislike" && draws[d++ % 96]! < 0.005) await vote(a, o.id, "report");
       }
       // Working on one's own liked outputs: a refine.
       for (const [j, o] of own.entries()) {
@@ -413,7 +416,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
     const rounds: RoundResult[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const serving = (await getServingVersions(stack.database.db, MODEL))!;
-      const { looks } = await useRound(accounts, options, random);
+      const { looks } = await useRound(accounts, options, random, round);
       let [allLooks, allLikes] = [0, 0];
       const versions: RoundResult["versions"] = {};
       for (const [version, t] of looks) {
