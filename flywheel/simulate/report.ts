@@ -12,6 +12,9 @@ export interface Summary {
   endLikeRate: number;
   rise: number;
   worseRolledBack: boolean;
+  /** Honest likes per look over the whole run: the reference version, and all trained ones. */
+  referenceLikeRate: number;
+  trainedLikeRate: number;
   promoted: string[];
   rolledBack: string[];
 }
@@ -25,8 +28,21 @@ export function summarize(run: SimResult): Summary {
   const worse = Object.entries(run.versions)
     .filter(([, role]) => role === "worse")
     .map(([v]) => v);
+  const pooled = (role: "reference" | "trained") => {
+    let [looks, likes] = [0, 0];
+    for (const r of run.rounds) {
+      for (const [v, t] of Object.entries(r.versions)) {
+        if (run.versions[v] !== role) continue;
+        looks += t.looks;
+        likes += t.likes;
+      }
+    }
+    return looks ? likes / looks : 0;
+  };
   return {
     fraudControls: run.fraudControls,
+    referenceLikeRate: round3(pooled("reference")),
+    trainedLikeRate: round3(pooled("trained")),
     startLikeRate: round3(start),
     endLikeRate: round3(end),
     rise: round3(end - start),
@@ -58,7 +74,7 @@ export async function runSimulationReport(opts: {
   console.log("\n== summary ==");
   for (const s of summaries) {
     console.log(
-      `fraud controls ${s.fraudControls ? "on " : "off"}: like rate ${s.startLikeRate} -> ${s.endLikeRate} (${s.rise >= 0 ? "+" : ""}${s.rise}); promoted ${s.promoted.join(", ") || "-"}; rolled back ${s.rolledBack.join(", ") || "-"}; worse version rolled back: ${s.worseRolledBack}`,
+      `fraud controls ${s.fraudControls ? "on " : "off"}: like rate ${s.startLikeRate} -> ${s.endLikeRate} (${s.rise >= 0 ? "+" : ""}${s.rise}); reference version ${s.referenceLikeRate}, trained versions ${s.trainedLikeRate}; promoted ${s.promoted.join(", ") || "-"}; rolled back ${s.rolledBack.join(", ") || "-"}; worse version rolled back: ${s.worseRolledBack}`,
     );
   }
   const out = opts.out ?? (opts.quick ? undefined : "docs");
@@ -73,5 +89,5 @@ export async function runSimulationReport(opts: {
     console.log(`wrote ${join(out, "flywheel-simulation.json")} and flywheel-like-rate.png`);
   }
   const main = summaries[0]!;
-  return main.rise > 0 && main.worseRolledBack ? 0 : 1;
+  return main.trainedLikeRate > main.referenceLikeRate && main.worseRolledBack ? 0 : 1;
 }

@@ -7,7 +7,7 @@ import { QUICK, runSimulation } from "./simulate.ts";
 // loop closing by itself.
 
 describe("the flywheel, simulated", () => {
-  it("raises the like rate by itself, and rolls back a deliberately worse version", async () => {
+  it("rolls back a deliberately worse version and ships a trained one users like more, by itself", async () => {
     const run = await runSimulation({ ...QUICK, fraudControls: true, log: () => {} });
     const summary = summarize(run);
     expect(summary.promoted.length).toBeGreaterThanOrEqual(1);

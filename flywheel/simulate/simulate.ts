@@ -68,7 +68,8 @@ export const QUICK: Omit<SimOptions, "fraudControls" | "log"> = {
   spamVotesPerSpammer: 40,
   spammerShare: 0.05,
   canaryShare: 0.5,
-  injectWorseAfter: 3,
+  // The worse version first: its rollback needs one round; training then has two rounds of data.
+  injectWorseAfter: 1,
   // A small population: alpha 0.05 one-sided (z >= 1.645) instead of 0.01, and 40 votes minimum.
   policy: { ...DEFAULT_ROLLOUT_POLICY, minSample: 40, zPromote: 1.645 },
   seed: 7,
