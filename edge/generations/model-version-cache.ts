@@ -42,7 +42,7 @@ export async function resolveModelVersion(
   let cache = caches.get(db);
   if (!cache) {
     cache = new RefreshAhead({
-      load: (key) => {
+      load: (key): Promise<ResolvedModelVersion | Serving | null> => {
         const [model, version] = key.split("@") as [string, string?];
         return version === undefined
           ? getServingVersions(db, model)
