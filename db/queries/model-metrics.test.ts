@@ -51,7 +51,7 @@ const generation = (v: ModelVersion, extra: Partial<NewGenerationRow> = {}): New
 });
 
 describe("versionStats", () => {
-  it("counts served, failed, the votes that count for training, and refines, per version", async () => {
+  it("counts served, failed, the votes that count for training, and refines (not upscales), per version", async () => {
     const [a, b] = await handle.db
       .insert(generations)
       .values([generation(v1), generation(v1), generation(v1, { status: "failed" })])
@@ -63,7 +63,13 @@ describe("versionStats", () => {
       // Not finished yet.
       generation(v2, { status: "queued" }),
       // A refine of `a` (its parent is on v1).
-      generation(v2, { parentGenerationId: a!.id }),
+      generation(v2, { parentGenerationId: a!.id, derivation: { kind: "refine", strength: 0.5 } }),
+      // An upscale of `b` is a child too, but a resize, not a preference: not a refine.
+      generation(v2, {
+        parentGenerationId: b!.id,
+        derivation: { kind: "upscale", factor: 2, method: "resample" },
+        status: "queued",
+      }),
     ]);
     const vote = (
       generationId: string,

@@ -1,4 +1,4 @@
-import { and, count, eq, gte, inArray, isNotNull, type SQL } from "drizzle-orm";
+import { and, count, eq, gte, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { voterWeights } from "../../edge/feedback/feedback-stats.ts";
 import type { VersionStats } from "../../flywheel/rollout/policy.ts";
@@ -80,13 +80,20 @@ export async function versionStats(
     else stats.reports += weighted;
   }
 
-  // Every child generation is a refine for now; upscales (issue 11) will be told apart by kind.
+  // Children whose derivation is a refine (an upscale is a resize, not a preference).
   const child = alias(generations, "child");
   const refines = await db
     .select({ version: generations.modelVersionId, n: count() })
     .from(child)
     .innerJoin(generations, eq(generations.id, child.parentGenerationId))
-    .where(and(where, isNotNull(child.parentGenerationId), eq(child.mode, "live")))
+    .where(
+      and(
+        where,
+        isNotNull(child.parentGenerationId),
+        sql`${child.derivation}->>'kind' = 'refine'`,
+        eq(child.mode, "live"),
+      ),
+    )
     .groupBy(generations.modelVersionId);
   for (const row of refines) out.get(row.version!)!.refines += row.n;
   return out;
