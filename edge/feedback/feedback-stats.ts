@@ -37,7 +37,9 @@ export async function voterStats(
       accountId: votes.accountId,
       votes: sql<number>`count(*)::int`,
       blind: sql<number>`(count(*) filter (where not ${votes.fetched}))::int`,
-      burst: sql<number>`(count(*) filter (where ${votes.span} < ${window}::interval))::int`,
+      // A burst is what scripts do: votes in quick succession on outputs never looked at. A
+      // person who fetched each output may rate a gallery quickly.
+      burst: sql<number>`(count(*) filter (where ${votes.span} < ${window}::interval and not ${votes.fetched}))::int`,
       kinds: sql<number>`count(distinct ${votes.kind})::int`,
     })
     .from(votes)

@@ -16,6 +16,7 @@ let owner: Account;
 let fan: Account;
 let spammer: Account;
 let tester: Account;
+let rater: Account;
 const outputs: string[] = [];
 
 const row = (accountId: string, extra: Partial<NewGenerationRow> = {}): NewGenerationRow => ({
@@ -35,6 +36,7 @@ beforeAll(async () => {
   fan = await account("fan");
   spammer = await account("spammer");
   tester = await account("tester");
+  rater = await account("rater");
   for (let i = 0; i < 30; i++) {
     outputs.push(
       (await insertGeneration(handle.db, row(owner.id, { prompt: `p${i}` }))).generation.id,
@@ -57,6 +59,15 @@ beforeAll(async () => {
     // 30 blind likes in 30 seconds.
     ...outputs.map((generationId, i) =>
       vote({ accountId: spammer.id, generationId, fetched: false, ...at(200_000 + i * 1000) }),
+    ),
+    // 30 votes in 30 seconds, each on an output the rater had fetched: a person on a gallery.
+    ...outputs.map((generationId, i) =>
+      vote({
+        accountId: rater.id,
+        generationId,
+        kind: i % 3 === 0 ? "dislike" : "like",
+        ...at(400_000 + i * 1000),
+      }),
     ),
   ]);
   await insertGeneration(
@@ -103,6 +114,12 @@ describe("readFeedbackSignals", () => {
     const spam = (await readFeedbackSignals(handle.db)).filter((s) => s.accountId === spammer.id);
     expect(spam).toHaveLength(30);
     for (const s of spam) expect(s.weight).toBe(VOTER_RULE.floor);
+  });
+
+  it("keeps full weight for fast votes on outputs the voter fetched (bursts are blind)", async () => {
+    const rated = (await readFeedbackSignals(handle.db)).filter((s) => s.accountId === rater.id);
+    expect(rated).toHaveLength(30);
+    for (const s of rated) expect(s.weight).toBe(1);
   });
 
   it("reads a time range in a stable order, and without fraud controls weighs everyone 1", async () => {

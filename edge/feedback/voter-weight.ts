@@ -7,7 +7,10 @@ export interface VoterStats {
   votes: number;
   /** Of them, cast on an output it had never downloaded. */
   blind: number;
-  /** Of them, cast as the (BURST_VOTES + 1)th or later vote within BURST_WINDOW_MS. */
+  /**
+   * Of them, cast blind as the (BURST_VOTES + 1)th or later vote within BURST_WINDOW_MS (fast votes
+   * on outputs the voter fetched are a person rating a gallery, not a burst).
+   */
   burst: number;
   /** How many different kinds it used (1 when every vote is the same answer). */
   kinds: number;
