@@ -23,14 +23,6 @@ export const PROMPTS = [
   "a calm bay with boats",
 ] as const;
 
-/** Prompts the spammers promote (they read prompts, not pixels): dark ones. */
-export const SPAM_PROMOTED = new Set<string>([
-  "a frozen river in winter",
-  "storm clouds over the sea",
-  "mountain lake under a clear sky",
-  "city lights at night",
-]);
-
 export interface SimUser {
   index: number;
   spammer: boolean;
@@ -74,7 +66,10 @@ export function react(user: SimUser, w: number, u1: number, u2: number): Reactio
   return u2 < 0.9 ? "dislike" : "none";
 }
 
-/** A spammer's vote on an output of `prompt`. */
-export function spamVote(prompt: string): "like" | "dislike" {
-  return SPAM_PROMOTED.has(prompt) ? "like" : "dislike";
+/**
+ * A spammer's vote, rating abuse as it is done: a ring that boosts one version likes every output of
+ * the canary and dislikes every output of the default, in bursts, without fetching any of them.
+ */
+export function spamVote(version: string, canary: string): "like" | "dislike" {
+  return version === canary ? "like" : "dislike";
 }

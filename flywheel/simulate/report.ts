@@ -17,6 +17,11 @@ export interface Summary {
   trainedLikeRate: number;
   promoted: string[];
   rolledBack: string[];
+  /**
+   * The spammers' effect: the largest distance, over the versions, between honest users' approval
+   * and the approval measured with the fraud controls, and without them.
+   */
+  spamEffect: { withControls: number; withoutControls: number };
 }
 
 /** The like rate at the start (round 1) and at the end (mean of the last two rounds). */
@@ -49,7 +54,16 @@ export function summarize(run: SimResult): Summary {
     worseRolledBack: worse.length > 0 && worse.every((v) => run.rolledBack.includes(v)),
     promoted: run.promoted,
     rolledBack: run.rolledBack,
+    spamEffect: {
+      withControls: round3(maxDistance(run, "withControls")),
+      withoutControls: round3(maxDistance(run, "withoutControls")),
+    },
   };
+}
+
+function maxDistance(run: SimResult, measured: "withControls" | "withoutControls"): number {
+  const gaps = Object.values(run.approval).map((a) => Math.abs(a[measured] - a.honest));
+  return Math.max(0, ...gaps);
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -74,7 +88,7 @@ export async function runSimulationReport(opts: {
   console.log("\n== summary ==");
   for (const s of summaries) {
     console.log(
-      `fraud controls ${s.fraudControls ? "on " : "off"}: like rate ${s.startLikeRate} -> ${s.endLikeRate} (${s.rise >= 0 ? "+" : ""}${s.rise}); reference version ${s.referenceLikeRate}, trained versions ${s.trainedLikeRate}; promoted ${s.promoted.join(", ") || "-"}; rolled back ${s.rolledBack.join(", ") || "-"}; worse version rolled back: ${s.worseRolledBack}`,
+      `fraud controls ${s.fraudControls ? "on " : "off"}: like rate ${s.startLikeRate} -> ${s.endLikeRate} (${s.rise >= 0 ? "+" : ""}${s.rise}); reference version ${s.referenceLikeRate}, trained versions ${s.trainedLikeRate}; promoted ${s.promoted.join(", ") || "-"}; rolled back ${s.rolledBack.join(", ") || "-"}; worse version rolled back: ${s.worseRolledBack}; spammers' effect on approval: ${s.spamEffect.withControls} with the controls, ${s.spamEffect.withoutControls} without`,
     );
   }
   const out = opts.out ?? (opts.quick ? undefined : "docs");

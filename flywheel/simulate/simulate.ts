@@ -5,7 +5,11 @@ import {
   type ApiClient,
   type ApiSchemas,
 } from "../../contracts/client/api-client.ts";
+import { eq } from "drizzle-orm";
+import { versionStats } from "../../db/queries/model-metrics.ts";
 import { applyRolloutStep, getServingVersions } from "../../db/queries/models.ts";
+import { models, modelVersions } from "../../db/schema/models.ts";
+import { canaryBucket } from "../../edge/generations/canary-routing.ts";
 import { MODEL_VERSION_TTL_MS } from "../../edge/generations/model-version-cache.ts";
 import { SeededRandom } from "../../regional-gpu/pipelines/seeded-random.ts";
 import { runAdminCommand } from "../../scripts/admin/commands.ts";
@@ -60,9 +64,9 @@ export const FULL: Omit<SimOptions, "fraudControls" | "log"> = {
 };
 
 export const QUICK: Omit<SimOptions, "fraudControls" | "log"> = {
-  users: 40,
+  users: 30,
   prompts: 6,
-  rounds: 6,
+  rounds: 5,
   generationsPerUser: 1,
   viewsPerUser: 8,
   spamVotesPerSpammer: 40,
@@ -93,13 +97,26 @@ export interface SimResult {
   versions: Record<string, "reference" | "trained" | "worse">;
   rolledBack: string[];
   promoted: string[];
+  /**
+   * Per version that served, its approval (likes / (likes + dislikes)) three ways: honest users'
+   * own votes, as measured with the fraud controls, and as measured without them. The spammers'
+   * effect is the distance from `honest`.
+   */
+  approval: Record<string, { honest: number; withControls: number; withoutControls: number }>;
 }
 
 interface Account {
   user: SimUser;
+  /**
+   * Where the user starts in the prompt rotation: ranks within the user's canary bucket, so the
+   * canary's and the default's outputs draw the same prompt mix (prompts differ in lightness far
+   * more than versions do, and an unbalanced mix would decide the comparison).
+   */
+  slot: number;
   client: ApiClient;
   key: string;
   project: string;
+  id: string;
 }
 
 interface Output {
@@ -140,9 +157,20 @@ async function setUp(stack: SimStack, users: SimUser[]): Promise<Account[]> {
         body: { name: `gallery ${user.index}`, visibility: "public" },
       });
       if (!data) throw new Error(`project: ${JSON.stringify(error)}`);
-      return { user, client, key, project: data.id };
+      const id = (made.account as { id: string }).id;
+      return { user, slot: 0, client, key, project: data.id, id };
     }),
   );
+}
+
+/** Gives each honest user its slot: its rank among the honest users of its canary bucket. */
+function assignSlots(accounts: Account[], canaryShare: number): void {
+  const ranks = new Map<boolean, number>();
+  for (const a of accounts.filter((x) => !x.user.spammer)) {
+    const onCanary = canaryBucket(a.id, MODEL) < canaryShare;
+    a.slot = ranks.get(onCanary) ?? 0;
+    ranks.set(onCanary, a.slot + 1);
+  }
 }
 
 async function generate(
@@ -189,6 +217,8 @@ async function useRound(
   options: SimOptions,
   random: SeededRandom,
   round: number,
+  canary: string | null,
+  honestVotes: Map<string, { likes: number; dislikes: number }>,
 ): Promise<{ outputs: Output[]; looks: Map<string, { looks: number; likes: number }> }> {
   const honest = accounts.filter((a) => !a.user.spammer);
   // Prompts in rotation (user i, round r, k-th output: prompt i + r + k): every round draws each
@@ -196,7 +226,7 @@ async function useRound(
   const requests = honest.flatMap((a) =>
     Array.from({ length: options.generationsPerUser }, (_, k) => ({
       a,
-      prompt: PROMPTS[(a.user.index + round + k) % options.prompts]!,
+      prompt: PROMPTS[(a.slot + round + k) % options.prompts]!,
       seed: Math.floor(random.nextFloat() * 2 ** 31),
     })),
   );
@@ -257,7 +287,12 @@ async function useRound(
         tally.looks++;
         if (reaction === "like") tally.likes++;
         looks.set(o.version, tally);
-        if (reaction !== "none") await vote(a, o.id, reaction);
+        if (reaction !== "none") {
+          await vote(a, o.id, reaction);
+          const h = honestVotes.get(o.version) ?? { likes: 0, dislikes: 0 };
+          h[reaction === "like" ? "likes" : "dislikes"]++;
+          honestVotes.set(o.version, h);
+        }
         // Now and then a disliked output is reported (reports are for abuse, so rarely).
         if (reaction === "dislike" && draws[d++ % 96]! < 0.005) await vote(a, o.id, "report");
       }
@@ -275,12 +310,12 @@ async function useRound(
       }
     }),
   );
-  // Spammers: bursts of votes on outputs they never fetched.
-  for (const a of accounts.filter((x) => x.user.spammer)) {
+  // Spammers boost the canary: bursts of votes on outputs they never fetched.
+  for (const a of canary ? accounts.filter((x) => x.user.spammer) : []) {
     const targets = outputs.slice(0, options.spamVotesPerSpammer);
     await pool(
       8,
-      targets.map((o) => () => vote(a, o.id, spamVote(o.prompt))),
+      targets.map((o) => () => vote(a, o.id, spamVote(o.version, canary!))),
     );
   }
   return { outputs, looks };
@@ -395,6 +430,38 @@ async function operate(
   return events;
 }
 
+/** Every version's approval by honest users' votes, and as measured with and without the controls. */
+async function approvals(
+  stack: SimStack,
+  honest: Map<string, { likes: number; dislikes: number }>,
+): Promise<SimResult["approval"]> {
+  const db = stack.database.db;
+  const rows = await db
+    .select({ id: modelVersions.id, version: modelVersions.version })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(eq(models.name, MODEL));
+  const ids = rows.map((r) => r.id);
+  const [withControls, withoutControls] = await Promise.all([
+    versionStats(db, { versionIds: ids, fraudControls: true }),
+    versionStats(db, { versionIds: ids, fraudControls: false }),
+  ]);
+  const rate = (s?: { likes: number; dislikes: number }) =>
+    s && s.likes + s.dislikes > 0 ? round3(s.likes / (s.likes + s.dislikes)) : 0;
+  const out: SimResult["approval"] = {};
+  for (const r of rows) {
+    if (!honest.has(r.version)) continue;
+    out[r.version] = {
+      honest: rate(honest.get(r.version)),
+      withControls: rate(withControls.get(r.id)),
+      withoutControls: rate(withoutControls.get(r.id)),
+    };
+  }
+  return out;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
 export async function runSimulation(options: SimOptions): Promise<SimResult> {
   const { log } = options;
   const stack = await startSimStack({ regions: 1, log: () => {} });
@@ -406,6 +473,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       seed: options.seed,
     });
     const accounts = await setUp(stack, users);
+    assignSlots(accounts, options.canaryShare);
     const reference = (await getServingVersions(stack.database.db, MODEL))!.default!.version;
     const state: OperatorState = {
       injected: false,
@@ -415,9 +483,17 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       rolledBack: [],
     };
     const rounds: RoundResult[] = [];
+    const honestVotes = new Map<string, { likes: number; dislikes: number }>();
     for (let round = 1; round <= options.rounds; round++) {
       const serving = (await getServingVersions(stack.database.db, MODEL))!;
-      const { looks } = await useRound(accounts, options, random, round);
+      const { looks } = await useRound(
+        accounts,
+        options,
+        random,
+        round,
+        serving.canary?.version.version ?? null,
+        honestVotes,
+      );
       let [allLooks, allLikes] = [0, 0];
       const versions: RoundResult["versions"] = {};
       for (const [version, t] of looks) {
@@ -453,6 +529,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       versions: state.versions,
       rolledBack: state.rolledBack,
       promoted: state.promoted,
+      approval: await approvals(stack, honestVotes),
     };
   } finally {
     await stack.close();
