@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertModelVersion, type ModelVersionInput } from "../../db/queries/models.ts";
 import { createTestDatabase, type PgliteHandle } from "../../db/testing.ts";
-import { MODEL_VERSION_TTL_MS, resolveModelVersion } from "./model-version-cache.ts";
+import {
+  forgetModelVersions,
+  MODEL_VERSION_TTL_MS,
+  resolveModelVersion,
+} from "./model-version-cache.ts";
 
 let handle: PgliteHandle;
 beforeAll(async () => {
@@ -111,6 +115,20 @@ describe("resolveModelVersion", () => {
       expect(await versionFor(a, "v1")).toBe("v1");
       expect(await versionFor(a, "v2")).toBe("v2");
     }
+  });
+
+  it("forgets what it remembers for a database when told to", async () => {
+    const now = 4_000_000;
+    await upsertModelVersion(handle.db, release("cache-f", "v1", "default"));
+    expect(
+      (await resolveModelVersion(handle.db, "cache-f", undefined, now, "acct_1"))?.version.version,
+    ).toBe("v1");
+    await upsertModelVersion(handle.db, release("cache-f", "v1", "retired"));
+    await upsertModelVersion(handle.db, release("cache-f", "v2", "default"));
+    forgetModelVersions(handle.db);
+    expect(
+      (await resolveModelVersion(handle.db, "cache-f", undefined, now, "acct_1"))?.version.version,
+    ).toBe("v2");
   });
 
   it("is per database", async () => {

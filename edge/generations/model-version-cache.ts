@@ -60,3 +60,11 @@ export async function resolveModelVersion(
   const version = chooseServingVersion(value, accountId, name);
   return version ? { model: value.model, version } : null;
 }
+
+/**
+ * Drops what this isolate remembers for `db`: a rollout step taken in the same process (the
+ * flywheel simulation's operator) reaches the next request at once instead of within the TTL.
+ */
+export function forgetModelVersions(db: Database): void {
+  caches.delete(db);
+}

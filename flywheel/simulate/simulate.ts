@@ -10,7 +10,7 @@ import { versionStats } from "../../db/queries/model-metrics.ts";
 import { applyRolloutStep, getServingVersions } from "../../db/queries/models.ts";
 import { models, modelVersions } from "../../db/schema/models.ts";
 import { canaryBucket } from "../../edge/generations/canary-routing.ts";
-import { MODEL_VERSION_TTL_MS } from "../../edge/generations/model-version-cache.ts";
+import { forgetModelVersions } from "../../edge/generations/model-version-cache.ts";
 import { SeededRandom } from "../../regional-gpu/pipelines/seeded-random.ts";
 import { runAdminCommand } from "../../scripts/admin/commands.ts";
 import { FsObjectStore } from "../../storage/fs.ts";
@@ -518,10 +518,8 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
           .map(([v, t]) => `${v} ${t.likeRate.toFixed(3)} (${t.looks})`)
           .join(", ")}${events.length ? `\n  ${events.join("\n  ")}` : ""}`,
       );
-      // The edge re-reads which versions serve within MODEL_VERSION_TTL_MS.
-      if (events.some((e) => /^(canary|promote|rollback)/.test(e))) {
-        await new Promise((r) => setTimeout(r, MODEL_VERSION_TTL_MS + 100));
-      }
+      // The edge runs in this process: it sees a rollout step at once (else within the TTL).
+      forgetModelVersions(stack.database.db);
     }
     return {
       fraudControls: options.fraudControls,
