@@ -66,7 +66,7 @@ export const FULL: Omit<SimOptions, "fraudControls" | "log"> = {
 export const QUICK: Omit<SimOptions, "fraudControls" | "log"> = {
   users: 30,
   prompts: 6,
-  rounds: 5,
+  rounds: 6,
   generationsPerUser: 1,
   viewsPerUser: 8,
   spamVotesPerSpammer: 40,
