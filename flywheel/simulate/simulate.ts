@@ -142,25 +142,60 @@ async function pool<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T
   return results;
 }
 
-async function setUp(stack: SimStack, users: SimUser[]): Promise<Account[]> {
+/**
+ * Accounts for the users, paired so that who sees the canary is the same in every run: account ids
+ * are random (so are their canary buckets), so accounts are made until each side of the share has
+ * enough, and user i of the population goes to the canary side when i falls in its fixed quota
+ * (every other user up to the share). Without this a run's outcome hangs on which hidden tastes
+ * happen to land in the canary.
+ */
+async function setUp(stack: SimStack, users: SimUser[], canaryShare: number): Promise<Account[]> {
+  const wantCanary = users.filter((_, i) => onCanarySide(i, canaryShare)).length;
+  const sides = { canary: [] as Made[], default: [] as Made[] };
+  for (let made = 0; made < users.length * 20; made++) {
+    if (sides.canary.length >= wantCanary && sides.default.length >= users.length - wantCanary) {
+      break;
+    }
+    const account = await makeAccount(stack, made);
+    const side = canaryBucket(account.id, MODEL) < canaryShare ? sides.canary : sides.default;
+    side.push(account);
+  }
+  if (sides.canary.length < wantCanary || sides.default.length < users.length - wantCanary) {
+    throw new Error("could not make accounts on both sides of the canary share");
+  }
   return pool(
     4,
-    users.map((user) => async () => {
-      const made = await runAdminCommand(
-        stack.database.db,
-        { command: "create-account", name: `sim user ${user.index}`, plan: "enterprise" },
-        stack.pepper,
-      );
-      const key = made.key as string;
+    users.map((user, i) => async () => {
+      const { id, key } = onCanarySide(i, canaryShare)
+        ? sides.canary.shift()!
+        : sides.default.shift()!;
       const client = createApiClient({ baseUrl: stack.edgeUrl, apiKey: key });
       const { data, error } = await client.POST("/v1/projects", {
         body: { name: `gallery ${user.index}`, visibility: "public" },
       });
       if (!data) throw new Error(`project: ${JSON.stringify(error)}`);
-      const id = (made.account as { id: string }).id;
       return { user, slot: 0, client, key, project: data.id, id };
     }),
   );
+}
+
+interface Made {
+  id: string;
+  key: string;
+}
+
+/** Whether user `i` of `n` belongs on the canary side: an even spread up to the share. */
+function onCanarySide(i: number, share: number): boolean {
+  return Math.floor((i + 1) * share) > Math.floor(i * share);
+}
+
+async function makeAccount(stack: SimStack, n: number): Promise<Made> {
+  const made = await runAdminCommand(
+    stack.database.db,
+    { command: "create-account", name: `sim account ${n}`, plan: "enterprise" },
+    stack.pepper,
+  );
+  return { id: (made.account as { id: string }).id, key: made.key as string };
 }
 
 /** Gives each honest user its slot: its rank among the honest users of its canary bucket. */
@@ -472,7 +507,7 @@ export async function runSimulation(options: SimOptions): Promise<SimResult> {
       spammerShare: options.spammerShare,
       seed: options.seed,
     });
-    const accounts = await setUp(stack, users);
+    const accounts = await setUp(stack, users, options.canaryShare);
     assignSlots(accounts, options.canaryShare);
     const reference = (await getServingVersions(stack.database.db, MODEL))!.default!.version;
     const state: OperatorState = {
