@@ -98,7 +98,10 @@ export async function startSimStack(options: {
       publicUrl: edgeUrl,
       environment: "development",
       log: stackLog(config.logLevel),
-      tuning: { rolloutIntervalMs: 0 },
+      // The operator loop drives the controller itself. A simulated round squeezes a day of use into
+      // seconds, so the per-minute vote limit would drop honest votes depending on how fast this
+      // machine runs (and the outcome with them); the fraud weights still see the spammers' bursts.
+      tuning: { rolloutIntervalMs: 0, votesPerMinute: 1_000_000 },
     });
     edge = { url: started.url, close: started.close };
     await Promise.all(processes.map((p, i) => waitUntilReady(p, regions[i]!.config.endpoint)));
