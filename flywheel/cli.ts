@@ -2,7 +2,7 @@
 //
 //   curate   [--model cppn-glove] [--out .data/datasets] [--objects <dir>]... [--no-fraud-controls]
 //   train    --dataset <dir> [--parent <version>] [--models .data/models]
-//   simulate [--quick] [--no-fraud-controls | --compare] [--out docs]
+//   simulate [--quick] [--no-fraud-controls | --compare] [--seed N] [--out docs]
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -15,7 +15,8 @@ const USAGE = `usage: npm run flywheel -- <command> [options]
             --dataset <dir> [--parent <version>] [--models .data/models]
   simulate  a simulated population uses the local stack; the loop curates, trains, canaries,
             promotes and rolls back by itself; prints and plots the like rate per round
-            [--quick] [--compare] [--out docs]
+            [--quick] [--compare] [--seed N] [--out docs]
+            (a run is a pure function of its seed: the same seed gives the same rounds)
 
 Database: DATABASE_URL when set, else the local stack's PGlite folder (DATA_DIR, default .data;
 stop \`npm start\` first, or use \`npm run admin -- models\` while it runs).`;
@@ -37,6 +38,13 @@ async function withDatabase<T>(
   }
 }
 
+function seedOf(text: string): number {
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new Error(`--seed: a whole number, got ${text}`);
+  return seed;
+}
+
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -51,6 +59,7 @@ async function main(): Promise<number> {
       models: { type: "string", default: ".data/models" },
       quick: { type: "boolean", default: false },
       compare: { type: "boolean", default: false },
+      seed: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -121,6 +130,7 @@ async function main(): Promise<number> {
         compare: values.compare || !values.quick,
         out: values.out === undefined ? undefined : resolve(values.out),
         fraudControls: !values["no-fraud-controls"],
+        seed: values.seed === undefined ? undefined : seedOf(values.seed),
       });
     }
     default:

@@ -19,6 +19,7 @@ import {
 import {
   addDownloads,
   addSignal,
+  byKey,
   emptyScore,
   MAX_PAIRS_PER_PROMPT,
   pairsOf,
@@ -92,6 +93,9 @@ async function downloadsOf(
   return out;
 }
 
+/** A row's identity for pairing: its output bytes, else its id (see `Scored.key`). */
+const keyed = (r: GenerationRow) => ({ id: r.id, key: r.outputSha256 ?? r.id });
+
 export async function curate(db: Database, options: CurateOptions): Promise<CuratedDataset> {
   const controls = options.fraudControls ?? true;
   const ofModel = (
@@ -104,14 +108,16 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
     if (!score) scores.set(s.generationId, (score = emptyScore()));
     addSignal(score, s);
   }
-  const rows = (await generationsById(db, [...scores.keys()].sort())).filter(
-    (r) =>
-      r.status === "succeeded" &&
-      r.mode === "live" &&
-      r.assetKey !== null &&
-      r.reviewState !== "pending" &&
-      r.reviewState !== "removed",
-  );
+  const rows = (await generationsById(db, [...scores.keys()].sort()))
+    .filter(
+      (r) =>
+        r.status === "succeeded" &&
+        r.mode === "live" &&
+        r.assetKey !== null &&
+        r.reviewState !== "pending" &&
+        r.reviewState !== "removed",
+    )
+    .sort((a, b) => byKey(keyed(a), keyed(b)));
   const downloads = await downloadsOf(db, rows);
   for (const r of rows) addDownloads(scores.get(r.id)!, downloads.get(r.id) ?? 0);
 
@@ -159,12 +165,12 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
   for (const key of [...byPrompt.keys()].sort()) {
     const group = byPrompt
       .get(key)!
-      .map((r) => ({ id: r.id, score: scores.get(r.id)!.score, row: r }));
+      .map((r) => ({ ...keyed(r), score: scores.get(r.id)!.score, row: r }));
     const { pairs: found, ties } = pairsOf(group);
     tiesDropped += ties;
     for (const { chosen, rejected } of found) {
       pairs.push({
-        id: sha256(`${chosen.id}:${rejected.id}`).slice(0, 32),
+        id: sha256(`${chosen.key}:${rejected.key}`).slice(0, 32),
         prompt: chosen.row.prompt,
         negative_prompt: chosen.row.negativePrompt,
         chosen: await refOf(chosen.row),
@@ -221,7 +227,7 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
       controls
         ? "votes on one's own outputs and from test-mode keys excluded; each vote weighted by its voter's fraud weight"
         : "fraud controls OFF: every vote at weight 1 (comparison run)",
-      "pairs only between outputs of the same prompt and negative prompt; ties dropped",
+      "pairs only between outputs of the same prompt and negative prompt; ties (and outputs with the same bytes) dropped; a pair is named by its two images' sha256",
       `at most ${MAX_PAIRS_PER_PROMPT} pairs per prompt, widest score gaps first`,
       ...(options.until ? [`signals before ${options.until.toISOString()}`] : []),
     ],

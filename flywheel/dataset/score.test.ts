@@ -23,10 +23,10 @@ describe("engagement scores and pairs", () => {
 
   it("pairs outputs of a prompt by score, drops ties, widest gaps first", () => {
     const { pairs, ties } = pairsOf([
-      { id: "a", score: 2 },
-      { id: "b", score: 0 },
-      { id: "c", score: 0 },
-      { id: "d", score: -1 },
+      { id: "a", key: "a", score: 2 },
+      { id: "b", key: "b", score: 0 },
+      { id: "c", key: "c", score: 0 },
+      { id: "d", key: "d", score: -1 },
     ]);
     expect(ties).toBe(1);
     expect(pairs.map((p) => `${p.chosen.id}>${p.rejected.id}`)).toEqual([
@@ -39,16 +39,38 @@ describe("engagement scores and pairs", () => {
     // The same outputs in another order give the same pairs.
     expect(
       pairsOf([
-        { id: "d", score: -1 },
-        { id: "c", score: 0 },
-        { id: "a", score: 2 },
-        { id: "b", score: 0 },
+        { id: "d", key: "d", score: -1 },
+        { id: "c", key: "c", score: 0 },
+        { id: "a", key: "a", score: 2 },
+        { id: "b", key: "b", score: 0 },
       ]).pairs,
     ).toEqual(pairs);
   });
 
+  it("names pairs by the images: the same bytes are a tie, and two images make one pair", () => {
+    const { pairs, ties } = pairsOf([
+      { id: "g1", key: "img-a", score: 3 },
+      { id: "g2", key: "img-a", score: 1 },
+      { id: "g3", key: "img-b", score: 0 },
+      { id: "g4", key: "img-b", score: -1 },
+    ]);
+    // g1 vs g2 and g3 vs g4 show the same image (ties); a > b once, from the widest gap.
+    expect(ties).toBe(2);
+    expect(pairs.map((p) => `${p.chosen.id}>${p.rejected.id}`)).toEqual(["g1>g4"]);
+  });
+
+  it("pairs the same images the same way whatever ids the rows got", () => {
+    const outputs = (ids: string[]) =>
+      ["x", "y", "z"].map((key, i) => ({ id: ids[i]!, key, score: i === 1 ? 1 : 0 }));
+    const keys = (p: ReturnType<typeof pairsOf>["pairs"]) =>
+      p.map((q) => `${q.chosen.key}>${q.rejected.key}`);
+    expect(keys(pairsOf(outputs(["9", "1", "5"])).pairs)).toEqual(
+      keys(pairsOf(outputs(["2", "8", "3"])).pairs),
+    );
+  });
+
   it("caps the pairs of one prompt", () => {
-    const many = Array.from({ length: 30 }, (_, i) => ({ id: `g${i}`, score: i }));
+    const many = Array.from({ length: 30 }, (_, i) => ({ id: `g${i}`, key: `g${i}`, score: i }));
     expect(pairsOf(many).pairs).toHaveLength(MAX_PAIRS_PER_PROMPT);
   });
 });

@@ -53,37 +53,52 @@ export function addDownloads(into: OutputScore, downloads: number): void {
 
 export interface Scored {
   id: string;
+  /**
+   * What the output shows: its bytes' sha256 (the generation id when there are no bytes). Orders
+   * equal scores and names pairs, so a dataset's pairs and their split hang on the images, never
+   * on the random ids the rows happened to get.
+   */
+  key: string;
   score: number;
 }
 
 /** Max pairs taken from one prompt's outputs (the widest score gaps first). */
 export const MAX_PAIRS_PER_PROMPT = 40;
 
+/** Orders outputs by what they show, then by id. */
+export const byKey = (a: Omit<Scored, "score">, b: Omit<Scored, "score">) =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
 /**
  * Preference pairs among outputs of one prompt: every two with different scores (chosen = the
- * higher), ties dropped; the widest gaps first, then by ids, capped at MAX_PAIRS_PER_PROMPT.
+ * higher), ties dropped (two outputs with the same bytes count as a tie: no preference between
+ * images can be read from them), one pair per two images; the widest gaps first, then by keys,
+ * capped at MAX_PAIRS_PER_PROMPT.
  */
 export function pairsOf<T extends Scored>(
   outputs: readonly T[],
 ): { pairs: Array<{ chosen: T; rejected: T }>; ties: number } {
-  const sorted = [...outputs].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  const sorted = [...outputs].sort((a, b) => b.score - a.score || byKey(a, b));
   const pairs: Array<{ chosen: T; rejected: T; gap: number }> = [];
   let ties = 0;
   for (let i = 0; i < sorted.length; i++) {
     for (let j = i + 1; j < sorted.length; j++) {
       const [a, b] = [sorted[i]!, sorted[j]!];
-      if (Math.abs(a.score - b.score) < 1e-9) ties++;
+      if (Math.abs(a.score - b.score) < 1e-9 || a.key === b.key) ties++;
       else pairs.push({ chosen: a, rejected: b, gap: a.score - b.score });
     }
   }
-  pairs.sort(
-    (x, y) =>
-      y.gap - x.gap ||
-      (x.chosen.id < y.chosen.id ? -1 : x.chosen.id > y.chosen.id ? 1 : 0) ||
-      (x.rejected.id < y.rejected.id ? -1 : 1),
-  );
+  pairs.sort((x, y) => y.gap - x.gap || byKey(x.chosen, y.chosen) || byKey(x.rejected, y.rejected));
+  // Two images make one pair: the widest gap between their outputs decides which is chosen.
+  const named = new Set<string>();
+  const unique = pairs.filter(({ chosen, rejected }) => {
+    const name = [chosen.key, rejected.key].sort().join("\u0000");
+    if (named.has(name)) return false;
+    named.add(name);
+    return true;
+  });
   return {
-    pairs: pairs
+    pairs: unique
       .slice(0, MAX_PAIRS_PER_PROMPT)
       .map(({ chosen, rejected }) => ({ chosen, rejected })),
     ties,

@@ -74,8 +74,11 @@ export async function runSimulationReport(opts: {
   /** Where the JSON and the plot go; full runs default to docs/, quick runs write none without it. */
   out?: string;
   fraudControls: boolean;
+  /** Replaces the preset's seed. */
+  seed?: number;
 }): Promise<number> {
-  const base = opts.quick ? QUICK : FULL;
+  const preset = opts.quick ? QUICK : FULL;
+  const base = { ...preset, seed: opts.seed ?? preset.seed };
   const arms = opts.compare ? [true, false] : [opts.fraudControls];
   const runs: SimResult[] = [];
   for (const fraudControls of arms) {

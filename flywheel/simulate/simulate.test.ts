@@ -7,18 +7,19 @@ import { QUICK, runSimulation } from "./simulate.ts";
 // loop closing by itself.
 
 describe("the flywheel, simulated", () => {
-  // Not yet deterministic: whether a trained canary is promoted within the quick run's rounds varies
-  // between runs on the same seed (about half of first tries promoted nothing, on idle and loaded machines alike;
-  // cause not found yet, see the session notes). Retried until that is fixed.
+  // A run is a pure function of its seed (every draw is made in user order before any request,
+  // pairs are named by their images' bytes, not by random row ids), so this asserts one outcome,
+  // not a likely one. The same assertions hold for seeds 1-8 (docs/flywheel.md, "Seeds").
   it(
     "rolls back a deliberately worse version and ships a trained one users like more, by itself, unmoved by spammers",
-    { retry: 4, timeout: 300_000 },
+    { timeout: 300_000 },
     async () => {
       const run = await runSimulation({ ...QUICK, fraudControls: true, log: () => {} });
       const summary = summarize(run);
       expect(summary.promoted.length).toBeGreaterThanOrEqual(1);
       expect(summary.worseRolledBack).toBe(true);
       expect(summary.endLikeRate).toBeGreaterThan(summary.startLikeRate + 0.1);
+      expect(summary.trainedLikeRate).toBeGreaterThan(summary.referenceLikeRate + 0.1);
       // Every promoted version was trained (with lineage), never the injected one.
       for (const v of summary.promoted) expect(run.versions[v]).toBe("trained");
       // The spammers (a ring liking every canary output and disliking the default's, in bursts,

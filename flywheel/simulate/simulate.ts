@@ -53,13 +53,19 @@ export const FULL: Omit<SimOptions, "fraudControls" | "log"> = {
   users: 40,
   prompts: 8,
   rounds: 10,
-  generationsPerUser: 1,
+  generationsPerUser: 2,
   viewsPerUser: 10,
   spamVotesPerSpammer: 40,
   spammerShare: 0.05,
   canaryShare: 0.5,
-  injectWorseAfter: 5,
-  policy: { ...DEFAULT_ROLLOUT_POLICY, minSample: 80 },
+  // The worse version first, as in the quick run. Its disliked dark outputs give the first datasets
+  // wide-contrast pairs; with it after round 5 the reference's own seed-to-seed spread is all the
+  // loop has to learn from at first, and the rise over seeds 1-4 and 7 was +0.02 to +0.26
+  // (docs/flywheel.md, "Seeds").
+  injectWorseAfter: 1,
+  // Scaled to the population like the minimum: a canary with no clear winner after 800 weighted
+  // votes each (about 4 rounds) is rolled back, so a tie does not hold the loop for the whole run.
+  policy: { ...DEFAULT_ROLLOUT_POLICY, minSample: 80, maxSample: 800 },
   seed: 7,
 };
 
@@ -67,7 +73,10 @@ export const QUICK: Omit<SimOptions, "fraudControls" | "log"> = {
   users: 30,
   prompts: 6,
   rounds: 6,
-  generationsPerUser: 1,
+  // Two outputs per user a round: with one, a version drew ~14 images a round and its like rate
+  // swung by ~0.1 with which ones; promotion within the 6 rounds then came in 6 of 7 seeds, a rise
+  // over 0.1 in 4 of 7 (docs/flywheel.md, "Seeds").
+  generationsPerUser: 2,
   viewsPerUser: 8,
   spamVotesPerSpammer: 40,
   spammerShare: 0.05,
@@ -291,11 +300,14 @@ async function useRound(
       () => others[Math.floor(random.nextFloat() * others.length)]!,
     );
     const own = outputs.filter((o) => o.owner === a.user.index);
+    const unique = [...new Map(seen.map((o) => [o.id, o])).values()];
+    // Drawn here, in user order, so a round's choices never hang on which request finishes first:
+    // three per output seen (two for the reaction, one for a report), two per own output.
     return {
       a,
-      seen: [...new Map(seen.map((o) => [o.id, o])).values()],
+      seen: unique,
       own,
-      draws: Array.from({ length: 64 }, () => random.nextFloat()),
+      draws: Array.from({ length: 3 * unique.length + 2 * own.length }, () => random.nextFloat()),
     };
   });
   // Everyone looks first (each download is recorded), then votes: a vote counts in full only on
@@ -312,12 +324,7 @@ async function useRound(
     plans.map(({ a, seen, own, draws }, i) => async () => {
       let d = 0;
       for (const [j, o] of seen.entries()) {
-        const reaction = react(
-          a.user,
-          seenLightness[i]!.seen[j]!,
-          draws[d++ % 96]!,
-          draws[d++ % 96]!,
-        );
+        const reaction = react(a.user, seenLightness[i]!.seen[j]!, draws[d++]!, draws[d++]!);
         const tally = looks.get(o.version) ?? { looks: 0, likes: 0 };
         tally.looks++;
         if (reaction === "like") tally.likes++;
@@ -329,13 +336,13 @@ async function useRound(
           honestVotes.set(o.version, h);
         }
         // Now and then a disliked output is reported (reports are for abuse, so rarely).
-        if (reaction === "dislike" && draws[d++ % 96]! < 0.005) await vote(a, o.id, "report");
+        if (reaction === "dislike" && draws[d++]! < 0.005) await vote(a, o.id, "report");
       }
       // Working on one's own liked outputs: a refine.
       for (const [j, o] of own.entries()) {
         if (
-          react(a.user, seenLightness[i]!.own[j]!, draws[d++ % 96]!, 1) === "like" &&
-          draws[d++ % 96]! < 0.25
+          react(a.user, seenLightness[i]!.own[j]!, draws[d++]!, 1) === "like" &&
+          draws[d++]! < 0.25
         ) {
           await a.client.POST("/v1/generations/{id}/refine", {
             params: { path: { id: o.id } },
