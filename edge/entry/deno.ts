@@ -1,3 +1,4 @@
+import { settleWithin } from "../../contracts/settle-within.ts";
 import { sharedCacheSeconds } from "../assets/shared-cache-lifetime.ts";
 import type { Log, ResponseCache } from "../deps.ts";
 import {
@@ -60,12 +61,7 @@ async function listen(handler: EdgeHandler, port: number, hostname: string): Pro
     async stop(graceMs) {
       // Deno.serve cannot cut connections off: past the grace, shutdown goes on while the entry
       // closes the rest and exits.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        server.shutdown(),
-        new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
-      ]);
-      clearTimeout(timer);
+      await settleWithin(server.shutdown(), graceMs);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
+import { settleWithin } from "../../contracts/settle-within.ts";
 import { MemoryResponseCache } from "../assets/memory-response-cache.ts";
 import { readNodeEdgeEnv } from "./node-config.ts";
 import {
@@ -51,9 +52,8 @@ async function listen(handler: EdgeHandler, port: number, hostname: string): Pro
     async stop(graceMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      if (!(await settleWithin(closed, graceMs)).settled) server.closeAllConnections();
       await closed;
-      clearTimeout(timer);
     },
   };
 }

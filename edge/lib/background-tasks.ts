@@ -1,3 +1,5 @@
+import { settleWithin } from "../../contracts/settle-within.ts";
+
 /**
  * Work that outlives its request (cache fills, heartbeat writes) on runtimes without
  * ctx.waitUntil: tracked so a graceful shutdown can let it finish.
@@ -24,12 +26,7 @@ export class BackgroundTasks {
     while (this.#pending.size > 0) {
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        Promise.all(this.#pending),
-        new Promise((resolve) => (timer = setTimeout(resolve, left))),
-      ]);
-      clearTimeout(timer);
+      await settleWithin(Promise.all(this.#pending), left);
     }
     return true;
   }

@@ -1,5 +1,7 @@
 // A reader for text/event-stream bodies in tests (web APIs only: runs in Node and workerd).
 
+import { settleWithin } from "../../contracts/settle-within.ts";
+
 export interface ServerSentEvent {
   event: string;
   id: string | undefined;
@@ -65,20 +67,10 @@ export function readEvents(body: ReadableStream<Uint8Array>): EventReader {
       const event = takeEvent();
       if (event) return event;
       if (ended) return null;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no event within ${timeoutMs} ms`)),
-          Math.max(0, deadline - performance.now()),
-        );
-      });
-      try {
-        const chunk = await Promise.race([reader.read(), timeout]);
-        if (chunk.done) ended = true;
-        else buffer += decoder.decode(chunk.value, { stream: true });
-      } finally {
-        clearTimeout(timer);
-      }
+      const read = await settleWithin(reader.read(), deadline - performance.now());
+      if (!read.settled) throw new Error(`no event within ${timeoutMs} ms`);
+      if (read.value.done) ended = true;
+      else buffer += decoder.decode(read.value.value, { stream: true });
     }
   }
 

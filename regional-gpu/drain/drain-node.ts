@@ -1,3 +1,4 @@
+import { settleWithin } from "../../contracts/settle-within.ts";
 import type { Logger } from "../log.ts";
 import type { NodeLifecycle } from "../lifecycle.ts";
 import type { JobQueue } from "../queue/job-queue.ts";
@@ -56,12 +57,7 @@ const closingReserveMs = (timeoutMs: number) => Math.min(2_000, timeoutMs * 0.2)
 
 /** Resolves when `work` settles or after `ms`, whichever is first; never rejects. */
 async function within(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    work.catch(() => undefined),
-    new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, ms)))),
-  ]);
-  clearTimeout(timer);
+  await settleWithin(work, ms).catch(() => undefined);
 }
 
 export async function drainNode(parts: DrainParts): Promise<DrainReport> {

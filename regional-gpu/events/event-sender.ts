@@ -1,4 +1,5 @@
 import { REGION_PATHS, type JobEvent } from "../../contracts/region-protocol.ts";
+import { settleWithin } from "../../contracts/settle-within.ts";
 import type { SigningKey } from "../../contracts/signing.ts";
 import type { Logger } from "../log.ts";
 import { signedPost, undiciFetch, type Fetch } from "./signed-post.ts";
@@ -74,10 +75,7 @@ export class EventSender {
 
   /** Waits for queued deliveries up to `timeoutMs`, then abandons the rest (logged). */
   async close(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.all(this.chains.values()), deadline]);
-    clearTimeout(timer);
+    await settleWithin(Promise.all(this.chains.values()), timeoutMs);
     this.stop.abort();
     await Promise.all(this.chains.values());
   }

@@ -1,4 +1,5 @@
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { settleWithin } from "../../contracts/settle-within.ts";
 import type { RegionNodeConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { SharedQueue } from "../queue/shared-queue.ts";
@@ -85,10 +86,7 @@ export class ScalingMetricsPublisher {
       if (period) await this.send(period);
       await this.opts.lease.release().catch((err: unknown) => this.problem("lease release", err));
     };
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((done) => (timer = setTimeout(done, STOP_WITHIN_MS)));
-    await Promise.race([finish(), late]);
-    clearTimeout(timer);
+    await settleWithin(finish(), STOP_WITHIN_MS);
   }
 
   private schedule(): void {

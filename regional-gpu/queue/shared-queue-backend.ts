@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Queue, QueueEvents, Worker, type Job, type RedisOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import type { HeldJobs, JobEvent } from "../../contracts/region-protocol.ts";
+import { settleWithin } from "../../contracts/settle-within.ts";
 import { JOB_FAILURE, QueueUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { LANE_PRIORITY, LaneAging } from "./lane-aging.ts";
@@ -61,11 +62,11 @@ const CLOSE_STEP_MS = 5_000;
 
 /** Waits for `work` at most `ms`; answers whether it succeeded in time. Never rejects. */
 async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  const ok = await Promise.race([work.then(() => true).catch(() => false), elapsed]);
-  clearTimeout(timer);
-  return ok;
+  try {
+    return (await settleWithin(work, ms)).settled;
+  } catch {
+    return false;
+  }
 }
 
 const PRIORITIES = [0, LANE_PRIORITY.fast, LANE_PRIORITY.standard, LANE_PRIORITY.relax];

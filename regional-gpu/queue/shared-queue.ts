@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { settleWithin } from "../../contracts/settle-within.ts";
 import type { RegionNodeConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { OutcomeLedger } from "./outcome-ledger.ts";
@@ -52,17 +53,11 @@ async function reachable(redis: Redis, url: string, timeoutMs: number): Promise<
   const deadline = Date.now() + timeoutMs;
   let problem = "no answer";
   while (Date.now() < deadline) {
-    let timer: NodeJS.Timeout | undefined;
-    const left = new Promise<"timeout">((done) => {
-      timer = setTimeout(() => done("timeout"), Math.max(1, deadline - Date.now()));
-    });
     try {
-      if ((await Promise.race([redis.ping(), left])) !== "timeout") return;
+      if ((await settleWithin(redis.ping(), Math.max(1, deadline - Date.now()))).settled) return;
     } catch (err) {
       problem = err instanceof Error ? err.message : String(err);
       await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, deadline - Date.now()))));
-    } finally {
-      clearTimeout(timer);
     }
   }
   redis.disconnect();

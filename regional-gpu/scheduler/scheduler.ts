@@ -1,4 +1,5 @@
 import type { JobEvent, RegionJob } from "../../contracts/region-protocol.ts";
+import { settleWithin } from "../../contracts/settle-within.ts";
 import type { ObjectStore } from "../../storage/object-store.ts";
 import { JOB_FAILURE, JobFailure, type JobFailureCode } from "../errors.ts";
 import type { EventSender } from "../events/event-sender.ts";
@@ -122,13 +123,7 @@ export class Scheduler {
   ): Promise<number> {
     this.stopping.abort();
     if (!this.loopDone) return 0;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">(
-      (r) => (timer = setTimeout(() => r("timeout"), timeoutMs)),
-    );
-    const outcome = await Promise.race([this.loopDone, timedOut]);
-    clearTimeout(timer);
-    if (outcome !== "timeout") return 0;
+    if ((await settleWithin(this.loopDone, timeoutMs)).settled) return 0;
     const left = [...this.active.values()];
     this.active.clear();
     for (const { job } of left) this.abandoned.add(job.job_id);
