@@ -1,5 +1,6 @@
 import { sharedCacheSeconds } from "../assets/shared-cache-lifetime.ts";
-import type { Log, ResponseCache } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
+import type { ResponseCache } from "../assets/response-cache.ts";
 import {
   httpUrlOf,
   jsonLog,
