@@ -1,6 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./app-env.ts";
-import { DEFAULT_TUNING, type EdgeDeps, type EdgeServices, type Log } from "./deps.ts";
+import { DEFAULT_TUNING } from "./tuning.ts";
+import type { EdgeDeps, EdgeServices } from "./deps.ts";
+import type { Log } from "./lib/log.ts";
 import { errorHandler, notFoundHandler } from "./errors/index.ts";
 import { describeError } from "./lib/describe-error.ts";
 import { DedupSources } from "./dedup/dedup-sources.ts";
@@ -42,8 +44,6 @@ import { usageRoutes } from "./routes/usage.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { styleServices } from "./search/style-services.ts";
 import { WebhookDispatcher, webhookTuning } from "./webhooks/webhook-dispatcher.ts";
-
-export type { EdgeDeps, EdgeTuning, ResponseCache } from "./deps.ts";
 
 const jsonLines: Log = (entry) =>
   console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));

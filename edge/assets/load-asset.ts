@@ -7,12 +7,13 @@ import { assertValidKey, type ObjectStore } from "../../storage/object-store.ts"
 import { ApiError } from "../errors/index.ts";
 import { sha256Hex } from "../lib/digest.ts";
 import { callRegion, type RegionClientDeps } from "../routing/region-client.ts";
+import type { Log } from "../lib/log.ts";
 
 export interface LoadAssetDeps extends RegionClientDeps {
   assets: ObjectStore;
   timeoutMs: number;
   waitUntil: (work: Promise<unknown>) => void;
-  log: (entry: Record<string, unknown>) => void;
+  log: Log;
 }
 
 export interface LoadedAsset {

@@ -1,4 +1,4 @@
-import type { ResponseCache } from "../deps.ts";
+import type { ResponseCache } from "./response-cache.ts";
 import { sharedCacheSeconds } from "./shared-cache-lifetime.ts";
 
 export interface MemoryResponseCacheOptions {

@@ -1,6 +1,7 @@
 import { settleWithin } from "../../contracts/settle-within.ts";
 import { sharedCacheSeconds } from "../assets/shared-cache-lifetime.ts";
-import type { Log, ResponseCache } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
+import type { ResponseCache } from "../assets/response-cache.ts";
 import {
   httpUrlOf,
   jsonLog,

@@ -16,13 +16,10 @@ import { sweepLeases } from "../generations/lease-sweep.ts";
 import { LeaseSweeper } from "../generations/lease-sweeper.ts";
 import { purgeRemovedOutputs } from "../feedback/purge-removed.ts";
 import { sweepDeps } from "../routes/generation-deps.ts";
-import {
-  DEFAULT_TUNING,
-  type EdgeDeps,
-  type EdgeServices,
-  type Log,
-  type ResponseCache,
-} from "../deps.ts";
+import { DEFAULT_TUNING } from "../tuning.ts";
+import type { EdgeDeps, EdgeServices } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
+import type { ResponseCache } from "../assets/response-cache.ts";
 import { BackgroundTasks } from "../lib/background-tasks.ts";
 import { createNodeWebhookFetch } from "../webhooks/node-webhook-fetch.ts";
 import { WebhookDispatcher, webhookTuning } from "../webhooks/webhook-dispatcher.ts";

@@ -2,9 +2,8 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import type { ErrorBody } from "../../contracts/errors.ts";
 import type { AppEnv } from "../app-env.ts";
 import { describeError } from "../lib/describe-error.ts";
+import type { Log } from "../lib/log.ts";
 import { ApiError } from "./api-error.ts";
-
-type Log = (entry: Record<string, unknown>) => void;
 
 export function errorBody(err: ApiError, requestId: string | undefined): ErrorBody {
   return {

@@ -5,7 +5,8 @@ import { openReview } from "../../db/queries/reviews.ts";
 import { setStyleHidden } from "../../db/queries/style-embeddings.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { ASSETS_PATH } from "../assets/asset-url.ts";
-import type { Log, ResponseCache } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
+import type { ResponseCache } from "../assets/response-cache.ts";
 import { voterWeights } from "./feedback-stats.ts";
 import type { HiddenAssets } from "./hidden-assets.ts";
 

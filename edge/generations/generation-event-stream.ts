@@ -5,12 +5,13 @@ import type { GenerationRow } from "../../db/schema/generations.ts";
 import { describeError } from "../lib/describe-error.ts";
 import { eventsSince, resumePoint } from "./generation-events.ts";
 import type { GenerationNotifier } from "./generation-notifier.ts";
+import type { Log } from "../lib/log.ts";
 
 export interface EventStreamDeps {
   db: Database;
   notifier: GenerationNotifier;
   serialize: (row: GenerationRow) => Promise<Generation>;
-  log: (entry: Record<string, unknown>) => void;
+  log: Log;
   /** Re-read period: changes applied in another isolate or process arrive only this way. */
   pollMs: number;
   /** A comment line this often keeps proxies from closing a quiet stream. */

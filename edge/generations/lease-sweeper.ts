@@ -1,4 +1,4 @@
-import type { Log } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
 import { describeError } from "../lib/describe-error.ts";
 import type { SweepReport } from "./lease-sweep.ts";
 

@@ -1,7 +1,7 @@
 import type { Database } from "../../db/client/index.ts";
 import { readSpendSnapshot } from "../../db/queries/usage-ledger.ts";
 import type { Plan } from "../../db/schema/plans.ts";
-import type { Log } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
 import { ApiError } from "../errors/index.ts";
 import { microusdToUsd } from "../generations/pricing.ts";
 import { describeError } from "../lib/describe-error.ts";

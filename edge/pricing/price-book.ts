@@ -2,7 +2,7 @@ import type { Priority } from "../../contracts/api.ts";
 import type { Database } from "../../db/client/index.ts";
 import { listPrices } from "../../db/queries/prices.ts";
 import type { Price } from "../../db/schema/prices.ts";
-import type { Log } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
 import {
   DEFAULT_GPU_PRICE_PER_HOUR_MICROUSD,
   estimateGpuMs,

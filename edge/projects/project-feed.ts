@@ -9,13 +9,14 @@ import { isHiddenState } from "../../db/queries/reviews.ts";
 import type { GenerationRow } from "../../db/schema/generations.ts";
 import { describeError } from "../lib/describe-error.ts";
 import { sseBody, type SseBody } from "../lib/sse-body.ts";
+import type { Log } from "../lib/log.ts";
 
 export interface ProjectFeedDeps {
   db: Database;
   /** Who reads the feed: others' outputs hidden by reports are left out for them. */
   viewerId: string;
   serialize: (row: GenerationRow) => Promise<Generation>;
-  log: (entry: Record<string, unknown>) => void;
+  log: Log;
   /** How often the project's changes are read (every isolate's writes arrive this way). */
   pollMs: number;
   keepAliveMs: number;

@@ -2,7 +2,7 @@ import type { Database } from "../../db/client/index.ts";
 import { listProjectAssetKeys } from "../../db/queries/projects.ts";
 import type { ObjectStore } from "../../storage/object-store.ts";
 import { ASSETS_PATH } from "../assets/asset-url.ts";
-import type { ResponseCache } from "../deps.ts";
+import type { ResponseCache } from "../assets/response-cache.ts";
 
 export interface PurgeDeps {
   db: Database;

@@ -7,12 +7,13 @@ import {
 } from "../../contracts/region-protocol.ts";
 import { callRegion, retryAfterSeconds, type RegionClientDeps } from "./region-client.ts";
 import type { RegionDirectory } from "./region-directory.ts";
+import type { Log } from "../lib/log.ts";
 
 export interface DispatchDeps extends RegionClientDeps {
   directory: RegionDirectory;
   /** Per region: connect + answer. */
   timeoutMs: number;
-  log: (entry: Record<string, unknown>) => void;
+  log: Log;
 }
 
 /** A job as built by the edge; `callback_url` is added per region. */

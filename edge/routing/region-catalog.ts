@@ -4,6 +4,7 @@ import type { Region } from "../../db/schema/regions.ts";
 import { describeError } from "../lib/describe-error.ts";
 import { RefreshAhead } from "../lib/refresh-ahead.ts";
 import type { RegionDirectory } from "./region-directory.ts";
+import type { Log } from "../lib/log.ts";
 
 export interface RegionCatalogOptions {
   db: Database;
@@ -11,7 +12,7 @@ export interface RegionCatalogOptions {
   clock: () => number;
   /** How long one read of the regions table is reused. */
   ttlMs: number;
-  log: (entry: Record<string, unknown>) => void;
+  log: Log;
   /** Re-reads past half their life run here (waitUntil), off the requests' path. */
   background?: (work: Promise<unknown>) => void;
 }

@@ -1,7 +1,7 @@
 import type { Database } from "../../db/client/index.ts";
 import { markStyleIndexed, unindexedStyleRecords } from "../../db/queries/style-embeddings.ts";
 import type { StyleIndex } from "../../storage/style-index/style-index.ts";
-import type { Log } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
 import { describeError } from "../lib/describe-error.ts";
 import { entryOf } from "./style-records.ts";
 

@@ -3,7 +3,7 @@ import { PgStyleIndex } from "../../storage/style-index/pg-style-index.ts";
 import { ShardLayout } from "../../storage/style-index/shard-layout.ts";
 import { ShardedStyleIndex } from "../../storage/style-index/sharded-style-index.ts";
 import type { StyleIndex } from "../../storage/style-index/style-index.ts";
-import type { Log } from "../deps.ts";
+import type { Log } from "../lib/log.ts";
 import type { RegionDirectory } from "../routing/region-directory.ts";
 import type { RegionSigningKeys } from "../routing/region-keyring.ts";
 import { StyleIndexSync } from "./style-index-sync.ts";

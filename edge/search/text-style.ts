@@ -8,6 +8,7 @@ import { normalizePrompt } from "../dedup/content-hash.ts";
 import { ApiError } from "../errors/index.ts";
 import { callRegion, retryAfterSeconds, type RegionClientDeps } from "../routing/region-client.ts";
 import type { RegionDirectory } from "../routing/region-directory.ts";
+import type { Log } from "../lib/log.ts";
 
 // A text query in the style space, the way the model draws it: a region that has the model draws
 // the prompt a few times and answers the mean style embedding (regional-gpu/style/text-style.ts).
@@ -17,7 +18,7 @@ import type { RegionDirectory } from "../routing/region-directory.ts";
 export interface TextStyleDeps extends RegionClientDeps {
   directory: RegionDirectory;
   timeoutMs: number;
-  log: (entry: Record<string, unknown>) => void;
+  log: Log;
 }
 
 const CACHE_ENTRIES = 2_000;

@@ -1,4 +1,4 @@
-import type { ResponseCache } from "../deps.ts";
+import type { ResponseCache } from "../assets/response-cache.ts";
 
 /** The ResponseCache contract over a Map: what the Cache API does on Workers, minus the network. */
 export class MapResponseCache implements ResponseCache {

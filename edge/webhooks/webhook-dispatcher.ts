@@ -16,7 +16,8 @@ import {
 } from "../../db/queries/webhook-secrets.ts";
 import type { WebhookSecretRow } from "../../db/schema/webhook-secrets.ts";
 import type { NewWebhookDelivery } from "../../db/schema/webhook-deliveries.ts";
-import type { EdgeTuning, Log } from "../deps.ts";
+import type { EdgeTuning } from "../tuning.ts";
+import type { Log } from "../lib/log.ts";
 import { invalidRequest } from "../errors/index.ts";
 import { toGeneration } from "../generations/serialize.ts";
 import { describeError } from "../lib/describe-error.ts";

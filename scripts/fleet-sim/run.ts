@@ -1,4 +1,4 @@
-import { DEFAULT_TUNING } from "../../edge/deps.ts";
+import { DEFAULT_TUNING } from "../../edge/tuning.ts";
 import { DEFAULT_LEASE_TUNING } from "../../edge/generations/leases.ts";
 import { RegionNodeConfig } from "../../regional-gpu/config.ts";
 import { BATCH_DEFAULTS } from "../../regional-gpu/scheduler/batch-policy.ts";

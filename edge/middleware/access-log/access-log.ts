@@ -1,8 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../app-env.ts";
+import type { Log } from "../../lib/log.ts";
 
 export interface AccessLogOptions {
-  log: (entry: Record<string, unknown>) => void;
+  log: Log;
 }
 
 /** One JSON line per request: method, path (no query: signed URLs carry secrets), status, time. */
