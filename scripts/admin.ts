@@ -2,7 +2,8 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
-import { AdminCommand, AdminError } from "./admin/commands.ts";
+import { AdminError } from "./admin/admin-error.ts";
+import { AdminCommand } from "./admin/commands.ts";
 import { printModels } from "./admin/model-commands.ts";
 import { runAgainstDatabase, runAgainstStack } from "./admin/transport.ts";
 import { readRunningStack } from "./local-stack/stack-file.ts";

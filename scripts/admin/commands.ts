@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Database } from "../../db/client/index.ts";
 import { createAccount, getAccount, getPlan } from "../../db/queries/accounts.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../db/queries/api-keys.ts";
+import { AdminError } from "./admin-error.ts";
 import { runReviewCommand } from "./reviews.ts";
 import { ModelsCommand, runModelsCommand } from "./model-commands.ts";
 
@@ -44,15 +45,6 @@ export const AdminCommand = z.discriminatedUnion("command", [
   ModelsCommand,
 ]);
 export type AdminCommand = z.input<typeof AdminCommand>;
-
-export class AdminError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "AdminError";
-    this.code = code;
-  }
-}
 
 /** Runs one command; the result is plain JSON. A created key appears here once and nowhere else. */
 export async function runAdminCommand(

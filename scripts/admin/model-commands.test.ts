@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { upsertModelVersion } from "../../db/queries/models.ts";
 import { createTestDatabase, type PgliteHandle } from "../../db/testing.ts";
-import { AdminError, runAdminCommand } from "./commands.ts";
+import { AdminError } from "./admin-error.ts";
+import { runAdminCommand } from "./commands.ts";
 import { printModels } from "./model-commands.ts";
 
 let handle: PgliteHandle;

@@ -6,7 +6,7 @@ import { decideReview, listPendingReviews } from "../../db/queries/reviews.ts";
 import { setStyleHidden } from "../../db/queries/style-embeddings.ts";
 import { feedback } from "../../db/schema/feedback.ts";
 import { generations } from "../../db/schema/generations.ts";
-import { AdminError } from "./commands.ts";
+import { AdminError } from "./admin-error.ts";
 
 // `npm run admin -- reviews list | approve ID | remove ID`: the queue of outputs hidden by reports.
 // Every decision is a moderation event (stage `review`: approve `allow`, remove `block`). Removing

@@ -1,5 +1,6 @@
 import type { StackFile } from "../local-stack/stack-file.ts";
-import { AdminError, runAdminCommand, type AdminCommand } from "./commands.ts";
+import { AdminError } from "./admin-error.ts";
+import { runAdminCommand, type AdminCommand } from "./commands.ts";
 
 /** Hands the command to the running local stack, which owns the PGlite folder. */
 export async function runAgainstStack(

@@ -3,7 +3,8 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { ZodError } from "zod";
 import type { Database } from "../../db/client/index.ts";
-import { AdminError, runAdminCommand } from "../admin/commands.ts";
+import { AdminError } from "../admin/admin-error.ts";
+import { runAdminCommand } from "../admin/commands.ts";
 
 // A loopback-only control port of the running local stack: PGlite allows one process per data
 // folder, so `npm run admin` hands its command to the stack that holds it. Token-protected.
