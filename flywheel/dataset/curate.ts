@@ -96,10 +96,20 @@ async function downloadsOf(
 /** A row's identity for pairing: its output bytes, else its id (see `Scored.key`). */
 const keyed = (r: GenerationRow) => ({ id: r.id, key: r.outputSha256 ?? r.id });
 
-export async function curate(db: Database, options: CurateOptions): Promise<CuratedDataset> {
-  const controls = options.fraudControls ?? true;
+/** Scored outputs: succeeded, live, visible outputs of the model with their engagement scores. */
+interface ScoredOutputs {
+  rows: GenerationRow[];
+  scores: Map<string, OutputScore>;
+  counted: number;
+  excluded: number;
+}
+
+async function scoreOutputs(db: Database, options: CurateOptions): Promise<ScoredOutputs> {
   const ofModel = (
-    await readFeedbackSignals(db, { until: options.until, fraudControls: controls })
+    await readFeedbackSignals(db, {
+      until: options.until,
+      fraudControls: options.fraudControls ?? true,
+    })
   ).filter((s) => s.model === options.model);
   const signals = ofModel.filter((s) => s.counts && !s.hidden);
   const scores = new Map<string, OutputScore>();
@@ -120,24 +130,43 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
     .sort((a, b) => byKey(keyed(a), keyed(b)));
   const downloads = await downloadsOf(db, rows);
   for (const r of rows) addDownloads(scores.get(r.id)!, downloads.get(r.id) ?? 0);
+  return { rows, scores, counted: signals.length, excluded: ofModel.length - signals.length };
+}
 
-  const staging = join(options.outDir, options.model, `.staging-${process.pid}`);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(join(staging, "images"), { recursive: true });
-  const files = new Map<string, string>();
-  const refs = new Map<string, ImageRef>();
-  const refOf = async (r: GenerationRow): Promise<ImageRef> => {
-    const known = refs.get(r.id);
+/**
+ * The images a dataset refers to: each written once into `<staging>/images/<sha256>.png` (or its
+ * URL when the bytes are not at hand); `files` collects every written file with its sha256.
+ */
+class ImageExport {
+  readonly files = new Map<string, string>();
+  readonly #refs = new Map<string, ImageRef>();
+
+  readonly #staging: string;
+  readonly #scores: Map<string, OutputScore>;
+  readonly #options: CurateOptions;
+
+  constructor(staging: string, scores: Map<string, OutputScore>, options: CurateOptions) {
+    this.#staging = staging;
+    this.#scores = scores;
+    this.#options = options;
+  }
+
+  has(r: GenerationRow): boolean {
+    return this.#refs.has(r.id);
+  }
+
+  async refOf(r: GenerationRow): Promise<ImageRef> {
+    const known = this.#refs.get(r.id);
     if (known) return known;
-    const bytes = await options.readImage(r.assetKey!);
-    let image = `${options.publicUrl.replace(/\/$/, "")}/v1/assets/${r.assetKey}`;
+    const bytes = await this.#options.readImage(r.assetKey!);
+    let image = `${this.#options.publicUrl.replace(/\/$/, "")}/v1/assets/${r.assetKey}`;
     let digest: string | null = null;
     if (bytes) {
       digest = sha256(bytes);
       image = `images/${digest}.png`;
-      if (!files.has(image)) {
-        await writeFileAtomic(join(staging, image), bytes);
-        files.set(image, digest);
+      if (!this.files.has(image)) {
+        await writeFileAtomic(join(this.#staging, image), bytes);
+        this.files.set(image, digest);
       }
     }
     const ref: ImageRef = {
@@ -149,12 +178,18 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
       seed: r.params.seed,
       width: r.params.width,
       height: r.params.height,
-      score: Math.round(scores.get(r.id)!.score * 10_000) / 10_000,
+      score: Math.round(this.#scores.get(r.id)!.score * 10_000) / 10_000,
     };
-    refs.set(r.id, ref);
+    this.#refs.set(r.id, ref);
     return ref;
-  };
+  }
+}
 
+/** Preference pairs within each prompt (and negative prompt), prompts in sorted order. */
+async function preferencePairs(
+  { rows, scores }: ScoredOutputs,
+  images: ImageExport,
+): Promise<{ pairs: PreferencePair[]; tiesDropped: number }> {
   const byPrompt = new Map<string, GenerationRow[]>();
   for (const r of rows) {
     const key = `${normalizeText(r.prompt).trim()}\u0000${normalizeText(r.negativePrompt ?? "").trim()}`;
@@ -173,12 +208,17 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
         id: sha256(`${chosen.key}:${rejected.key}`).slice(0, 32),
         prompt: chosen.row.prompt,
         negative_prompt: chosen.row.negativePrompt,
-        chosen: await refOf(chosen.row),
-        rejected: await refOf(rejected.row),
+        chosen: await images.refOf(chosen.row),
+        rejected: await images.refOf(rejected.row),
         label: 1,
       });
     }
   }
+  return { pairs, tiesDropped };
+}
+
+/** Outputs with likes and a positive score. */
+async function likedOutputs({ rows, scores }: ScoredOutputs, images: ImageExport) {
   const likes: LikedOutput[] = [];
   for (const r of rows) {
     const s = scores.get(r.id)!;
@@ -186,36 +226,35 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
       likes.push({
         prompt: r.prompt,
         negative_prompt: r.negativePrompt,
-        output: await refOf(r),
+        output: await images.refOf(r),
         likes: Math.round(s.likes * 10_000) / 10_000,
       });
     }
   }
+  return likes;
+}
 
-  const jsonl = (items: readonly unknown[]) =>
-    items.map((i) => JSON.stringify(i)).join("\n") + (items.length ? "\n" : "");
-  for (const [name, text] of [
-    ["pairs.jsonl", jsonl(pairs)],
-    ["likes.jsonl", jsonl(likes)],
-  ] as const) {
-    await writeFileAtomic(join(staging, name), text);
-    files.set(name, sha256(text));
-  }
-  const included = rows.filter((r) => refs.has(r.id)).map((r) => r.createdAt.getTime());
-  const listed = [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  const id = sha256(listed.map(([path, digest]) => `${path} ${digest}\n`).join(""));
-  const draft: DatasetManifest = {
+/** The manifest before its file list: the id hashes every file written so far. */
+function draftManifest(
+  options: CurateOptions,
+  scored: ScoredOutputs,
+  images: ImageExport,
+  counts: { pairs: number; tiesDropped: number; likes: number },
+): DatasetManifest {
+  const listed = [...images.files.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const included = scored.rows.filter((r) => images.has(r)).map((r) => r.createdAt.getTime());
+  return {
     format: DATASET_FORMAT,
-    id,
+    id: sha256(listed.map(([path, digest]) => `${path} ${digest}\n`).join("")),
     model: options.model,
     counts: {
-      generations_scored: rows.length,
-      pairs: pairs.length,
-      ties_dropped: tiesDropped,
-      likes: likes.length,
-      images: [...files.keys()].filter((f) => f.startsWith("images/")).length,
-      votes_counted: signals.length,
-      votes_excluded: ofModel.length - signals.length,
+      generations_scored: scored.rows.length,
+      pairs: counts.pairs,
+      ties_dropped: counts.tiesDropped,
+      likes: counts.likes,
+      images: listed.filter(([f]) => f.startsWith("images/")).length,
+      votes_counted: scored.counted,
+      votes_excluded: scored.excluded,
     },
     date_range: {
       from: included.length ? new Date(Math.min(...included)).toISOString() : null,
@@ -224,7 +263,7 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
     filters: [
       `model ${options.model}, succeeded live outputs (test mode excluded)`,
       "outputs hidden by reports or removed after review excluded",
-      controls
+      (options.fraudControls ?? true)
         ? "votes on one's own outputs and from test-mode keys excluded; each vote weighted by its voter's fraud weight"
         : "fraud controls OFF: every vote at weight 1 (comparison run)",
       "pairs only between outputs of the same prompt and negative prompt; ties (and outputs with the same bytes) dropped; a pair is named by its two images' sha256",
@@ -234,15 +273,40 @@ export async function curate(db: Database, options: CurateOptions): Promise<Cura
     scoring: { ...SCORING },
     files: [],
   };
+}
+
+export async function curate(db: Database, options: CurateOptions): Promise<CuratedDataset> {
+  const scored = await scoreOutputs(db, options);
+  const staging = join(options.outDir, options.model, `.staging-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(join(staging, "images"), { recursive: true });
+  const images = new ImageExport(staging, scored.scores, options);
+  const { pairs, tiesDropped } = await preferencePairs(scored, images);
+  const likes = await likedOutputs(scored, images);
+
+  const jsonl = (items: readonly unknown[]) =>
+    items.map((i) => JSON.stringify(i)).join("\n") + (items.length ? "\n" : "");
+  for (const [name, text] of [
+    ["pairs.jsonl", jsonl(pairs)],
+    ["likes.jsonl", jsonl(likes)],
+  ] as const) {
+    await writeFileAtomic(join(staging, name), text);
+    images.files.set(name, sha256(text));
+  }
+  const draft = draftManifest(options, scored, images, {
+    pairs: pairs.length,
+    tiesDropped,
+    likes: likes.length,
+  });
   const card = datasetCard(draft);
   await writeFileAtomic(join(staging, "README.md"), card);
-  files.set("README.md", sha256(card));
+  const files = new Map([...images.files, ["README.md", sha256(card)]]);
   for (const [path, digest] of [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     draft.files.push({ path, sha256: digest, bytes: (await stat(join(staging, path))).size });
   }
   const manifest = DatasetManifest.parse(draft);
   await writeFileAtomic(join(staging, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  const dir = join(options.outDir, options.model, id.slice(0, 16));
+  const dir = join(options.outDir, options.model, manifest.id.slice(0, 16));
   await rm(dir, { recursive: true, force: true });
   await rename(staging, dir);
   return { dir, manifest };
