@@ -255,16 +255,16 @@ async function vote(a: Account, id: string, kind: "like" | "dislike" | "report")
   if (!response.ok && response.status !== 429) throw new Error(`feedback: HTTP ${response.status}`);
 }
 
-/** One round of use: everyone generates, honest users look and vote (and refine), spammers spam. */
-async function useRound(
-  accounts: Account[],
+type Tally = Map<string, { looks: number; likes: number }>;
+type HonestVotes = Map<string, { likes: number; dislikes: number }>;
+
+/** Everyone honest generates; prompts in rotation, seeds drawn in user order. */
+async function generateRound(
+  honest: Account[],
   options: SimOptions,
   random: SeededRandom,
   round: number,
-  canary: string | null,
-  honestVotes: Map<string, { likes: number; dislikes: number }>,
-): Promise<{ outputs: Output[]; looks: Map<string, { looks: number; likes: number }> }> {
-  const honest = accounts.filter((a) => !a.user.spammer);
+): Promise<Output[]> {
   // Prompts in rotation (user i, round r, k-th output: prompt i + r + k): every round draws each
   // prompt about equally often, so like rates compare across rounds.
   const requests = honest.flatMap((a) =>
@@ -282,7 +282,7 @@ async function useRound(
       g: await generate(a, prompt, seed),
     })),
   );
-  const outputs: Output[] = generated
+  return generated
     .filter(({ g }) => g.status === "succeeded" && g.output)
     .map(({ a, prompt, g }) => ({
       id: g.id,
@@ -291,75 +291,124 @@ async function useRound(
       version: g.model_version,
       url: g.output!.url,
     }));
+}
 
-  const looks = new Map<string, { looks: number; likes: number }>();
-  const plans = honest.map((a) => {
+interface LookPlan {
+  a: Account;
+  seen: Output[];
+  own: Output[];
+  draws: number[];
+}
+
+/**
+ * What each honest user looks at and every draw their reactions will use, drawn here in user order
+ * so a round's choices never hang on which request finishes first: three per output seen (two for
+ * the reaction, one for a report), two per own output.
+ */
+function planLooks(
+  honest: Account[],
+  outputs: Output[],
+  options: SimOptions,
+  random: SeededRandom,
+): LookPlan[] {
+  return honest.map((a) => {
     const others = outputs.filter((o) => o.owner !== a.user.index);
-    const seen = Array.from(
+    const picked = Array.from(
       { length: Math.min(options.viewsPerUser, others.length) },
       () => others[Math.floor(random.nextFloat() * others.length)]!,
     );
     const own = outputs.filter((o) => o.owner === a.user.index);
-    const unique = [...new Map(seen.map((o) => [o.id, o])).values()];
-    // Drawn here, in user order, so a round's choices never hang on which request finishes first:
-    // three per output seen (two for the reaction, one for a report), two per own output.
-    return {
-      a,
-      seen: unique,
-      own,
-      draws: Array.from({ length: 3 * unique.length + 2 * own.length }, () => random.nextFloat()),
-    };
+    const seen = [...new Map(picked.map((o) => [o.id, o])).values()];
+    const draws = Array.from({ length: 3 * seen.length + 2 * own.length }, () =>
+      random.nextFloat(),
+    );
+    return { a, seen, own, draws };
   });
+}
+
+/** One user's reactions to what they looked at: votes, the odd report, refines of their own. */
+async function respond(
+  { a, seen, own, draws }: LookPlan,
+  lightness: { seen: number[]; own: number[] },
+  honestVotes: HonestVotes,
+): Promise<Tally> {
+  const tally: Tally = new Map();
+  let d = 0;
+  for (const [j, o] of seen.entries()) {
+    const reaction = react(a.user, lightness.seen[j]!, draws[d++]!, draws[d++]!);
+    const t = tally.get(o.version) ?? { looks: 0, likes: 0 };
+    t.looks++;
+    if (reaction === "like") t.likes++;
+    tally.set(o.version, t);
+    if (reaction !== "none") {
+      await vote(a, o.id, reaction);
+      const h = honestVotes.get(o.version) ?? { likes: 0, dislikes: 0 };
+      h[reaction === "like" ? "likes" : "dislikes"]++;
+      honestVotes.set(o.version, h);
+    }
+    // Now and then a disliked output is reported (reports are for abuse, so rarely).
+    if (reaction === "dislike" && draws[d++]! < 0.005) await vote(a, o.id, "report");
+  }
+  // Working on one's own liked outputs: a refine.
+  for (const [j, o] of own.entries()) {
+    if (react(a.user, lightness.own[j]!, draws[d++]!, 1) === "like" && draws[d++]! < 0.25) {
+      await a.client.POST("/v1/generations/{id}/refine", {
+        params: { path: { id: o.id } },
+        body: {},
+      });
+    }
+  }
+  return tally;
+}
+
+/** Spammers boost the canary: bursts of votes on outputs they never fetched. */
+async function spam(
+  accounts: Account[],
+  outputs: Output[],
+  options: SimOptions,
+  canary: string,
+): Promise<void> {
+  for (const a of accounts.filter((x) => x.user.spammer)) {
+    const targets = outputs.slice(0, options.spamVotesPerSpammer);
+    await pool(
+      8,
+      targets.map((o) => () => vote(a, o.id, spamVote(o.version, canary))),
+    );
+  }
+}
+
+/** One round of use: everyone generates, honest users look and vote (and refine), spammers spam. */
+async function useRound(
+  accounts: Account[],
+  options: SimOptions,
+  random: SeededRandom,
+  round: number,
+  canary: string | null,
+  honestVotes: HonestVotes,
+): Promise<{ outputs: Output[]; looks: Tally }> {
+  const honest = accounts.filter((a) => !a.user.spammer);
+  const outputs = await generateRound(honest, options, random, round);
+  const plans = planLooks(honest, outputs, options, random);
   // Everyone looks first (each download is recorded), then votes: a vote counts in full only on
   // an output its voter had fetched.
-  const seenLightness = await pool(
+  const measured = await pool(
     6,
     plans.map(({ a, seen, own }) => async () => ({
       seen: await Promise.all(seen.map((o) => look(a, o.url))),
       own: await Promise.all(own.map((o) => look(a, o.url))),
     })),
   );
-  await pool(
+  const tallies = await pool(
     6,
-    plans.map(({ a, seen, own, draws }, i) => async () => {
-      let d = 0;
-      for (const [j, o] of seen.entries()) {
-        const reaction = react(a.user, seenLightness[i]!.seen[j]!, draws[d++]!, draws[d++]!);
-        const tally = looks.get(o.version) ?? { looks: 0, likes: 0 };
-        tally.looks++;
-        if (reaction === "like") tally.likes++;
-        looks.set(o.version, tally);
-        if (reaction !== "none") {
-          await vote(a, o.id, reaction);
-          const h = honestVotes.get(o.version) ?? { likes: 0, dislikes: 0 };
-          h[reaction === "like" ? "likes" : "dislikes"]++;
-          honestVotes.set(o.version, h);
-        }
-        // Now and then a disliked output is reported (reports are for abuse, so rarely).
-        if (reaction === "dislike" && draws[d++]! < 0.005) await vote(a, o.id, "report");
-      }
-      // Working on one's own liked outputs: a refine.
-      for (const [j, o] of own.entries()) {
-        if (
-          react(a.user, seenLightness[i]!.own[j]!, draws[d++]!, 1) === "like" &&
-          draws[d++]! < 0.25
-        ) {
-          await a.client.POST("/v1/generations/{id}/refine", {
-            params: { path: { id: o.id } },
-            body: {},
-          });
-        }
-      }
-    }),
+    plans.map((plan, i) => () => respond(plan, measured[i]!, honestVotes)),
   );
-  // Spammers boost the canary: bursts of votes on outputs they never fetched.
-  for (const a of canary ? accounts.filter((x) => x.user.spammer) : []) {
-    const targets = outputs.slice(0, options.spamVotesPerSpammer);
-    await pool(
-      8,
-      targets.map((o) => () => vote(a, o.id, spamVote(o.version, canary!))),
-    );
+  // Summed in user order (not completion order), so versions list the same way every run.
+  const looks: Tally = new Map();
+  for (const [version, t] of tallies.flatMap((x) => [...x])) {
+    const sum = looks.get(version) ?? { looks: 0, likes: 0 };
+    looks.set(version, { looks: sum.looks + t.looks, likes: sum.likes + t.likes });
   }
+  if (canary) await spam(accounts, outputs, options, canary);
   return { outputs, looks };
 }
 
@@ -371,16 +420,14 @@ interface OperatorState {
   rolledBack: string[];
 }
 
-/** The operator side after a round: controller, then a new candidate when no canary is out. */
-async function operate(
+/** The rollout controller's pass: promotions and rollbacks recorded, holds described. */
+async function runController(
   stack: SimStack,
   options: SimOptions,
-  round: number,
   state: OperatorState,
 ): Promise<string[]> {
-  const db = stack.database.db;
   const events: string[] = [];
-  for (const o of await evaluateRollouts(db, {
+  for (const o of await evaluateRollouts(stack.database.db, {
     policy: options.policy,
     fraudControls: options.fraudControls,
   })) {
@@ -397,31 +444,44 @@ async function operate(
     (o.decision.action === "promote" ? state.promoted : state.rolledBack).push(o.canary);
     events.push(`${o.decision.action} ${o.canary} (${o.decision.reason})`);
   }
-  const serving = await getServingVersions(db, MODEL);
-  if (!serving?.default || serving.canary) return events;
-  const parent = serving.default.version;
-  if (round >= options.injectWorseAfter && !state.injected) {
-    state.injected = true;
-    const worse = await injectWorseVersion(
-      db,
-      stack.config.modelDir,
-      MODEL,
-      parent,
-      `worse-r${round}`,
-    );
-    state.versions[worse] = "worse";
-    await applyRolloutStep(
-      db,
-      MODEL,
-      { action: "canary", version: worse, share: options.canaryShare },
-      {
-        actor: "admin",
-        reason: "simulation: a deliberately worse version",
-      },
-    );
-    events.push(`canary ${worse} (injected, deliberately worse)`);
-    return events;
-  }
+  return events;
+}
+
+/** The deliberately worse version, as a canary (as if exported by hand). */
+async function injectWorse(
+  stack: SimStack,
+  options: SimOptions,
+  round: number,
+  parent: string,
+  state: OperatorState,
+): Promise<string> {
+  const db = stack.database.db;
+  state.injected = true;
+  const worse = await injectWorseVersion(
+    db,
+    stack.config.modelDir,
+    MODEL,
+    parent,
+    `worse-r${round}`,
+  );
+  state.versions[worse] = "worse";
+  await applyRolloutStep(
+    db,
+    MODEL,
+    { action: "canary", version: worse, share: options.canaryShare },
+    { actor: "admin", reason: "simulation: a deliberately worse version" },
+  );
+  return `canary ${worse} (injected, deliberately worse)`;
+}
+
+/** Curate -> train on the current default -> a canary when it beats its parent offline. */
+async function trainCandidate(
+  stack: SimStack,
+  options: SimOptions,
+  parent: string,
+  state: OperatorState,
+): Promise<string> {
+  const db = stack.database.db;
   const objects = stack.objectDirs.map((dir) => new FsObjectStore(dir));
   const dataset = await curate(db, {
     model: MODEL,
@@ -437,13 +497,9 @@ async function operate(
     },
   });
   state.datasets++;
-  const { counts } = dataset.manifest;
-  if (counts.pairs < 20) {
-    events.push(
-      `dataset ${dataset.manifest.id.slice(0, 8)}: ${counts.pairs} pairs, too few to train`,
-    );
-    return events;
-  }
+  const { counts, id } = dataset.manifest;
+  if (counts.pairs < 20)
+    return `dataset ${id.slice(0, 8)}: ${counts.pairs} pairs, too few to train`;
   const trained = await trainVersion({
     datasetDir: dataset.dir,
     modelsDir: stack.config.modelDir,
@@ -455,21 +511,32 @@ async function operate(
   await registerCandidate(db, trained.dir, manifest);
   const evalOf = manifest.lineage!.offline_eval;
   const summary = `${manifest.version} from ${parent} on ${counts.pairs} pairs + ${counts.likes} likes: held-out win rate ${evalOf.win_rate} vs parent ${evalOf.parent_win_rate}`;
-  if (!evalOf.beats_parent) {
-    events.push(`trained ${summary}: not better, no rollout`);
-    return events;
-  }
+  if (!evalOf.beats_parent) return `trained ${summary}: not better, no rollout`;
   await applyRolloutStep(
     db,
     MODEL,
     { action: "canary", version: manifest.version, share: options.canaryShare },
-    {
-      actor: "auto",
-      reason: `trained on dataset ${dataset.manifest.id.slice(0, 16)}; beat its parent offline`,
-    },
+    { actor: "auto", reason: `trained on dataset ${id.slice(0, 16)}; beat its parent offline` },
   );
-  events.push(`canary ${summary}`);
-  return events;
+  return `canary ${summary}`;
+}
+
+/** The operator side after a round: controller, then a new candidate when no canary is out. */
+async function operate(
+  stack: SimStack,
+  options: SimOptions,
+  round: number,
+  state: OperatorState,
+): Promise<string[]> {
+  const events = await runController(stack, options, state);
+  const serving = await getServingVersions(stack.database.db, MODEL);
+  if (!serving?.default || serving.canary) return events;
+  const parent = serving.default.version;
+  const next =
+    round >= options.injectWorseAfter && !state.injected
+      ? await injectWorse(stack, options, round, parent, state)
+      : await trainCandidate(stack, options, parent, state);
+  return [...events, next];
 }
 
 /** Every version's approval by honest users' votes, and as measured with and without the controls. */
