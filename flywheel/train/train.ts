@@ -102,60 +102,110 @@ async function trainingRows(
   return { xs, ys };
 }
 
-export async function trainVersion(options: TrainOptions): Promise<TrainedVersion> {
-  const log = options.log ?? console.log;
-  const dataset = await readDataset(options.datasetDir);
-  const store = new LocalModelStore(options.modelsDir);
-  const found = await store.find(dataset.manifest.model, options.parentVersion);
-  if (!found)
-    throw new Error(
-      `no ${dataset.manifest.model}@${options.parentVersion} in ${options.modelsDir}`,
-    );
-  const parent = found.manifest;
-  const parentBytes = new Uint8Array(await readFile(join(found.dir, parent.file)));
-  const vocab = await loadVocabulary(
-    join(found.dir, parent.tokenizer.file),
-    parent.tokenizer.sha256,
-  );
-  const { train, validation, test } = splitPairs(dataset.pairs);
-  log(
-    `pairs: ${train.length} train, ${validation.length} validation, ${test.length} held out; likes: ${dataset.likes.length}`,
-  );
-  if (train.length + dataset.likes.length === 0)
-    throw new Error("the dataset has nothing to train on");
+interface Parent {
+  manifest: ModelManifest;
+  dir: string;
+  bytes: Uint8Array;
+  vocab: Awaited<ReturnType<typeof loadVocabulary>>;
+}
 
-  const encoder = await openTextEncoder(parent, parentBytes, vocab);
-  let fit: RidgeFit;
+async function openParent(modelsDir: string, model: string, version: string): Promise<Parent> {
+  const found = await new LocalModelStore(modelsDir).find(model, version);
+  if (!found) throw new Error(`no ${model}@${version} in ${modelsDir}`);
+  const manifest = found.manifest;
+  return {
+    manifest,
+    dir: found.dir,
+    bytes: new Uint8Array(await readFile(join(found.dir, manifest.file))),
+    vocab: await loadVocabulary(
+      join(found.dir, manifest.tokenizer.file),
+      manifest.tokenizer.sha256,
+    ),
+  };
+}
+
+/** Steps 2-3: the ridge fit of palette-vector differences on the prompt's text vector. */
+async function fitHead(
+  parent: Parent,
+  dataset: Dataset,
+  train: readonly PreferencePair[],
+): Promise<RidgeFit> {
+  const encoder = await openTextEncoder(parent.manifest, parent.bytes, parent.vocab);
   try {
     const { xs, ys } = await trainingRows(dataset, train, (t) => encoder.encode(t));
-    fit = fitRidge(xs, ys, TRAINING.lambda);
+    return fitRidge(xs, ys, TRAINING.lambda);
   } finally {
     await encoder.close();
   }
+}
 
+/** The win rate of a graph (the parent's, or one with a head spliced in) on `pairs`. */
+function winRater(parent: Parent, dataset: Dataset) {
   const styles = new ImageStyles(dataset);
-  const rateOf = async (bytes: Uint8Array, pairs: readonly PreferencePair[]) => {
-    const opened = await openModel(parent, bytes, vocab);
+  return async (bytes: Uint8Array, pairs: readonly PreferencePair[]) => {
+    const opened = await openModel(parent.manifest, bytes, parent.vocab);
     try {
       return await winRate(opened.pipeline, pairs, styles);
     } finally {
       await opened.close();
     }
   };
+}
+
+/** Writes the version beside its parent in the model store: graph, vocabulary, manifest. */
+async function writeVersion(
+  modelsDir: string,
+  parent: Parent,
+  version: string,
+  bytes: Uint8Array,
+  lineage: ModelLineage,
+): Promise<TrainedVersion> {
+  const p = parent.manifest;
+  const dir = join(modelsDir, p.name, version);
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, p.file), bytes);
+  await copyFile(join(parent.dir, p.tokenizer.file), join(dir, p.tokenizer.file));
+  const manifest = ModelManifest.parse({
+    ...p,
+    version,
+    sha256: sha256(bytes),
+    bytes: bytes.byteLength,
+    created_by: "flywheel/train/train.ts (prompt head)",
+    lineage,
+  });
+  await writeFileAtomic(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { manifest, dir };
+}
+
+export async function trainVersion(options: TrainOptions): Promise<TrainedVersion> {
+  const log = options.log ?? console.log;
+  const dataset = await readDataset(options.datasetDir);
+  const parent = await openParent(options.modelsDir, dataset.manifest.model, options.parentVersion);
+  const { train, validation, test } = splitPairs(dataset.pairs);
+  log(
+    `pairs: ${train.length} train, ${validation.length} validation, ${test.length} held out; likes: ${dataset.likes.length}`,
+  );
+  if (train.length + dataset.likes.length === 0)
+    throw new Error("the dataset has nothing to train on");
+  const fit = await fitHead(parent, dataset, train);
+
+  const rateOf = winRater(parent, dataset);
   // Validation picks the step (the training pairs themselves when there is no validation split).
   const tuning = validation.length > 0 ? validation : train;
   let best = { step: TRAINING.steps[0] as number, rate: -1 };
   for (const step of TRAINING.steps) {
-    const rate = await rateOf(withPromptHead(parentBytes, headOf(fit, step), "validation"), tuning);
+    const rate = await rateOf(
+      withPromptHead(parent.bytes, headOf(fit, step), "validation"),
+      tuning,
+    );
     log(`step ${step}: validation win rate ${rate.toFixed(3)}`);
     if (rate > best.rate) best = { step, rate };
   }
 
-  const head = headOf(fit, best.step);
   const trainingParams = { ...TRAINING, step: best.step, validation_win_rate: round(best.rate) };
-  const version = `ft-${sha256(`${parent.sha256}:${dataset.manifest.id}:${JSON.stringify(trainingParams)}`).slice(0, 12)}`;
-  const bytes = withPromptHead(parentBytes, head, version);
-  const [winNew, winParent] = [await rateOf(bytes, test), await rateOf(parentBytes, test)];
+  const version = `ft-${sha256(`${parent.manifest.sha256}:${dataset.manifest.id}:${JSON.stringify(trainingParams)}`).slice(0, 12)}`;
+  const bytes = withPromptHead(parent.bytes, headOf(fit, best.step), version);
+  const [winNew, winParent] = [await rateOf(bytes, test), await rateOf(parent.bytes, test)];
   const offline = {
     distance: `${EVAL_DISTANCE}; outputs at ${EVAL_SIDE}x${EVAL_SIDE}, seeds ${EVAL_SEEDS.join(",")}`,
     held_out_pairs: test.length,
@@ -166,11 +216,11 @@ export async function trainVersion(options: TrainOptions): Promise<TrainedVersio
   log(
     `held out: ${test.length} pairs, win rate ${offline.win_rate} vs parent ${offline.parent_win_rate}`,
   );
-
-  const lineage: ModelLineage = {
-    parent: `${parent.name}@${parent.version}`,
-    parent_version: parent.version,
-    parent_sha256: parent.sha256,
+  const p = parent.manifest;
+  const trained = await writeVersion(options.modelsDir, parent, version, bytes, {
+    parent: `${p.name}@${p.version}`,
+    parent_version: p.version,
+    parent_sha256: p.sha256,
     dataset: {
       id: dataset.manifest.id,
       format: dataset.manifest.format,
@@ -179,22 +229,9 @@ export async function trainVersion(options: TrainOptions): Promise<TrainedVersio
     },
     training: { ...trainingParams, train_pairs: train.length, validation_pairs: validation.length },
     offline_eval: offline,
-  };
-  const dir = join(options.modelsDir, parent.name, version);
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, parent.file), bytes);
-  await copyFile(join(found.dir, parent.tokenizer.file), join(dir, parent.tokenizer.file));
-  const manifest = ModelManifest.parse({
-    ...parent,
-    version,
-    sha256: sha256(bytes),
-    bytes: bytes.byteLength,
-    created_by: "flywheel/train/train.ts (prompt head)",
-    lineage,
   });
-  await writeFileAtomic(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  log(`wrote ${parent.name}@${version} in ${dir}`);
-  return { manifest, dir };
+  log(`wrote ${p.name}@${version} in ${trained.dir}`);
+  return trained;
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
