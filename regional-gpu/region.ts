@@ -1,4 +1,4 @@
-import { signingKeyOf } from "../contracts/region-keys.ts";
+import { signingKeyOf, type RegionKeySet } from "../contracts/region-keys.ts";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
@@ -29,15 +29,16 @@ import { NodeMetrics } from "./metrics/node-metrics.ts";
 import { heartbeatOf, NodeStatusSource, type NodeStatus } from "./metrics/node-status.ts";
 import { ThroughputMeter } from "./metrics/throughput.ts";
 import { createModelPool, warmSetOf } from "./models/create-model-pool.ts";
+import type { ModelPool } from "./models/model-pool.ts";
 import { OutputGate } from "./moderation/output-gate.ts";
 import type { OutputModerator } from "./moderation/output-moderator.ts";
-import { acquireModerator } from "./moderation/shared-moderator.ts";
+import { acquireModerator, type ModeratorLease } from "./moderation/shared-moderator.ts";
 import type { ModelRepository } from "./models/model-repository.ts";
 import type { SessionFactory } from "./models/session-factory.ts";
 import { InProcessQueueBackend } from "./queue/in-process-backend.ts";
 import { JobQueue } from "./queue/job-queue.ts";
 import type { QueueBackend } from "./queue/queue-backend.ts";
-import { sharedQueueFor } from "./queue/shared-queue.ts";
+import { sharedQueueFor, type SharedQueue } from "./queue/shared-queue.ts";
 import { BatchPolicy } from "./scheduler/batch-policy.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 
@@ -105,18 +106,46 @@ async function listen(
   });
 }
 
-export async function startRegion(
-  input: RegionNodeConfigInput,
-  overrides: RegionOverrides = {},
-): Promise<RunningRegion> {
-  const config = parseConfig(input);
-  const logger = (
+type NodeServer = ReturnType<typeof serve>;
+
+const urlOf = (host: string, port: number) =>
+  `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+function closeGracefully(server: NodeServer): Promise<void> {
+  return new Promise<void>((done) => {
+    server.close(() => done());
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+    setTimeout(
+      () => "closeAllConnections" in server && server.closeAllConnections(),
+      1_000,
+    ).unref();
+  });
+}
+
+/** What the node reports as loaded, to /status and to its heartbeats. */
+const modelsStatusOf = (pool: ModelPool) => ({
+  warmModels: pool.loaded(),
+  executionProvider: pool.executionProvider(),
+});
+
+function nodeLoggerFor(config: RegionNodeConfig, overrides: RegionOverrides): Logger {
+  return (
     overrides.logger ??
     createLogger({ level: config.logLevel, bindings: { service: "regional-gpu" } })
   ).child({ region: config.regionName, node_id: config.nodeId });
+}
 
-  const lifecycle = new NodeLifecycle();
-  const store = overrides.objectStore ?? objectStoreFor(config);
+interface NodeModels {
+  pool: ModelPool;
+  /** The thread the pool's sessions run on; null when overrides.sessions replaces it. */
+  executor: WorkerSessionFactory | null;
+}
+
+async function openModels(
+  config: RegionNodeConfig,
+  overrides: RegionOverrides,
+  logger: Logger,
+): Promise<NodeModels> {
   // Sessions run on an executor thread: session.run is synchronous and would stall the event loop.
   const executor = overrides.sessions
     ? null
@@ -126,8 +155,32 @@ export async function startRegion(
     ...(overrides.modelStore && { repository: overrides.modelStore }),
     sessions: overrides.sessions ?? executor!,
   });
-  const meter = new ThroughputMeter();
-  const keys = { current: config.signingKey, previous: config.previousSigningKey };
+  return { pool, executor };
+}
+
+async function closeModels({ pool, executor }: NodeModels): Promise<void> {
+  await pool.close();
+  await executor?.close();
+}
+
+interface NodeJobs {
+  events: EventSender;
+  /** The region's shared queue (REDIS_URL), else null. */
+  shared: SharedQueue | null;
+  queue: JobQueue;
+}
+
+/**
+ * Where jobs wait and where their outcomes go. The models are the only thing open yet: they are
+ * closed if the shared queue cannot start.
+ */
+async function openJobQueue(
+  config: RegionNodeConfig,
+  overrides: RegionOverrides,
+  keys: RegionKeySet,
+  logger: Logger,
+  models: NodeModels,
+): Promise<NodeJobs> {
   const events = new EventSender({
     signingKey: signingKeyOf(keys),
     ...(config.edgeUrl && { edge: { url: config.edgeUrl, region: config.regionName } }),
@@ -140,8 +193,7 @@ export async function startRegion(
   const shared = overrides.queueBackend
     ? null
     : await sharedQueueFor(config, events, logger).catch(async (err: unknown) => {
-        await pool.close();
-        await executor?.close();
+        await closeModels(models);
         throw err;
       });
   const queue = new JobQueue(
@@ -150,6 +202,25 @@ export async function startRegion(
       new InProcessQueueBackend({ agingMs: config.queueAgingMs }),
     { maxDepth: config.maxQueueDepth },
   );
+  return { events, shared, queue };
+}
+
+interface SchedulingParts {
+  config: RegionNodeConfig;
+  overrides: RegionOverrides;
+  lifecycle: NodeLifecycle;
+  store: ObjectStore;
+  models: NodeModels;
+  jobs: NodeJobs;
+  meter: ThroughputMeter;
+  logger: Logger;
+}
+
+/** The scheduler that runs queued jobs in batches, and the status and metrics that watch it. */
+function buildScheduling(parts: SchedulingParts) {
+  const { config, overrides, lifecycle, store, meter, logger } = parts;
+  const { pool } = parts.models;
+  const { events, shared, queue } = parts.jobs;
   const batching = new BatchPolicy({
     ...(config.maxBatch !== undefined && { maxBatch: config.maxBatch }),
     ...(config.maxBatchDelayMs !== undefined && { maxBatchDelayMs: config.maxBatchDelayMs }),
@@ -184,8 +255,31 @@ export async function startRegion(
     meter,
     batching,
     inFlight: (): number => scheduler.inFlight(),
-    models: () => ({ warmModels: pool.loaded(), executionProvider: pool.executionProvider() }),
+    models: () => modelsStatusOf(pool),
   });
+  return { batching, metrics, outputs, scheduler, nodeStatus };
+}
+
+type Scheduling = ReturnType<typeof buildScheduling>;
+
+interface AppParts {
+  config: RegionNodeConfig;
+  keys: RegionKeySet;
+  lifecycle: NodeLifecycle;
+  store: ObjectStore;
+  models: NodeModels;
+  jobs: NodeJobs;
+  meter: ThroughputMeter;
+  scheduling: Scheduling;
+  logger: Logger;
+}
+
+/** The public app (job intake, models, objects) and the ops app (/metrics, /status). */
+function buildApps(parts: AppParts) {
+  const { config, keys, lifecycle, store, meter, logger } = parts;
+  const { pool } = parts.models;
+  const { queue } = parts.jobs;
+  const { scheduler, metrics } = parts.scheduling;
   const intake = new JobIntake({
     region: config.regionName,
     queue,
@@ -204,11 +298,35 @@ export async function startRegion(
     store,
     lifecycle,
     logger,
-    status: () => ({ warmModels: pool.loaded(), executionProvider: pool.executionProvider() }),
+    status: () => modelsStatusOf(pool),
     simulatedRttMs: config.simulatedRttMs,
     metrics,
   });
+  const opsApp = createRegionOpsApp({
+    region: config.regionName,
+    nodeId: config.nodeId,
+    lifecycle,
+    logger,
+    status: () => modelsStatusOf(pool),
+    metrics,
+  });
+  return { app, opsApp };
+}
 
+interface ReporterParts {
+  config: RegionNodeConfig;
+  overrides: RegionOverrides;
+  keys: RegionKeySet;
+  jobs: NodeJobs;
+  scheduling: Scheduling;
+  logger: Logger;
+}
+
+/** Heartbeats to the edge (EDGE_URL) and scaling metrics to CloudWatch (METRICS_NAMESPACE). */
+function buildReporters(parts: ReporterParts) {
+  const { config, overrides, keys, logger } = parts;
+  const { events, shared, queue } = parts.jobs;
+  const { nodeStatus } = parts.scheduling;
   const publisher = scalingPublisherFor({
     config,
     status: () => nodeStatus.read(),
@@ -234,37 +352,43 @@ export async function startRegion(
         ...(overrides.fetch && { fetch: overrides.fetch }),
       })
     : null;
+  return { publisher, heartbeat };
+}
 
-  const opsApp = createRegionOpsApp({
-    region: config.regionName,
-    nodeId: config.nodeId,
-    lifecycle,
-    logger,
-    status: () => ({ warmModels: pool.loaded(), executionProvider: pool.executionProvider() }),
-    metrics,
-  });
+type Reporters = ReturnType<typeof buildReporters>;
 
-  // Listening first: /healthz answers (and /readyz says "starting") while the models load.
+interface NodeServers {
+  url: string;
+  opsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Listens on the public port, then the ops port; the first closes if the second cannot listen. */
+async function serveApps(
+  config: RegionNodeConfig,
+  { app, opsApp }: ReturnType<typeof buildApps>,
+): Promise<NodeServers> {
   const { server, port } = await listen(app, config.host, config.port);
   const ops = await listen(opsApp, config.opsHost, config.opsPort).catch(async (err: unknown) => {
     server.close();
     throw err;
   });
-  const urlOf = (host: string, p: number) =>
-    `http://${host.includes(":") ? `[${host}]` : host}:${p}`;
-  const url = urlOf(config.host, port);
-  const opsUrl = urlOf(config.opsHost, ops.port);
-  const closeOne = (s: typeof server) =>
-    new Promise<void>((done) => {
-      s.close(() => done());
-      if ("closeIdleConnections" in s) s.closeIdleConnections();
-      setTimeout(() => "closeAllConnections" in s && s.closeAllConnections(), 1_000).unref();
-    });
-  const closeServer = async () => {
-    await Promise.all([closeOne(server), closeOne(ops.server)]);
+  return {
+    url: urlOf(config.host, port),
+    opsUrl: urlOf(config.opsHost, ops.port),
+    close: async () => {
+      await Promise.all([closeGracefully(server), closeGracefully(ops.server)]);
+    },
   };
+}
 
-  const moderation = overrides.moderator
+/** A lease on the output moderator this process's nodes share; null when overrides replace it. */
+function leaseModerator(
+  config: RegionNodeConfig,
+  overrides: RegionOverrides,
+  logger: Logger,
+): Promise<ModeratorLease> | null {
+  return overrides.moderator
     ? null
     : acquireModerator({
         screenModel: config.moderationModel,
@@ -274,62 +398,127 @@ export async function startRegion(
         dir: resolve(config.moderationModelDir),
         logger,
       });
+}
+
+interface WarmParts {
+  config: RegionNodeConfig;
+  models: NodeModels;
+  jobs: NodeJobs;
+  scheduling: Scheduling;
+  moderation: Promise<ModeratorLease> | null;
+  servers: NodeServers;
+}
+
+/** Loads the warm models and the moderator; if either fails, closes all the node opened. */
+async function warmUp(parts: WarmParts): Promise<void> {
+  const { config, models, moderation, servers } = parts;
+  const { outputs } = parts.scheduling;
   try {
     await Promise.all([
-      pool.warm(await warmSetOf(config, pool.repository)),
+      models.pool.warm(await warmSetOf(config, models.pool.repository)),
       moderation?.then((lease) => outputs.attach(lease.moderator)),
     ]);
   } catch (err) {
     moderation?.then((lease) => lease.release()).catch(() => {});
-    await closeServer();
-    await pool.close();
-    await executor?.close();
-    await queue.close();
+    await servers.close();
+    await closeModels(models);
+    await parts.jobs.queue.close();
     throw err;
   }
+}
+
+interface LiveParts {
+  lifecycle: NodeLifecycle;
+  models: NodeModels;
+  scheduling: Scheduling;
+  reporters: Reporters;
+  servers: NodeServers;
+  logger: Logger;
+}
+
+/** Marks the node ready and starts its scheduler, heartbeats and scaling metrics. */
+function goLive({ lifecycle, models, scheduling, reporters, servers, logger }: LiveParts): void {
+  const { pool } = models;
+  const { batching, scheduler } = scheduling;
   const limits = batching.resolve(pool.executionProvider());
   lifecycle.markReady();
   scheduler.start();
-  heartbeat?.start();
-  publisher?.start();
+  reporters.heartbeat?.start();
+  reporters.publisher?.start();
   logger.info("region node ready", {
-    url,
-    ops_url: opsUrl,
+    url: servers.url,
+    ops_url: servers.opsUrl,
     warm_models: pool.loaded(),
     execution_provider: pool.executionProvider(),
     max_batch: limits.maxBatch,
     max_batch_delay_ms: limits.maxBatchDelayMs,
     batch_limits: batching.source,
   });
+}
+
+interface StopParts {
+  config: RegionNodeConfig;
+  lifecycle: NodeLifecycle;
+  models: NodeModels;
+  jobs: NodeJobs;
+  scheduling: Scheduling;
+  reporters: Reporters;
+  servers: NodeServers;
+  moderation: Promise<ModeratorLease> | null;
+  logger: Logger;
+}
+
+/** The stop sequence: scaling metrics stop, the node drains, then its queue and moderator close. */
+async function stopNode(parts: StopParts): Promise<DrainReport> {
+  const { config, lifecycle, models, jobs, reporters, servers, logger } = parts;
+  // A draining node stops sending scaling figures at once (and hands the region's over).
+  await reporters.publisher?.stop();
+  const report = await drainNode({
+    lifecycle,
+    queue: jobs.queue,
+    scheduler: parts.scheduling.scheduler,
+    flushEvents: (timeoutMs) => jobs.events.close(timeoutMs),
+    heartbeat: reporters.heartbeat,
+    closeServer: servers.close,
+    closeModels: () => closeModels(models),
+    executorBusy: () => models.executor?.busy() ?? false,
+    logger,
+    timeoutMs: config.drainTimeoutMs,
+  });
+  await jobs.queue.close();
+  (await parts.moderation)?.release();
+  return report;
+}
+
+export async function startRegion(
+  input: RegionNodeConfigInput,
+  overrides: RegionOverrides = {},
+): Promise<RunningRegion> {
+  const config = parseConfig(input);
+  const logger = nodeLoggerFor(config, overrides);
+  const lifecycle = new NodeLifecycle();
+  const store = overrides.objectStore ?? objectStoreFor(config);
+  const models = await openModels(config, overrides, logger);
+  const meter = new ThroughputMeter();
+  const keys = { current: config.signingKey, previous: config.previousSigningKey };
+  const jobs = await openJobQueue(config, overrides, keys, logger, models);
+  const node = { config, lifecycle, models, jobs, logger };
+  const scheduling = buildScheduling({ ...node, overrides, store, meter });
+  const apps = buildApps({ ...node, keys, store, meter, scheduling });
+  const reporters = buildReporters({ ...node, overrides, keys, scheduling });
+
+  // Listening first: /healthz answers (and /readyz says "starting") while the models load.
+  const servers = await serveApps(config, apps);
+  const moderation = leaseModerator(config, overrides, logger);
+  await warmUp({ ...node, scheduling, moderation, servers });
+  goLive({ ...node, scheduling, reporters, servers });
 
   let closing: Promise<DrainReport> | null = null;
-  const drain = async () => {
-    // A draining node stops sending scaling figures at once (and hands the region's over).
-    await publisher?.stop();
-    const report = await drainNode({
-      lifecycle,
-      queue,
-      scheduler,
-      flushEvents: (timeoutMs) => events.close(timeoutMs),
-      heartbeat,
-      closeServer,
-      closeModels: async () => {
-        await pool.close();
-        await executor?.close();
-      },
-      executorBusy: () => executor?.busy() ?? false,
-      logger,
-      timeoutMs: config.drainTimeoutMs,
-    });
-    await queue.close();
-    (await moderation)?.release();
-    return report;
-  };
   return {
-    url,
-    opsUrl,
+    url: servers.url,
+    opsUrl: servers.opsUrl,
     name: config.regionName,
     nodeId: config.nodeId,
-    close: () => (closing ??= drain()),
+    close: () => (closing ??= stopNode({ ...node, scheduling, reporters, servers, moderation })),
   };
 }
