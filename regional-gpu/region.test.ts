@@ -1,6 +1,8 @@
 import { testKey } from "./testing/signed-client.ts";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import S3rver from "s3rver";
@@ -19,6 +21,7 @@ import type { RegionNodeConfigInput } from "./config.ts";
 import { ModelChecksumError } from "./models/model-pool.ts";
 import { startRegion, type RegionOverrides, type RunningRegion } from "./region.ts";
 import { gatedSessions } from "./testing/gated-sessions.ts";
+import { redisServerInstalled, startRedisServer } from "./testing/redis-server.ts";
 import { startEdgeStub, type EdgeStub } from "./testing/edge-stub.ts";
 import { referenceModel, type TestModel } from "./testing/reference-model.ts";
 import { signedFetch } from "./testing/signed-client.ts";
@@ -358,6 +361,33 @@ describe("regional node", () => {
       await rm(s3dir, { recursive: true, force: true });
     }
   });
+
+  it.skipIf(!redisServerInstalled())(
+    "closes everything it opened when its port is taken (models, the shared queue's Redis)",
+    async () => {
+      const redis = await startRedisServer();
+      const taken = createServer().listen(0, "127.0.0.1");
+      await once(taken, "listening");
+      const { port } = taken.address() as AddressInfo;
+      const open = () =>
+        process
+          .getActiveResourcesInfo()
+          // Handles that last (servers, sockets, threads), not requests in flight.
+          .filter((r) => !/^(Timeout|Immediate|FSReq|GetAddrInfoReqWrap)/.test(r))
+          .sort();
+      const before = open();
+      try {
+        await expect(boot({ port, redisUrl: redis.url })).rejects.toMatchObject({
+          code: "EADDRINUSE",
+        });
+        await edge.close();
+        await vi.waitFor(() => expect(open()).toEqual(before), { timeout: 5_000 });
+      } finally {
+        taken.close();
+        await redis.stop();
+      }
+    },
+  );
 
   it("refuses jobs this region cannot run", async () => {
     const { region } = await boot();

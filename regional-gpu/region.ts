@@ -154,6 +154,9 @@ async function openModels(
     logger,
     ...(overrides.modelStore && { repository: overrides.modelStore }),
     sessions: overrides.sessions ?? executor!,
+  }).catch(async (err: unknown) => {
+    await executor?.close();
+    throw err;
   });
   return { pool, executor };
 }
@@ -370,7 +373,7 @@ async function serveApps(
 ): Promise<NodeServers> {
   const { server, port } = await listen(app, config.host, config.port);
   const ops = await listen(opsApp, config.opsHost, config.opsPort).catch(async (err: unknown) => {
-    server.close();
+    await closeGracefully(server);
     throw err;
   });
   return {
@@ -508,7 +511,12 @@ export async function startRegion(
   const reporters = buildReporters({ ...node, overrides, keys, scheduling });
 
   // Listening first: /healthz answers (and /readyz says "starting") while the models load.
-  const servers = await serveApps(config, apps);
+  const servers = await serveApps(config, apps).catch(async (err: unknown) => {
+    // A port taken: nothing else may stay open (the models' thread, the shared queue's Redis).
+    await closeModels(models);
+    await jobs.queue.close();
+    throw err;
+  });
   const moderation = leaseModerator(config, overrides, logger);
   await warmUp({ ...node, scheduling, moderation, servers });
   goLive({ ...node, scheduling, reporters, servers });
