@@ -1,5 +1,6 @@
 import type { CreateGenerationRequest } from "../../contracts/api.ts";
 import type { GenerationEstimate } from "../../contracts/pricing.ts";
+import type { ModerationPolicy } from "../../contracts/region-protocol.ts";
 import { newId } from "../../contracts/ids.ts";
 import { getGenerationForAccount } from "../../db/queries/generations.ts";
 import type {
@@ -13,7 +14,11 @@ import { ApiError, invalidRequest } from "../errors/index.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { sha256Hex } from "../lib/digest.ts";
 import { checkPixels, laneFor } from "../limits/plan-checks.ts";
-import { priceRequest, type PriceRequestDeps } from "../limits/price-request.ts";
+import {
+  priceRequest,
+  type PricedRequest,
+  type PriceRequestDeps,
+} from "../limits/price-request.ts";
 import type { Caller } from "../middleware/auth/index.ts";
 import {
   isPromptBlocked,
@@ -23,9 +28,14 @@ import {
   promptStrictnessOf,
 } from "../moderation/index.ts";
 import type { GeoPoint } from "../routing/geo.ts";
-import { acceptGeneration, findLiveReplay } from "./accept-generation.ts";
+import { acceptGeneration, findLiveReplay, type AcceptInput } from "./accept-generation.ts";
 import { recordBlockedPrompt } from "./block-prompt.ts";
-import { dispatchGeneration, intendedRoute, planDispatch } from "./dispatch-generation.ts";
+import {
+  dispatchGeneration,
+  intendedRoute,
+  planDispatch,
+  type PlannedDispatch,
+} from "./dispatch-generation.ts";
 import type { GenerationFlowDeps } from "./generation-flow-deps.ts";
 import { resolveModelVersion } from "./model-version-cache.ts";
 import { moderationPolicyOf } from "./moderation-policy.ts";
@@ -83,19 +93,13 @@ export async function createGeneration(
   input: CreateGenerationInput,
   deps: CreateGenerationDeps,
 ): Promise<CreateGenerationResult> {
-  const { caller, request, idempotencyKey } = input;
-  const accountId = caller.account.id;
+  const { request, idempotencyKey } = input;
+  const accountId = input.caller.account.id;
   // Only an Idempotency-Key's replays compare request hashes.
   const requestHash = idempotencyKey === undefined ? "" : await sha256Hex(canonicalJson(request));
   const replays = idempotencyKey !== undefined && !request.dry_run;
-  if (replays) {
-    // A replay this isolate answered before: its fresh copy answers without a round trip.
-    const known = deps.replays.get(accountId, idempotencyKey);
-    const earlier =
-      known &&
-      (known.row ?? (await getGenerationForAccount(deps.db, accountId, known.generationId)));
-    if (earlier) return replay(earlier, requestHash);
-  }
+  const known = replays ? await knownReplay(accountId, idempotencyKey, deps) : null;
+  if (known) return replay(known, requestHash);
   let prepared: PreparedSubmit;
   try {
     prepared = await prepareSubmit(input, deps);
@@ -109,47 +113,86 @@ export async function createGeneration(
     if (earlier) return remembered(replay(earlier, requestHash), deps);
     throw err;
   }
-  const { resolved, project, style, params, verdict, priced } = prepared;
-  const { parent } = input;
-  if (priced === null) {
-    const blocked = await recordBlockedPrompt(
-      {
-        caller,
-        request,
-        resolved,
-        params,
-        verdict,
-        idempotencyKey,
-        requestHash,
-        requestId: input.requestId,
-        callbackBase: input.callbackBase,
-      },
-      deps,
-    );
-    if (!blocked.created) return replay(blocked.row, requestHash);
-    throw promptBlockedError(blocked.row, blocked.headers);
-  }
+  if (prepared.priced === null) return refuseBlockedPrompt(input, prepared, requestHash, deps);
   if (request.dry_run) {
+    const { resolved, params, priced } = prepared;
     return { estimate: estimateOf(resolved, params, priced, input, deps), replayed: false };
   }
-  const estimate = priced.estimateMicrousd;
-  const moderation = moderationPolicyOf(project);
-  const cacheMode = cacheModeOf(request, input.cacheControl);
+
+  const plan = await planSubmit(input, prepared, deps);
+  const accepted = await acceptGeneration(
+    acceptInputOf(input, prepared, plan, requestHash, deps),
+    deps,
+  );
+  // A concurrent request with the same key won the insert, or this one came again.
+  if (accepted.kind === "replayed") return remembered(replay(accepted.row, requestHash), deps);
+  // Answered from the dedup cache, or following identical work in flight: no job to dispatch.
+  if (accepted.kind !== "created") {
+    return remembered({ row: accepted.row, replayed: false, headers: accepted.headers }, deps);
+  }
+  const row = await startDispatch(accepted.row, input, prepared, plan, deps);
+  return remembered({ row, replayed: false, headers: accepted.headers }, deps);
+}
+
+/** A replay this isolate answered before: its fresh copy answers without a round trip. */
+async function knownReplay(
+  accountId: string,
+  idempotencyKey: string,
+  deps: CreateGenerationDeps,
+): Promise<GenerationRow | null> {
+  const known = deps.replays.get(accountId, idempotencyKey);
+  if (!known) return null;
+  return known.row ?? (await getGenerationForAccount(deps.db, accountId, known.generationId));
+}
+
+/**
+ * A submit whose prompt moderation blocked: recorded as a `blocked` generation and refused 422,
+ * or, when its Idempotency-Key already named a generation, answered as a replay of that one.
+ */
+async function refuseBlockedPrompt(
+  input: CreateGenerationInput,
+  prepared: BlockedSubmit,
+  requestHash: string,
+  deps: CreateGenerationDeps,
+): Promise<CreateGenerationResult> {
+  const { resolved, params, verdict } = prepared;
+  const blocked = await recordBlockedPrompt(
+    {
+      caller: input.caller,
+      request: input.request,
+      resolved,
+      params,
+      verdict,
+      idempotencyKey: input.idempotencyKey,
+      requestHash,
+      requestId: input.requestId,
+      callbackBase: input.callbackBase,
+    },
+    deps,
+  );
+  if (!blocked.created) return replay(blocked.row, requestHash);
+  throw promptBlockedError(blocked.row, blocked.headers);
+}
+
+/** What a priced submit decides before its one statement: its id, dedup key and route. */
+interface SubmitPlan {
+  id: string;
+  moderation: ModerationPolicy | undefined;
+  cacheMode: AcceptInput["cacheMode"];
+  contentHash: string | null;
+  planned: PlannedDispatch;
+}
+
+async function planSubmit(
+  input: CreateGenerationInput,
+  prepared: PricedSubmit,
+  deps: CreateGenerationDeps,
+): Promise<SubmitPlan> {
+  const { resolved, params } = prepared;
+  const moderation = moderationPolicyOf(prepared.project);
+  const cacheMode = cacheModeOf(input.request, input.cacheControl);
   const contentHash =
-    cacheMode === "use"
-      ? await contentHashOf({
-          accountId,
-          model: resolved.model.name,
-          modelVersion: resolved.version.version,
-          prompt: request.prompt,
-          negativePrompt: request.negative_prompt,
-          ...params,
-          style: style && dedupStyleOf(style),
-          moderation,
-          // A resample draws nothing: its bytes are its parent's, scaled.
-          resampled: parent?.derivation.source?.sha256,
-        })
-      : null;
+    cacheMode === "use" ? await contentHashFor(input, prepared, moderation) : null;
 
   // Routed before it is written: the row names its region and job from the first read on, so
   // writing it is the submit's one round trip to the database (dispatch-generation.ts).
@@ -165,66 +208,106 @@ export async function createGeneration(
     },
     deps,
   );
-  const accepted = await acceptGeneration(
-    {
-      // A `stop` budget of the account lowers the cap its limiter enforces.
-      plan: { ...caller.plan, monthlySpendCapMicrousd: priced.spendCapMicrousd },
-      values: {
-        id,
-        accountId,
-        projectId: request.project ?? null,
-        apiKeyId: caller.apiKey.id,
-        modelVersionId: resolved.version.id,
-        model: resolved.model.name,
-        modelVersion: resolved.version.version,
-        prompt: request.prompt,
-        negativePrompt: request.negative_prompt ?? null,
-        params,
-        metadata: request.metadata ?? {},
-        status: "queued",
-        createdAt: new Date(deps.clock()),
-        ...intendedRoute(planned),
-        // Written before any dispatch: if this process stops before one, the sweep does it.
-        leaseExpiresAt: new Date(deps.clock() + deps.leases.dispatchLeaseMs),
-        costEstimatedMicrousd: estimate,
-        idempotencyKey: idempotencyKey ?? null,
-        requestHash: idempotencyKey === undefined ? null : requestHash,
-        style,
-        parentGenerationId: parent?.id ?? null,
-        derivation: parent?.derivation ?? null,
-        webhook: request.webhook ?? null,
-        moderation: promptModerationOf(verdict),
-        requestId: input.requestId,
-        contentHash,
-        priceMultiplier: caller.plan.priceMultiplier,
-        mode: caller.apiKey.mode,
-        laneChange: priced.laneChange,
-      },
-      reserveMicrousd: estimate,
-      cacheMode,
-      callbackBase: input.callbackBase,
-    },
-    deps,
-  );
-  // A concurrent request with the same key won the insert, or this one came again.
-  if (accepted.kind === "replayed") return remembered(replay(accepted.row, requestHash), deps);
-  // Answered from the dedup cache, or following identical work in flight: no job to dispatch.
-  if (accepted.kind !== "created") {
-    return remembered({ row: accepted.row, replayed: false, headers: accepted.headers }, deps);
-  }
+  return { id, moderation, cacheMode, contentHash, planned };
+}
 
+/** The dedup key of a submit that may be answered from the cache or merged (cache mode `use`). */
+function contentHashFor(
+  input: CreateGenerationInput,
+  prepared: PricedSubmit,
+  moderation: ModerationPolicy | undefined,
+): Promise<string> {
+  const { request, parent } = input;
+  const { resolved, style, params } = prepared;
+  return contentHashOf({
+    accountId: input.caller.account.id,
+    model: resolved.model.name,
+    modelVersion: resolved.version.version,
+    prompt: request.prompt,
+    negativePrompt: request.negative_prompt,
+    ...params,
+    style: style && dedupStyleOf(style),
+    moderation,
+    // A resample draws nothing: its bytes are its parent's, scaled.
+    resampled: parent?.derivation.source?.sha256,
+  });
+}
+
+/** The generation to write `queued`, with its reservation and intended route (acceptGeneration). */
+function acceptInputOf(
+  input: CreateGenerationInput,
+  prepared: PricedSubmit,
+  plan: SubmitPlan,
+  requestHash: string,
+  deps: CreateGenerationDeps,
+): AcceptInput {
+  const { caller, request, idempotencyKey, parent } = input;
+  const { resolved, style, params, verdict, priced } = prepared;
+  const estimate = priced.estimateMicrousd;
+  return {
+    // A `stop` budget of the account lowers the cap its limiter enforces.
+    plan: { ...caller.plan, monthlySpendCapMicrousd: priced.spendCapMicrousd },
+    values: {
+      id: plan.id,
+      accountId: caller.account.id,
+      projectId: request.project ?? null,
+      apiKeyId: caller.apiKey.id,
+      modelVersionId: resolved.version.id,
+      model: resolved.model.name,
+      modelVersion: resolved.version.version,
+      prompt: request.prompt,
+      negativePrompt: request.negative_prompt ?? null,
+      params,
+      metadata: request.metadata ?? {},
+      status: "queued",
+      createdAt: new Date(deps.clock()),
+      ...intendedRoute(plan.planned),
+      // Written before any dispatch: if this process stops before one, the sweep does it.
+      leaseExpiresAt: new Date(deps.clock() + deps.leases.dispatchLeaseMs),
+      costEstimatedMicrousd: estimate,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash: idempotencyKey === undefined ? null : requestHash,
+      style,
+      parentGenerationId: parent?.id ?? null,
+      derivation: parent?.derivation ?? null,
+      webhook: request.webhook ?? null,
+      moderation: promptModerationOf(verdict),
+      requestId: input.requestId,
+      contentHash: plan.contentHash,
+      priceMultiplier: caller.plan.priceMultiplier,
+      mode: caller.apiKey.mode,
+      laneChange: priced.laneChange,
+    },
+    reserveMicrousd: estimate,
+    cacheMode: plan.cacheMode,
+    callbackBase: input.callbackBase,
+  };
+}
+
+/**
+ * Offers the generation just written to the regions as planned, and returns its row as stored.
+ * Throws 503 overloaded_error when no region can take it now (the row failed, its spend refunded)
+ * and api_error when a region refused it outright.
+ */
+async function startDispatch(
+  written: GenerationRow,
+  input: CreateGenerationInput,
+  prepared: PricedSubmit,
+  plan: SubmitPlan,
+  deps: CreateGenerationDeps,
+): Promise<GenerationRow> {
   const { row, result } = await dispatchGeneration(
     {
-      row: accepted.row,
+      row: written,
       attempt: 1,
       from: input.client,
       colo: input.colo ?? null,
       callbackBase: input.callbackBase,
-      gpuMsPerMegapixel: resolved.version.gpuMsPerMegapixel,
-      moderation,
+      gpuMsPerMegapixel: prepared.resolved.version.gpuMsPerMegapixel,
+      moderation: plan.moderation,
       // The caller is still here: answer 503 now rather than keep it waiting for a region.
       onNoRegion: "fail",
-      planned,
+      planned: plan.planned,
       // The row names the region already: the rest of the outcome is written after the answer.
       recordRoute: "behind",
     },
@@ -245,10 +328,13 @@ export async function createGeneration(
       message: `generation ${row.id} failed: a region refused the job`,
     });
   }
-  return remembered({ row, replayed: false, headers: accepted.headers }, deps);
+  return row;
 }
 
 type PreparedSubmit = Awaited<ReturnType<typeof prepareSubmit>>;
+/** A submit moderation blocked: recorded and refused, never priced. */
+type BlockedSubmit = Extract<PreparedSubmit, { priced: null }>;
+type PricedSubmit = Extract<PreparedSubmit, { priced: PricedRequest }>;
 
 /**
  * What a submit is, before anything is written: the plan's checks, model version and project,
