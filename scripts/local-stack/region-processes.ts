@@ -33,6 +33,11 @@ export function spawnRegion(
       LOG_LEVEL: config.logLevel,
     },
     stdio: ["ignore", "inherit", "inherit"],
+    // Its own process group: a terminal's Ctrl-C reaches the supervisor only, which stops each
+    // region with one SIGTERM (the drain). In the terminal's group a region got the SIGINT and then
+    // the supervisor's SIGTERM, took the second signal for "exit at once" and aborted mid-run
+    // (terminate called after throwing Napi::Error), so its jobs waited for the heartbeat TTL.
+    detached: true,
   });
   return { name: region.config.name, child };
 }

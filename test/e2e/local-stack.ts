@@ -58,7 +58,9 @@ export async function launchLocalStack(
     ORT_EP: "cpu",
     ...env,
   };
-  const child = spawn(process.execPath, [ENTRY[edge]], { cwd: ROOT, env: baseEnv });
+  // Its own process group, as a terminal gives it: stop() sends SIGINT to the whole group, as
+  // Ctrl-C does, so every process the stack started receives it too.
+  const child = spawn(process.execPath, [ENTRY[edge]], { cwd: ROOT, env: baseEnv, detached: true });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -66,7 +68,7 @@ export async function launchLocalStack(
     new Promise<number | null>((done) => {
       if (child.exitCode !== null) return done(child.exitCode);
       child.once("exit", (code) => done(code));
-      child.kill("SIGINT");
+      process.kill(-child.pid!, "SIGINT");
     });
   return { dataDir, baseEnv, child, output: () => out, stop };
 }
