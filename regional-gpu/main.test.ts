@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,11 +22,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function launch(env: Record<string, string>) {
+function launch(env: Record<string, string>, withChannel = false) {
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+    stdio: ["ignore", "pipe", "pipe", ...(withChannel ? (["ipc"] as const) : [])],
+  }) as ChildProcessByStdio<null, Readable, Readable>;
   const lines: Array<Record<string, unknown>> = [];
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -49,19 +50,21 @@ function launch(env: Record<string, string>) {
 }
 
 describe("node regional-gpu/main.ts", () => {
+  const env = () => ({
+    REGION_NAME: "ap-south",
+    REGION_SIGNING_KEY: "test:main-test-signing-secretxxxxxxxx",
+    // Nothing listens there: heartbeats fail (logged), which this test does not look at.
+    EDGE_URL: "http://127.0.0.1:9",
+    OPS_PORT: "0",
+    PORT: "0",
+    MODEL_DIR: model.modelsDir,
+    WARM_MODELS: model.ref,
+    OBJECT_STORE: `file://${join(dir, "objects")}`,
+    ORT_EP: "cpu",
+  });
+
   it("starts from env vars, serves, and drains to exit 0 on SIGTERM", async () => {
-    const region = launch({
-      REGION_NAME: "ap-south",
-      REGION_SIGNING_KEY: "test:main-test-signing-secretxxxxxxxx",
-      // Nothing listens there: heartbeats fail (logged), which this test does not look at.
-      EDGE_URL: "http://127.0.0.1:9",
-      OPS_PORT: "0",
-      PORT: "0",
-      MODEL_DIR: model.modelsDir,
-      WARM_MODELS: model.ref,
-      OBJECT_STORE: `file://${join(dir, "objects")}`,
-      ORT_EP: "cpu",
-    });
+    const region = launch(env());
     const ready = await region.line("region node ready");
     expect(ready).toMatchObject({ region: "ap-south", execution_provider: "cpu" });
     const health = await fetch(`${ready.url as string}/healthz`);
@@ -69,6 +72,15 @@ describe("node regional-gpu/main.ts", () => {
     const status = await fetch(`${ready.ops_url as string}/status`);
     expect(await status.json()).toMatchObject({ status: "ready", region: "ap-south" });
     region.child.kill("SIGTERM");
+    expect(await region.exited).toBe(0);
+    expect(region.lines.map((l) => l.msg)).toContain("stopped");
+  });
+
+  it("drains to exit 0 when its supervisor's channel closes (the supervisor died)", async () => {
+    const region = launch(env(), true);
+    await region.line("region node ready");
+    // What a SIGKILLed supervisor leaves: the IPC channel closed, no signal.
+    region.child.disconnect();
     expect(await region.exited).toBe(0);
     expect(region.lines.map((l) => l.msg)).toContain("stopped");
   });

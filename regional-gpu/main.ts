@@ -3,7 +3,8 @@ import { createLogger } from "./log.ts";
 import { startRegion } from "./region.ts";
 
 // Entry of a regional node: `node regional-gpu/main.ts`, configured by environment variables
-// (regional-gpu/config.ts). SIGTERM/SIGINT drain the node and exit 0; a second signal exits at once.
+// (regional-gpu/config.ts). SIGTERM/SIGINT drain the node and exit 0; a second signal exits at once;
+// so does the loss of the supervisor's IPC channel when one was given.
 
 export { startRegion, type RegionOverrides, type RunningRegion } from "./region.ts";
 export type { RegionNodeConfigInput } from "./config.ts";
@@ -58,6 +59,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // Started by a supervisor with an IPC channel (the local stack): when it is gone, however it
+  // died (even SIGKILL), the channel closes and the node drains as on SIGTERM instead of running on
+  // as an orphan holding its port.
+  if (process.connected) {
+    process.once("disconnect", () => {
+      if (!signalled) onSignal("SIGTERM");
+    });
+    // The channel must not keep the node alive by itself.
+    process.channel?.unref();
+  }
 }
 
 if (import.meta.main) await main();

@@ -32,7 +32,8 @@ export function spawnRegion(
       ORT_EP: config.executionProvider,
       LOG_LEVEL: config.logLevel,
     },
-    stdio: ["ignore", "inherit", "inherit"],
+    // The IPC channel is the region's tie to this process: if the supervisor dies, it drains.
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
     // Its own process group: a terminal's Ctrl-C reaches the supervisor only, which stops each
     // region with one SIGTERM (the drain). In the terminal's group a region got the SIGINT and then
     // the supervisor's SIGTERM, took the second signal for "exit at once" and aborted mid-run
