@@ -1,11 +1,11 @@
-import { spawn, type ChildProcessByStdio } from "node:child_process";
+import { spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
 import type { Readable } from "node:stream";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { referenceModel, type TestModel } from "./testing/reference-model.ts";
 
 // The entry as a child process configured by environment variables, the way `npm start` runs it.
@@ -18,6 +18,14 @@ beforeAll(async () => {
   model = await referenceModel();
   dir = await mkdtemp(join(tmpdir(), "region-main-"));
 });
+// A test that fails before its node exits must not leave the node running.
+const launched: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of launched.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+});
+
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
@@ -27,6 +35,7 @@ function launch(env: Record<string, string>, withChannel = false) {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe", ...(withChannel ? (["ipc"] as const) : [])],
   }) as ChildProcessByStdio<null, Readable, Readable>;
+  launched.push(child);
   const lines: Array<Record<string, unknown>> = [];
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
