@@ -13,7 +13,6 @@ import type { EdgeServices } from "../deps.ts";
 import { invalidRequest } from "../errors/index.ts";
 import { castFeedback, toFeedback, withdrawFeedback } from "../feedback/cast-feedback.ts";
 import type { FeedbackDeps } from "../feedback/cast-feedback.ts";
-import { preferredWaitSeconds } from "../generations/prefer-wait.ts";
 import { refineGeneration } from "../generations/refine-generation.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { keyedRoutes } from "../middleware/scope/index.ts";
@@ -26,13 +25,11 @@ import {
 } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
 import { generationDeps } from "./generation-deps.ts";
-import { clientLocation, edgeColo } from "../routing/geo.ts";
-import { baseUrl, serializeContext } from "./base-url.ts";
 import {
+  answerSubmit,
   generationResponseHeaders,
-  idempotencyKeyOf,
   submitHeaders,
-  submitted,
+  submitRequestOf,
 } from "./submit-generation.ts";
 
 const castFeedbackRoute = createRoute({
@@ -169,26 +166,14 @@ export function feedbackRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
       const { id } = c.req.valid("param");
       const result = await refineGeneration(
         {
-          caller: c.var.caller,
+          ...submitRequestOf(c, s),
+          cacheControl: c.req.header("cache-control"),
           generationId: id,
           request: c.var.body,
-          idempotencyKey: idempotencyKeyOf(c.req.header("idempotency-key")),
-          requestId: c.var.requestId,
-          client: clientLocation(c.req.raw, s.environment),
-          colo: edgeColo(c.req.raw, s.environment),
-          callbackBase: baseUrl(c, s),
-          cacheControl: c.req.header("cache-control"),
         },
         dispatchDeps,
       );
-      const answer = await submitted(
-        result,
-        preferredWaitSeconds(c.req.header("prefer")),
-        c.var.caller.account.id,
-        s,
-        serializeContext(c, s),
-      );
-      for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+      const answer = await answerSubmit(c, s, result);
       return c.json(answer.body, answer.status);
     },
   );

@@ -2,7 +2,6 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { Generation, UpscaleRequest } from "../../contracts/api.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { EdgeServices } from "../deps.ts";
-import { preferredWaitSeconds } from "../generations/prefer-wait.ts";
 import { upscaleGeneration } from "../generations/upscale-generation.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
 import { keyedRoutes } from "../middleware/scope/index.ts";
@@ -13,14 +12,12 @@ import {
   requiresScope,
 } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
-import { clientLocation, edgeColo } from "../routing/geo.ts";
-import { baseUrl, serializeContext } from "./base-url.ts";
 import { generationDeps } from "./generation-deps.ts";
 import {
+  answerSubmit,
   generationResponseHeaders,
-  idempotencyKeyOf,
   submitHeaders,
-  submitted,
+  submitRequestOf,
 } from "./submit-generation.ts";
 
 const upscaleRoute = createRoute({
@@ -70,29 +67,11 @@ export function generationUpscaleRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
     },
     async (c) => {
       const { id } = c.req.valid("param");
-      const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
-      const waitS = preferredWaitSeconds(c.req.header("prefer"));
       const result = await upscaleGeneration(
-        {
-          caller: c.var.caller,
-          generationId: id,
-          request: c.var.body,
-          idempotencyKey,
-          requestId: c.var.requestId,
-          client: clientLocation(c.req.raw, s.environment),
-          colo: edgeColo(c.req.raw, s.environment),
-          callbackBase: baseUrl(c, s),
-        },
+        { ...submitRequestOf(c, s), generationId: id, request: c.var.body },
         deps,
       );
-      const answer = await submitted(
-        result,
-        waitS,
-        c.var.caller.account.id,
-        s,
-        serializeContext(c, s),
-      );
-      for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+      const answer = await answerSubmit(c, s, result);
       return c.json(answer.body, answer.status);
     },
   );

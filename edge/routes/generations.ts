@@ -15,11 +15,9 @@ import type { EdgeServices } from "../deps.ts";
 import { invalidRequest } from "../errors/index.ts";
 import { createGeneration } from "../generations/create-generation.ts";
 import { ownGeneration } from "../generations/own-generation.ts";
-import { preferredWaitSeconds } from "../generations/prefer-wait.ts";
 import { toGeneration, toGenerations } from "../generations/serialize.ts";
 import { keyedRoutes } from "../middleware/scope/index.ts";
 import { jsonBody } from "../middleware/json-body/index.ts";
-import { clientLocation, edgeColo } from "../routing/geo.ts";
 import {
   errorResponses,
   GenerationIdParams,
@@ -27,13 +25,13 @@ import {
   requiresScope,
 } from "../openapi/responses.ts";
 import { openApiRouter } from "../openapi/router.ts";
-import { baseUrl, serializeContext } from "./base-url.ts";
+import { serializeContext } from "./base-url.ts";
 import { generationDeps } from "./generation-deps.ts";
 import {
+  answerSubmit,
   generationResponseHeaders,
-  idempotencyKeyOf,
   submitHeaders,
-  submitted,
+  submitRequestOf,
 } from "./submit-generation.ts";
 
 // The body is declared by reference: the jsonBody middleware reads it (bounded: 413), parses and
@@ -111,30 +109,16 @@ export function generationRoutes(s: EdgeServices): OpenAPIHono<AppEnv> {
       ] as const,
     },
     async (c) => {
-      const idempotencyKey = idempotencyKeyOf(c.req.header("idempotency-key"));
-      const waitS = preferredWaitSeconds(c.req.header("prefer"));
       const created = await createGeneration(
         {
-          caller: c.var.caller,
-          request: c.var.body,
-          idempotencyKey,
-          requestId: c.var.requestId,
-          client: clientLocation(c.req.raw, s.environment),
-          colo: edgeColo(c.req.raw, s.environment),
-          callbackBase: baseUrl(c, s),
+          ...submitRequestOf(c, s),
           cacheControl: c.req.header("cache-control"),
+          request: c.var.body,
         },
         dispatchDeps,
       );
       if (created.estimate) return c.json(created.estimate, 200);
-      const answer = await submitted(
-        created,
-        waitS,
-        c.var.caller.account.id,
-        s,
-        serializeContext(c, s),
-      );
-      for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+      const answer = await answerSubmit(c, s, created);
       return c.json(answer.body, answer.status);
     },
   );

@@ -1,11 +1,16 @@
+import type { Context } from "hono";
 import { TERMINAL_STATUSES, type Generation } from "../../contracts/api.ts";
 import { z } from "../../contracts/zod.ts";
 import type { EdgeServices } from "../deps.ts";
+import type { Caller } from "../middleware/auth/api-key-authenticator.ts";
 import { invalidRequest } from "../errors/index.ts";
 import type { CreateGenerationResult } from "../generations/create-generation.ts";
 import { toGeneration, type SerializeContext } from "../generations/serialize.ts";
+import { preferredWaitSeconds } from "../generations/prefer-wait.ts";
 import { waitForTerminal } from "../generations/wait-for-terminal.ts";
 import { headerParameter } from "../openapi/responses.ts";
+import { clientLocation, edgeColo } from "../routing/geo.ts";
+import { baseUrl, serializeContext } from "./base-url.ts";
 
 // What every route that starts a generation shares (POST /v1/generations, .../upscale): the
 // Idempotency-Key and Prefer headers, and the answer (202 running, 200 ended or replayed).
@@ -90,4 +95,39 @@ export async function submitted(
   const votes = result.replayed ? undefined : new Map();
   const body = await toGeneration(current, { ...ctx, now: s.clock() }, votes);
   return { status: result.replayed || ended ? 200 : 202, headers, body };
+}
+
+/** A route's env once auth has named the caller. */
+type KeyedEnv = { Variables: { requestId: string; caller: Caller } };
+
+/**
+ * What every submit route (create, refine, upscale) reads from its request. The Idempotency-Key is
+ * checked here, before any work (a malformed one is a 400).
+ */
+export function submitRequestOf<E extends KeyedEnv>(c: Context<E>, s: EdgeServices) {
+  return {
+    caller: c.var.caller,
+    idempotencyKey: idempotencyKeyOf(c.req.header("idempotency-key")),
+    requestId: c.var.requestId,
+    client: clientLocation(c.req.raw, s.environment),
+    colo: edgeColo(c.req.raw, s.environment),
+    callbackBase: baseUrl(c, s),
+  };
+}
+
+/** `submitted` for a route: waits as `Prefer` asks and sets the answer's headers on `c`. */
+export async function answerSubmit<E extends KeyedEnv>(
+  c: Context<E>,
+  s: EdgeServices,
+  result: Submitted,
+) {
+  const answer = await submitted(
+    result,
+    preferredWaitSeconds(c.req.header("prefer")),
+    c.var.caller.account.id,
+    s,
+    serializeContext(c, s),
+  );
+  for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+  return answer;
 }
